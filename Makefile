@@ -1,0 +1,42 @@
+# path3-sandbox: `make help` lists what you can run.
+PYTHON ?= python3
+VENV := .venv
+P3 := $(VENV)/bin/path3-sandbox
+OPENCLAW ?= 2026.9.6
+FIXTURE ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv engine image smoke prove-upgrade test unit clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@echo "  variables: OPENCLAW=$(OPENCLAW) (npm version, dist-tag or .tgz)"
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed ## create .venv with path3-sandbox installed (editable)
+
+engine: venv ## find the Docker engine; on a bare Debian box as root, install and start one
+	$(P3) engine
+
+image: engine ## build (or reuse) the Gateway image for OPENCLAW
+	$(P3) image build --openclaw $(OPENCLAW)
+
+smoke: engine ## start OPENCLAW's Gateway on an empty state and wait until ready
+	$(P3) smoke --openclaw $(OPENCLAW)
+
+prove-upgrade: engine ## prove OPENCLAW upgrades every fixture (the main job)
+	$(P3) prove --openclaw $(OPENCLAW) $(if $(FIXTURE),--fixture $(FIXTURE))
+
+test: engine ## the whole test suite, Docker integration tests included
+	$(VENV)/bin/pytest
+
+unit: venv ## unit tests only (no Docker)
+	$(VENV)/bin/pytest tests/unit
+
+clean: venv ## remove containers and volumes left by dead runs
+	$(P3) clean

@@ -1,0 +1,209 @@
+"""The Gateway container: start, observe the start, stop, kill, restart, exec, logs.
+
+One `Gateway` is one container on one state volume. Stop/kill/start reuse the same container, so the
+hostname (and with it the Gateway's owner lease) stays the same across restarts (openclaw.md §11).
+Every command run in the container, and every one-off container on the volume, is appended to
+`commands` in order: the evidence shows exactly what touched the state, and when.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+import docker
+import docker.errors
+import httpx
+
+from .config import GATEWAY_PORT, STATE_DIR
+from .resources import RunResources, run_labels
+
+READY_TIMEOUT_S = 180.0
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    argv: list[str]
+    exit_code: int
+    output: str
+    seconds: float
+
+    def to_json(self) -> dict:
+        return {"argv": self.argv, "exit_code": self.exit_code, "seconds": round(self.seconds, 2)}
+
+
+@dataclass(frozen=True)
+class StartObservation:
+    """What one start did: became ready, exited (with its code), or neither before the deadline."""
+
+    outcome: str  # "ready" | "exited" | "timeout"
+    seconds: float
+    exit_code: int | None = None
+    healthz: Any = None
+    readyz: Any = None
+
+    def to_json(self) -> dict:
+        return {"outcome": self.outcome, "seconds": round(self.seconds, 2), "exit_code": self.exit_code,
+                "healthz": self.healthz, "readyz": self.readyz}
+
+
+@dataclass
+class Gateway:
+    client: docker.DockerClient
+    resources: RunResources
+    image: str
+    volume: str
+    token: str
+    name: str = ""
+    extra_hosts: dict[str, str] = field(default_factory=dict)
+    commands: list[dict] = field(default_factory=list)
+    _container: Any = None
+
+    def __post_init__(self) -> None:
+        self.name = self.name or f"path3-{self.resources.run_id}-gateway"
+
+    @property
+    def hostname(self) -> str:
+        # Fixed per volume: a restarted Gateway reclaims its own owner lease at once.
+        return f"{self.volume[:50]}"
+
+    @property
+    def argv(self) -> list[str]:
+        return ["openclaw", "gateway", "run", "--bind", "lan", "--port", str(GATEWAY_PORT), "--auth", "token", "--token", self.token]
+
+    def _record(self, kind: str, argv: list[str], **extra: Any) -> None:
+        shown = [("<token>" if arg == self.token else arg) for arg in argv]
+        self.commands.append({"at": time.time(), "kind": kind, "argv": shown, **extra})
+
+    def _run_kwargs(self) -> dict[str, Any]:
+        return dict(
+            volumes={self.volume: {"bind": STATE_DIR, "mode": "rw"}},
+            hostname=self.hostname,
+            environment={"OPENCLAW_GATEWAY_TOKEN": self.token},
+            extra_hosts=self.extra_hosts or None,
+        )
+
+    def start(self) -> Self:
+        """Create the container on first call, then (re)start it; returns at once."""
+        if self._container is None:
+            self._container = self.client.containers.create(
+                self.image, command=self.argv, name=self.name, detach=True,
+                labels=run_labels(self.resources.run_id, "gateway"),
+                ports={f"{GATEWAY_PORT}/tcp": ("127.0.0.1", None)}, **self._run_kwargs(),
+            )
+            self.resources.track(self.name)
+        self._container.start()
+        self._record("start", self.argv)
+        return self
+
+    @property
+    def container(self) -> Any:
+        if self._container is None:
+            raise RuntimeError("the Gateway container was never started")
+        self._container.reload()
+        return self._container
+
+    def status(self) -> str:
+        return self.container.status
+
+    def exit_code(self) -> int | None:
+        state = self.container.attrs["State"]
+        return None if state.get("Running") else int(state.get("ExitCode", 0))
+
+    def base_url(self) -> str:
+        bindings = self.container.attrs["NetworkSettings"]["Ports"].get(f"{GATEWAY_PORT}/tcp") or []
+        if not bindings:
+            raise RuntimeError("the Gateway port is not published (is the container running?)")
+        return f"http://127.0.0.1:{bindings[0]['HostPort']}"
+
+    def wait_ready(self, timeout_s: float = READY_TIMEOUT_S, interval_s: float = 0.5) -> StartObservation:
+        """Poll /healthz and /readyz until both say so, the container exits, or the deadline passes."""
+        started = time.monotonic()
+        healthz = readyz = None
+        while (elapsed := time.monotonic() - started) < timeout_s:
+            state = self.container.attrs["State"]
+            if not state.get("Running"):
+                return StartObservation("exited", elapsed, int(state.get("ExitCode", -1)), healthz, readyz)
+            healthz, readyz = self._get_json("/healthz"), self._get_json("/readyz")
+            if _is_live(healthz) and _is_ready(readyz):
+                return StartObservation("ready", time.monotonic() - started, None, healthz, readyz)
+            time.sleep(interval_s)
+        return StartObservation("timeout", time.monotonic() - started, None, healthz, readyz)
+
+    def _get_json(self, path: str) -> Any:
+        try:
+            response = httpx.get(self.base_url() + path, timeout=2)
+            return {"status": response.status_code, "body": response.json()}
+        except (httpx.HTTPError, ValueError, RuntimeError, KeyError):
+            return None
+
+    def exec(self, argv: list[str], *, timeout_s: float | None = None) -> ExecResult:
+        """Run a command inside the running Gateway container (as node, with the container's env)."""
+        started = time.monotonic()
+        command = argv if timeout_s is None else ["timeout", str(int(timeout_s)), *argv]
+        code, output = self.container.exec_run(command, user="node", demux=False)
+        result = ExecResult(argv, int(code), (output or b"").decode(errors="replace"), time.monotonic() - started)
+        self._record("exec", argv, exit_code=result.exit_code)
+        return result
+
+    def run_oneoff(self, argv: list[str], *, timeout_s: float = 300) -> ExecResult:
+        """Run a command in a new container on the same volume and hostname while the Gateway is stopped
+        (e.g. `openclaw doctor --fix`, which needs exclusive access to the state)."""
+        name = f"{self.name}-oneoff-{len(self.commands)}"
+        started = time.monotonic()
+        container = self.client.containers.create(
+            self.image, command=argv, name=name, labels=run_labels(self.resources.run_id, "oneoff"),
+            network_mode="none", **self._run_kwargs(),
+        )
+        self.resources.track(name)
+        try:
+            container.start()
+            try:
+                code = int(container.wait(timeout=timeout_s)["StatusCode"])
+            except Exception:  # requests' ReadTimeout: the command outlived its budget
+                container.kill()
+                code = 124
+            output = container.logs(stdout=True, stderr=True).decode(errors="replace")
+        finally:
+            container.remove(force=True)
+        result = ExecResult(argv, code, output, time.monotonic() - started)
+        self._record("oneoff", argv, exit_code=code)
+        return result
+
+    def logs(self) -> str:
+        if self._container is None:
+            return ""
+        return self.container.logs(stdout=True, stderr=True).decode(errors="replace")
+
+    def stop(self, timeout_s: int = 20) -> None:
+        """SIGTERM, then SIGKILL after `timeout_s`."""
+        if self._container is not None and self.status() == "running":
+            self._container.stop(timeout=timeout_s)
+            self._record("stop", [])
+
+    def kill(self) -> None:
+        if self._container is not None and self.status() == "running":
+            self._container.kill()
+            self._record("kill", ["SIGKILL"])
+
+    def version(self) -> str:
+        """`openclaw --version` inside the container, e.g. "2026.9.6"."""
+        result = self.exec(["openclaw", "--version"])
+        return parse_version(result.output)
+
+
+def parse_version(output: str) -> str:
+    """"OpenClaw 2026.9.6 (eb377ac)" -> "2026.9.6"."""
+    for token in output.split():
+        if token[:1].isdigit() and token.count(".") >= 2:
+            return token
+    return output.strip()
+
+
+def _is_live(probe: Any) -> bool:
+    return bool(probe and probe["status"] == 200 and isinstance(probe["body"], dict) and probe["body"].get("ok"))
+
+
+def _is_ready(probe: Any) -> bool:
+    return bool(probe and probe["status"] == 200 and isinstance(probe["body"], dict) and probe["body"].get("ready"))

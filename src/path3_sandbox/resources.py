@@ -1,0 +1,88 @@
+"""Everything a run creates in Docker, labelled with its run id and removed in a `finally`.
+
+Containers and named volumes carry `path3-sandbox.run-id`, plus the host and pid of the process that
+owns them, so `path3-sandbox clean` can tell a live run's resources from a dead run's leftovers.
+(Ryuk-style reapers ignore named volumes; we don't rely on one.)
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import time
+from typing import Self
+
+import docker
+import docker.errors
+
+from .progress import say
+
+LABEL_RUN = "path3-sandbox.run-id"
+LABEL_ROLE = "path3-sandbox.role"
+LABEL_OWNER_HOST = "path3-sandbox.owner-host"
+LABEL_OWNER_PID = "path3-sandbox.owner-pid"
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+
+
+def run_labels(run_id: str, role: str) -> dict[str, str]:
+    return {LABEL_RUN: run_id, LABEL_ROLE: role, LABEL_OWNER_HOST: socket.gethostname(), LABEL_OWNER_PID: str(os.getpid())}
+
+
+class RunResources:
+    """Creates labelled volumes, tracks containers, and removes them all on close unless `keep`."""
+
+    def __init__(self, client: docker.DockerClient, run_id: str, *, keep: bool = False) -> None:
+        self.client = client
+        self.run_id = run_id
+        self.keep = keep
+        self.containers: list[str] = []
+        self.volumes: list[str] = []
+
+    def volume(self, purpose: str) -> str:
+        name = f"path3-{self.run_id}-{purpose}"
+        self.client.volumes.create(name=name, labels=run_labels(self.run_id, f"volume:{purpose}"))
+        self.volumes.append(name)
+        return name
+
+    def track(self, container_name: str) -> None:
+        self.containers.append(container_name)
+
+    def close(self) -> list[str]:
+        if self.keep:
+            return []
+        removed: list[str] = []
+        for name in reversed(self.containers):
+            try:
+                self.client.containers.get(name).remove(force=True, v=True)
+                removed.append(f"container {name}")
+            except docker.errors.NotFound:
+                pass
+        for name in reversed(self.volumes):
+            try:
+                self.client.volumes.get(name).remove(force=True)
+                removed.append(f"volume {name}")
+            except docker.errors.NotFound:
+                pass
+        return removed
+
+    def keep_instructions(self) -> str:
+        lines = [f"kept for inspection (run {self.run_id}):"]
+        lines += [f"  docker exec -it {name} bash" for name in self.containers[:1]]
+        lines += [f"  docker logs {name}" for name in self.containers]
+        lines.append(f"remove with: path3-sandbox clean --run {self.run_id}")
+        lines.append(f"  (or: docker rm -f {' '.join(self.containers) or '-'}; docker volume rm {' '.join(self.volumes) or '-'})")
+        return "\n".join(lines)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        removed = self.close()
+        if self.keep and (self.containers or self.volumes):
+            say("cleanup", self.keep_instructions())
+        elif removed:
+            say("cleanup", f"removed {len(removed)} resources of run {self.run_id}")

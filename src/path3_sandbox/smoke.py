@@ -1,0 +1,64 @@
+"""Start the Gateway image on an empty state volume, check it is ready and what it says it is, stop it.
+
+The smallest end-to-end check of an image: what `make prove-upgrade` did before the proof existed,
+and still the quickest way to see that a target boots at all.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+
+from .config import CONFIG_PATH, STATE_DIR, harness_config
+from .errors import GatewayNotReady
+from .gateway import Gateway, StartObservation
+from .images import GatewayImage
+from .progress import say
+from .resources import RunResources
+from .volumes import VolumeFile, put_files
+
+import time
+
+
+@dataclass(frozen=True)
+class SmokeResult:
+    image: str
+    start: StartObservation
+    cli_version: str
+    stop_seconds: float
+
+    def to_json(self) -> dict:
+        return {"image": self.image, "start": self.start.to_json(), "cli_version": self.cli_version,
+                "stop_seconds": round(self.stop_seconds, 2)}
+
+
+def smoke(client: docker.DockerClient, image: GatewayImage, resources: RunResources, log_dir: Path) -> SmokeResult:
+    token = secrets.token_hex(16)
+    volume = resources.volume("state")
+    config = json.dumps(harness_config(token), indent=2).encode()
+    put_files(client, resources, image.tag, volume,
+              [VolumeFile(CONFIG_PATH.removeprefix(STATE_DIR + "/"), config, time.time(), 0o600)])
+    gateway = Gateway(client, resources, image.tag, volume, token)
+    say("gateway", f"starting {image.tag} on the empty volume {volume}")
+    gateway.start()
+    start = gateway.wait_ready()
+    log_dir.mkdir(parents=True, exist_ok=True)
+    (log_dir / "gateway-stdout.log").write_text(gateway.logs())
+    if start.outcome != "ready":
+        tail = "\n".join(gateway.logs().splitlines()[-20:])
+        raise GatewayNotReady(
+            f"the Gateway did not become ready ({start.outcome} after {start.seconds:.1f}s, exit code {start.exit_code}); "
+            f"last lines of its output:\n{tail}",
+            hint=f"full output kept in {log_dir / 'gateway-stdout.log'}; rerun with --keep to inspect the container",
+        )
+    say("gateway", f"ready in {start.seconds:.1f}s: /healthz {start.healthz['body']}, /readyz {start.readyz['body']}")
+    version = gateway.version()
+    stop_started = time.monotonic()
+    gateway.stop()
+    stopped = time.monotonic() - stop_started
+    say("gateway", f"openclaw --version inside: {version}; stopped cleanly in {stopped:.1f}s (exit {gateway.exit_code()})")
+    return SmokeResult(image.tag, start, version, stopped)

@@ -1,0 +1,37 @@
+import pytest
+
+from path3_sandbox.engine import HostFacts, plan
+from path3_sandbox.errors import EngineUnavailable
+
+
+def facts(**overrides):
+    base = dict(is_root=True, has_apt=True, os_ids=("debian",), has_dockerd=False, docker_host=None)
+    return HostFacts(**{**base, **overrides})
+
+
+def test_root_on_debian_without_dockerd_installs_it():
+    assert plan(facts()) == "install"
+
+
+def test_an_installed_but_stopped_dockerd_is_started_not_reinstalled():
+    assert plan(facts(has_dockerd=True)) == "start"
+
+
+def test_ubuntu_counts_as_debian_like():
+    assert plan(facts(os_ids=("ubuntu", "debian"))) == "install"
+
+
+def test_a_non_root_user_is_told_how_to_get_an_engine():
+    with pytest.raises(EngineUnavailable, match="only starts one when run as root") as raised:
+        plan(facts(is_root=False))
+    assert "systemctl start docker" in str(raised.value)
+
+
+def test_a_host_without_apt_is_not_touched():
+    with pytest.raises(EngineUnavailable, match="not a Debian/Ubuntu host"):
+        plan(facts(has_apt=False, os_ids=("fedora",)))
+
+
+def test_a_remote_docker_host_that_does_not_answer_is_reported_not_replaced():
+    with pytest.raises(EngineUnavailable, match="DOCKER_HOST=tcp://10.0.0.5:2375 does not answer"):
+        plan(facts(docker_host="tcp://10.0.0.5:2375", has_dockerd=True))
