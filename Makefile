@@ -29,7 +29,7 @@ image: engine ## build (or reuse) the Gateway image for OPENCLAW
 smoke: engine ## start OPENCLAW's Gateway on an empty state and wait until ready
 	$(P3) smoke --openclaw $(OPENCLAW)
 
-prove-upgrade: engine ## prove OPENCLAW upgrades every fixture (the main job)
+prove-upgrade: engine ## prove OPENCLAW upgrades every fixture (the main job); FIXTURE=name for one
 	$(P3) prove --openclaw $(OPENCLAW) $(if $(FIXTURE),--fixture $(FIXTURE))
 
 test: engine ## the whole test suite, Docker integration tests included

@@ -37,6 +37,20 @@ def _parser() -> argparse.ArgumentParser:
     _target_options(smoke)
     smoke.add_argument("--keep", action="store_true", help="leave the container and volume for inspection")
 
+    prove = commands.add_parser("prove", help="prove a target upgrades legacy fixtures (exit 0 pass, 1 fail)")
+    _target_options(prove)
+    prove.add_argument("--fixture", action="append", metavar="NAME_OR_PATH",
+                       help="a fixture name or folder; repeatable (default: every fixture in fixtures/legacy-stores)")
+    prove.add_argument("--contract", choices=("startup-import", "refuse-then-doctor"),
+                       help="override the contract the release table gives for the target")
+    prove.add_argument("--keep", action="store_true", help="leave containers and volumes for inspection")
+
+    fixtures = commands.add_parser("fixtures", help="list or check the legacy-store fixtures")
+    fixture_commands = fixtures.add_subparsers(dest="fixtures_command", required=True, metavar="ACTION")
+    fixture_commands.add_parser("list", help="name, sessions and purpose of every fixture")
+    check = fixture_commands.add_parser("check", help="compare each manifest with the files on disk")
+    check.add_argument("fixture", nargs="*", metavar="NAME_OR_PATH")
+
     clean = commands.add_parser("clean", help="remove containers and volumes left by runs that are no longer alive")
     clean.add_argument("--run", metavar="RUN_ID", help="remove this run's resources, alive or not")
     clean.add_argument("--all", action="store_true", help="remove every path3-sandbox container and volume")
@@ -74,6 +88,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "smoke":
         return _smoke(args)
+    if args.command == "prove":
+        return _prove(args)
+    if args.command == "fixtures":
+        return _fixtures(args)
     if args.command == "clean":
         from .cleanup import clean
         from .docker_client import docker_client
@@ -113,6 +131,57 @@ def _smoke(args: argparse.Namespace) -> int:
         print(f"path3-sandbox: the image reports openclaw {result.cli_version}, expected {expected}", file=sys.stderr)
         return 1
     return 0
+
+
+def _fixture_set(names: list[str] | None):
+    from .errors import FixtureError
+    from .fixtures import Fixture, default_fixture_dirs, resolve_fixture
+
+    if names:
+        return [resolve_fixture(name) for name in names]
+    found = [Fixture.load(path) for path in default_fixture_dirs()]
+    if not found:
+        raise FixtureError("no fixtures found in fixtures/legacy-stores", hint="pass --fixture PATH")
+    return found
+
+
+def _fixtures(args: argparse.Namespace) -> int:
+    from .fixtures import check
+
+    if args.fixtures_command == "list":
+        for fixture in _fixture_set(None):
+            agents = ",".join(fixture.agents)
+            print(f"{fixture.name:18} {len(fixture.sessions):3} sessions  agents={agents:22} {fixture.catches}")
+        return 0
+    failed = 0
+    for fixture in _fixture_set(args.fixture or None):
+        problems = check(fixture)
+        print(f"{fixture.name}: {'ok' if not problems else f'{len(problems)} problem(s)'}")
+        for problem in problems:
+            print(f"  {fixture.root.name}/{problem}")
+        failed += bool(problems)
+    return EXIT_USAGE if failed else 0
+
+
+def _prove(args: argparse.Namespace) -> int:
+    from .contracts import contract_for
+    from .docker_client import docker_client
+    from .errors import FixtureError
+    from .fixtures import check
+    from .resources import new_run_id
+    from .run import prove
+
+    fixtures = _fixture_set(args.fixture)
+    for fixture in fixtures:
+        if problems := check(fixture):
+            raise FixtureError(f"fixture {fixture.name} is inconsistent:\n  " + "\n  ".join(problems),
+                               hint=f"fix the manifest or the files; `path3-sandbox fixtures check {fixture.root}`")
+    image = _gateway_image(args)
+    contract = contract_for(image.target.version, args.contract)
+    run_id = new_run_id()
+    result = prove(docker_client(), image, fixtures, contract, run_id=run_id,
+                   root=artifacts_root() / "path3-upgrade" / run_id, keep=args.keep, argv=sys.argv[1:])
+    return result.exit_code
 
 
 if __name__ == "__main__":

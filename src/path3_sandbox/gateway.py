@@ -73,7 +73,9 @@ class Gateway:
         return ["openclaw", "gateway", "run", "--bind", "lan", "--port", str(GATEWAY_PORT), "--auth", "token", "--token", self.token]
 
     def _record(self, kind: str, argv: list[str], **extra: Any) -> None:
-        shown = [("<token>" if arg == self.token else arg) for arg in argv]
+        # Inline probe scripts are summarised: the evidence names what ran, not its source text.
+        shown = ["<token>" if arg == self.token else f"<script: {len(arg)} chars>" if len(arg) > 200 else arg
+                 for arg in argv]
         self.commands.append({"at": time.time(), "kind": kind, "argv": shown, **extra})
 
     def _run_kwargs(self) -> dict[str, Any]:

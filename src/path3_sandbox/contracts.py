@@ -1,0 +1,132 @@
+"""What a target promises on its first start over a legacy store, and what it actually did.
+
+The promise (the contract) is data keyed by release (openclaw.md §1), overridable per run; what
+happened (the observation) is classified from the start's outcome and output, and always recorded.
+
+    startup-import       the Gateway imports at startup and becomes ready; doctor --fix is never run first
+    refuse-then-doctor   the Gateway refuses (exit != 0, legacy store untouched); `openclaw doctor --fix`
+                         imports; then the Gateway starts
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import UsageError
+from .gateway import StartObservation
+
+STARTUP_IMPORT = "startup-import"
+REFUSE_THEN_DOCTOR = "refuse-then-doctor"
+CONTRACTS = (STARTUP_IMPORT, REFUSE_THEN_DOCTOR)
+
+VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([A-Za-z]+)\.?(\d+)?)?")
+
+
+def version_key(version: str) -> tuple:
+    """Sortable key: 2026.7.2-beta.7 < 2026.7.2 < 2026.8.1."""
+    match = VERSION_RE.match(version)
+    if not match:
+        raise UsageError(f"cannot read the release number {version!r}", hint="pass --contract explicitly")
+    major, minor, patch, tag, number = match.groups()
+    pre = (0, tag, int(number or 0)) if tag else (1, "", 0)
+    return (int(major), int(minor), int(patch), pre)
+
+
+@dataclass(frozen=True)
+class ContractRule:
+    first: str
+    last: str
+    contract: str | None  # None: these releases write legacy stores themselves; nothing to prove
+    why: str
+
+    def covers(self, version: str) -> bool:
+        return version_key(self.first) <= version_key(version) <= version_key(self.last)
+
+
+# openclaw.md §1, measured on published releases. Unlisted releases need --contract.
+CONTRACT_TABLE: tuple[ContractRule, ...] = (
+    ContractRule("2026.7.2-beta.1", "2026.7.2-beta.7", STARTUP_IMPORT, "Path 3 betas import at startup"),
+    ContractRule("2026.8.1", "2026.9.5", REFUSE_THEN_DOCTOR, "8.1-9.5 refuse a legacy store; doctor --fix imports"),
+    ContractRule("2026.9.6", "2026.9.6", STARTUP_IMPORT, "9.6 imports at startup when the migration checkpoint is stale"),
+    ContractRule("0.0.0", "2026.7.1", None, "releases up to 2026.7.1 write legacy stores natively"),
+    ContractRule("2026.7.33", "2026.7.35", None, "extended-stable 7.33-7.35 write legacy stores natively"),
+)
+
+
+@dataclass(frozen=True)
+class ContractChoice:
+    contract: str
+    source: str  # "release table: …" or "--contract"
+
+    def to_json(self) -> dict:
+        return {"contract": self.contract, "source": self.source}
+
+
+def contract_for(version: str, override: str | None = None) -> ContractChoice:
+    if override:
+        if override not in CONTRACTS:
+            raise UsageError(f"unknown contract {override!r}", hint=f"use one of {', '.join(CONTRACTS)}")
+        return ContractChoice(override, "--contract")
+    for rule in CONTRACT_TABLE:
+        if rule.covers(version):
+            if rule.contract is None:
+                raise UsageError(f"openclaw {version} has no upgrade to prove: {rule.why}",
+                                 hint="pick a SQLite release (2026.7.2-beta.x, 2026.8.1 or later)")
+            return ContractChoice(rule.contract, f"release table: {rule.why}")
+    raise UsageError(f"no contract is known for openclaw {version}",
+                     hint=f"pass --contract {STARTUP_IMPORT} or --contract {REFUSE_THEN_DOCTOR}")
+
+
+IMPORT_REPORT_RE = re.compile(r"Legacy entries: (\d+); SQLite entries: (\d+)\.")
+IMPORTED_EVENTS_RE = re.compile(r"Transcript events: imported=(\d+)")
+LEGACY_IMPORT_LINE_RE = re.compile(r"imported legacy session metadata/transcripts into SQLite.*?importedEntries=(\d+).*?importedTranscriptEvents=(\d+)")
+REFUSAL_RE = re.compile(r"Legacy session store requires migration: (\S+)")
+FAILED_RE = re.compile(r"Gateway failed to start: (.*)")
+
+
+@dataclass(frozen=True)
+class StartKind:
+    """What one start did, read from its outcome and its stdout."""
+
+    kind: str  # "imported" | "ready-without-import" | "refused" | "crashed" | "hung"
+    exit_code: int | None
+    seconds: float
+    imported_entries: int | None = None
+    imported_events: int | None = None
+    message: str | None = None
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "exit_code": self.exit_code, "seconds": round(self.seconds, 2),
+                "imported_entries": self.imported_entries, "imported_events": self.imported_events,
+                "message": self.message}
+
+
+def classify_start(start: StartObservation, output: str) -> StartKind:
+    if start.outcome == "ready":
+        entries = events = None
+        if (report := IMPORT_REPORT_RE.search(output)) and (imported := IMPORTED_EVENTS_RE.search(output)):
+            entries, events = int(report.group(2)), int(imported.group(1))
+        elif line := LEGACY_IMPORT_LINE_RE.search(output):
+            entries, events = int(line.group(1)), int(line.group(2))
+        kind = "imported" if events is not None else "ready-without-import"
+        return StartKind(kind, None, start.seconds, entries, events)
+    if start.outcome == "timeout":
+        return StartKind("hung", None, start.seconds, message="neither ready nor exited before the deadline")
+    failed = FAILED_RE.search(output)
+    message = failed.group(1).strip() if failed else _last_line(output)
+    kind = "refused" if REFUSAL_RE.search(output) else "crashed"
+    return StartKind(kind, start.exit_code, start.seconds, message=message)
+
+
+def _last_line(output: str) -> str | None:
+    lines = [line for line in output.splitlines() if line.strip()]
+    return lines[-1][:500] if lines else None
+
+
+WARNING_CODE_RE = re.compile(r"\[([a-z]+(?:_[a-z]+)+)\]")
+
+
+def warning_codes(output: str) -> set[str]:
+    """Issue codes the import report printed, e.g. [entry_invalid], [transcript_missing]."""
+    return set(WARNING_CODE_RE.findall(output))

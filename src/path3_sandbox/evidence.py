@@ -1,0 +1,92 @@
+"""The evidence directory: every observation in order, every assertion with expected and observed.
+
+    .artifacts/path3-upgrade/<run-id>/<fixture>/
+        events.jsonl            ordered observations and assertion records
+        summary.json            arguments, target, contract expected vs observed, verdict, first failure
+        summary.md              the same for a person, verdict first
+        sqlite-before.json, sqlite-after.json, legacy-files.json, gateway-log-scan.json, …
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .progress import say
+
+
+@dataclass(frozen=True)
+class Assertion:
+    name: str
+    passed: bool
+    expected: Any
+    observed: Any
+    detail: str = ""
+    status: str = ""  # "passed" | "failed" | "skipped"; derived from passed unless skipped
+
+    @property
+    def outcome(self) -> str:
+        return self.status or ("passed" if self.passed else "failed")
+
+    def to_json(self) -> dict:
+        return {"assertion": self.name, "outcome": self.outcome, "expected": self.expected,
+                "observed": self.observed, "detail": self.detail}
+
+    def message(self) -> str:
+        text = f"{self.name}: expected {_short(self.expected)}, observed {_short(self.observed)}"
+        return f"{text} ({self.detail})" if self.detail else text
+
+
+def skipped(name: str, why: str) -> Assertion:
+    return Assertion(name, True, None, None, why, status="skipped")
+
+
+class Evidence:
+    def __init__(self, root: Path, phase_label: str) -> None:
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.label = phase_label
+        self.assertions: list[Assertion] = []
+        self._events = (root / "events.jsonl").open("a", encoding="utf-8")
+        self._started = time.monotonic()
+
+    def event(self, phase: str, event: str, /, **data: Any) -> None:
+        record = {"t": round(time.monotonic() - self._started, 3), "at": time.time(), "phase": phase, "event": event, **data}
+        self._events.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        self._events.flush()
+
+    def check(self, phase: str, assertion: Assertion) -> Assertion:
+        self.assertions.append(assertion)
+        self.event(phase, "assertion", **assertion.to_json())
+        if assertion.outcome == "failed":
+            say(f"{self.label}/{phase}", f"FAILED {assertion.message()}")
+        return assertion
+
+    def write_json(self, name: str, value: Any) -> Path:
+        path = self.root / name
+        path.write_text(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+        return path
+
+    def write_text(self, name: str, text: str) -> Path:
+        path = self.root / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    @property
+    def first_failure(self) -> Assertion | None:
+        return next((a for a in self.assertions if a.outcome == "failed"), None)
+
+    @property
+    def passed(self) -> bool:
+        return self.first_failure is None and any(a.outcome == "passed" for a in self.assertions)
+
+    def close(self) -> None:
+        self._events.close()
+
+
+def _short(value: Any, limit: int = 300) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

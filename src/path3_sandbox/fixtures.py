@@ -1,0 +1,175 @@
+"""Fixtures: a legacy state tree (`state/`, laid out as a user's ~/.openclaw) plus `fixture.json`,
+the manifest saying what the state holds and what upgrading it must yield.
+
+    fixture.json
+    {
+      "name": "minimal",
+      "catches": "what this fixture is meant to catch",
+      "origin": "who wrote it: a release, or hand-made in real formats",
+      "state_dir_as_written": "/home/alice/.openclaw",      # absolute paths inside are rewritten at seed time
+      "agents": {"main": {"sessions": {"agent:main:main": {"sessionId": "…", "events": 5}}}},
+      "invalid_entries": {"main": ["agent:main:cron:stub"]},  # entries that must not become sessions
+      "expected_warnings": ["transcript_missing"],
+      "outcomes": {"startup-import": "import", "refuse-then-doctor": "refuse-then-import"},
+      "log_allowlist": ["regex", …]
+    }
+
+`events` counts what SQLite must hold for the session after import: every distinct transcript line,
+the session header included (byte-identical duplicate lines count once). `archived: true` marks a
+session the Gateway must import as archived (orphan and stray transcripts).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import FixtureError
+from .paths import FIXTURES_DIR
+
+MANIFEST = "fixture.json"
+OUTCOMES = ("import", "refuse-then-import")
+
+
+@dataclass(frozen=True)
+class ExpectedSession:
+    agent: str
+    key: str
+    session_id: str
+    events: int
+    archived: bool = False
+
+    def to_json(self) -> dict:
+        return {"agent": self.agent, "key": self.key, "sessionId": self.session_id, "events": self.events,
+                "archived": self.archived}
+
+
+@dataclass(frozen=True)
+class Fixture:
+    name: str
+    root: Path
+    catches: str
+    origin: str
+    state_dir_as_written: str | None
+    sessions: tuple[ExpectedSession, ...]
+    invalid_entries: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    expected_warnings: tuple[str, ...] = ()
+    outcomes: dict[str, str] = field(default_factory=dict)
+    log_allowlist: tuple[str, ...] = ()
+    retime: bool = True  # shift timestamps to recent ones at seed time (never for a user's own state)
+
+    @property
+    def state(self) -> Path:
+        return self.root / "state"
+
+    @property
+    def agents(self) -> tuple[str, ...]:
+        return tuple(sorted({s.agent for s in self.sessions} | set(self.invalid_entries)))
+
+    def outcome_for(self, contract: str) -> str:
+        return self.outcomes.get(contract, "import" if contract == "startup-import" else "refuse-then-import")
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "root": str(self.root), "catches": self.catches, "origin": self.origin,
+                "sessions": [s.to_json() for s in self.sessions],
+                "invalid_entries": {k: list(v) for k, v in self.invalid_entries.items()},
+                "expected_warnings": list(self.expected_warnings), "outcomes": self.outcomes,
+                "log_allowlist": list(self.log_allowlist)}
+
+    @classmethod
+    def load(cls, root: Path) -> Fixture:
+        manifest_path = root / MANIFEST
+        if not manifest_path.is_file():
+            raise FixtureError(f"{root} has no {MANIFEST}", hint=f"a fixture is a folder with {MANIFEST} and state/")
+        try:
+            data = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise FixtureError(f"{manifest_path} is not valid JSON: {error}", hint="fix the manifest") from None
+        missing = [key for key in ("name", "catches", "origin", "agents") if key not in data]
+        if missing:
+            raise FixtureError(f"{manifest_path} lacks {', '.join(missing)}", hint="see the format in fixtures.py")
+        sessions = []
+        for agent, body in data["agents"].items():
+            for key, spec in (body.get("sessions") or {}).items():
+                try:
+                    sessions.append(ExpectedSession(agent, key, str(spec["sessionId"]), int(spec["events"]),
+                                                    bool(spec.get("archived", False))))
+                except (KeyError, TypeError, ValueError):
+                    raise FixtureError(f"{manifest_path}: session {key!r} of agent {agent!r} needs sessionId and events",
+                                       hint='e.g. {"sessionId": "…", "events": 5}') from None
+        outcomes = data.get("outcomes") or {}
+        for contract, outcome in outcomes.items():
+            if outcome not in OUTCOMES:
+                raise FixtureError(f"{manifest_path}: outcome {outcome!r} for {contract} is not one of {OUTCOMES}",
+                                   hint="use import or refuse-then-import")
+        allowlist = tuple(data.get("log_allowlist") or ())
+        for pattern in allowlist:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise FixtureError(f"{manifest_path}: log_allowlist pattern {pattern!r} is not a regex: {error}",
+                                   hint="escape it or fix it") from None
+        return cls(
+            name=str(data["name"]), root=root.resolve(), catches=str(data["catches"]), origin=str(data["origin"]),
+            state_dir_as_written=data.get("state_dir_as_written"), sessions=tuple(sessions),
+            invalid_entries={agent: tuple(keys) for agent, keys in (data.get("invalid_entries") or {}).items()},
+            expected_warnings=tuple(data.get("expected_warnings") or ()), outcomes=dict(outcomes),
+            log_allowlist=allowlist, retime=bool(data.get("retime", True)),
+        )
+
+
+def default_fixture_dirs() -> list[Path]:
+    return sorted(p for p in FIXTURES_DIR.iterdir() if (p / MANIFEST).is_file()) if FIXTURES_DIR.is_dir() else []
+
+
+def resolve_fixture(name_or_path: str) -> Fixture:
+    """A fixture by name (in fixtures/legacy-stores/) or by path to its folder."""
+    path = Path(name_or_path).expanduser()
+    if not path.is_dir():
+        path = FIXTURES_DIR / name_or_path
+    if not path.is_dir():
+        known = ", ".join(p.name for p in default_fixture_dirs()) or "none"
+        raise FixtureError(f"no fixture named or at {name_or_path!r}", hint=f"known fixtures: {known}")
+    return Fixture.load(path)
+
+
+def check(fixture: Fixture) -> list[str]:
+    """Every disagreement between the manifest and the files, each naming the file and what to fix."""
+    from .inventory import build_inventory  # the inventory parses files; the manifest model doesn't need it
+
+    if not fixture.state.is_dir():
+        return [f"{fixture.state}: missing (a fixture's state/ is laid out like ~/.openclaw)"]
+    files = {str(p.relative_to(fixture.state)): (p.read_bytes(), p.stat().st_mtime)
+             for p in fixture.state.rglob("*") if p.is_file()}
+    inventory = build_inventory(files)
+    problems = [f"state/{why}: store is unreadable" for why in inventory.unreadable]
+    for transcript in inventory.transcripts:
+        for line in transcript.malformed_lines:
+            problems.append(f"state/{transcript.path}:{line}: not a JSON object line")
+    entries = {(e.agent, e.key): e for e in inventory.entries}
+    expected_keys = set()
+    for session in fixture.sessions:
+        expected_keys.add((session.agent, session.key))
+        entry = entries.get((session.agent, session.key))
+        transcripts = [t for t in inventory.transcripts if t.session_id == session.session_id and ".checkpoint." not in t.path]
+        if not session.archived:
+            if entry is None:
+                problems.append(f"manifest session {session.key} (agent {session.agent}) is not in "
+                                f"state/agents/{session.agent}/sessions/sessions.json")
+            elif entry.session_id != session.session_id:
+                problems.append(f"manifest session {session.key}: sessionId {session.session_id} but the store says {entry.session_id}")
+        elif not transcripts:
+            problems.append(f"archived session {session.key}: no transcript with session id {session.session_id} in state/")
+        distinct = transcripts[0].distinct_events if transcripts else 0
+        if session.events != distinct:
+            where = transcripts[0].path if transcripts else "no transcript"
+            problems.append(f"manifest session {session.key}: events={session.events} but {where} has {distinct} "
+                            f"distinct event line(s) (header included)")
+    for (agent, key), entry in entries.items():
+        if entry.session_id and (agent, key) not in expected_keys:
+            problems.append(f"state/{entry.store}: entry {key} is not in the manifest (add it under agents.{agent}.sessions)")
+        if not entry.session_id and key not in fixture.invalid_entries.get(agent or "", ()):
+            problems.append(f"state/{entry.store}: entry {key} has no sessionId; declare it in invalid_entries.{agent}")
+    return problems

@@ -1,0 +1,154 @@
+"""What a legacy state holds, parsed before the Gateway ever sees it.
+
+Every legacy file is hashed (the Gateway rewrites `sessions.json` and moves transcripts), and its
+content parsed: sessions (key -> sessionId) per agent, and per transcript every line as an event with
+its id (when it has one) and a hash of its canonical JSON, so SQLite can later be checked by content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+
+def content_hash(value: Any) -> str:
+    """sha256 of canonical JSON: the same for equal values however they were serialised."""
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def is_legacy_path(path: str) -> bool:
+    """Legacy session files: agents/<id>/sessions/* and the retired top-level sessions/*."""
+    parts = PurePosixPath(path).parts
+    in_agent = len(parts) == 4 and parts[0] == "agents" and parts[2] == "sessions"
+    in_top = len(parts) == 2 and parts[0] == "sessions"
+    return (in_agent or in_top) and parts[-1].endswith((".json", ".jsonl"))
+
+
+def agent_of(path: str) -> str | None:
+    parts = PurePosixPath(path).parts
+    return parts[1] if parts[0] == "agents" else None
+
+
+@dataclass(frozen=True)
+class LegacyFile:
+    path: str
+    size: int
+    mtime: float
+    sha256: str
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "size": self.size, "mtime": self.mtime, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class LegacyEvent:
+    line: int
+    event_id: str | None
+    type: str
+    content_sha256: str
+    value: Any  # the parsed line: needed to match events the importer augmented (v1 synthetic ids)
+
+    def to_json(self) -> dict:
+        return {"line": self.line, "id": self.event_id, "type": self.type, "sha256": self.content_sha256}
+
+
+@dataclass(frozen=True)
+class LegacyTranscript:
+    path: str
+    agent: str | None
+    session_id: str  # the header's id, else the file name's stem
+    version: int | None
+    events: tuple[LegacyEvent, ...]
+    malformed_lines: tuple[int, ...]
+
+    @property
+    def distinct_events(self) -> int:
+        return len({e.content_sha256 for e in self.events})
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "agent": self.agent, "sessionId": self.session_id, "version": self.version,
+                "lines": len(self.events), "distinct_events": self.distinct_events,
+                "malformed_lines": list(self.malformed_lines), "events": [e.to_json() for e in self.events]}
+
+
+@dataclass(frozen=True)
+class LegacyEntry:
+    agent: str | None
+    store: str
+    key: str
+    session_id: str | None
+    session_file: str | None
+
+    def to_json(self) -> dict:
+        return {"agent": self.agent, "store": self.store, "key": self.key, "sessionId": self.session_id,
+                "sessionFile": self.session_file}
+
+
+@dataclass(frozen=True)
+class Inventory:
+    files: tuple[LegacyFile, ...]
+    entries: tuple[LegacyEntry, ...]
+    transcripts: tuple[LegacyTranscript, ...]
+    unreadable: tuple[str, ...]  # stores that are not JSON objects (e.g. JSON5), as "path: why"
+
+    def transcript_for(self, session_id: str) -> LegacyTranscript | None:
+        for transcript in self.transcripts:
+            if transcript.session_id == session_id or PurePosixPath(transcript.path).stem == session_id:
+                return transcript
+        return None
+
+    def to_json(self) -> dict:
+        return {"files": [f.to_json() for f in self.files], "entries": [e.to_json() for e in self.entries],
+                "transcripts": [t.to_json() for t in self.transcripts], "unreadable": list(self.unreadable)}
+
+
+def build_inventory(files: dict[str, tuple[bytes, float]]) -> Inventory:
+    """`files`: relative path -> (bytes, mtime) of the whole seeded state; legacy ones are picked out."""
+    legacy = {path: body for path, body in sorted(files.items()) if is_legacy_path(path)}
+    records, entries, transcripts, unreadable = [], [], [], []
+    for path, (data, mtime) in legacy.items():
+        records.append(LegacyFile(path, len(data), mtime, hashlib.sha256(data).hexdigest()))
+        name = PurePosixPath(path).name
+        if name == "sessions.json":
+            try:
+                store = json.loads(data.decode("utf-8"))
+                if not isinstance(store, dict):
+                    raise ValueError("not a JSON object")
+            except (ValueError, UnicodeDecodeError) as error:
+                unreadable.append(f"{path}: {error}")
+                continue
+            for key, entry in store.items():
+                entry = entry if isinstance(entry, dict) else {}
+                session_id = entry.get("sessionId")
+                entries.append(LegacyEntry(agent_of(path), path, key, session_id if isinstance(session_id, str) and session_id else None,
+                                           entry.get("sessionFile")))
+        elif name.endswith(".jsonl") and not name.endswith(".trajectory.jsonl"):
+            transcripts.append(parse_transcript(path, data))
+    return Inventory(tuple(records), tuple(entries), tuple(transcripts), tuple(unreadable))
+
+
+def parse_transcript(path: str, data: bytes) -> LegacyTranscript:
+    events, malformed = [], []
+    header_id, version = None, None
+    for number, raw in enumerate(data.decode("utf-8", errors="replace").splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            malformed.append(number)
+            continue
+        if not isinstance(value, dict):
+            malformed.append(number)
+            continue
+        kind = str(value.get("type", ""))
+        if kind == "session" and header_id is None:
+            header_id, version = value.get("id"), value.get("version", 1)
+        event_id = value.get("id") if isinstance(value.get("id"), str) else None
+        events.append(LegacyEvent(number, event_id, kind, content_hash(value), value))
+    stem = PurePosixPath(path).name.removesuffix(".jsonl")
+    return LegacyTranscript(path, agent_of(path), str(header_id or stem), version, tuple(events), tuple(malformed))

@@ -1,0 +1,1 @@
+"""Probes: read-only looks at the system (SQLite, legacy files, open handles, logs)."""

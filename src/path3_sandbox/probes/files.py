@@ -1,0 +1,97 @@
+"""Every file in the state directory with its size, mtime and sha256, read inside the container.
+
+The SQLite databases and their sidecars are listed but not hashed (they change under a running
+Gateway, and SQLite itself is the way to read them); caches and temp dirs are skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..config import STATE_DIR
+from ._node import Runner, run_node_json
+
+SCRIPT = r"""
+const fs = require('fs'), path = require('path'), crypto = require('crypto');
+const root = process.argv[1], files = [];
+const SKIP_DIRS = new Set(['cache', 'tmp', 'node_modules']);
+function walk(dir) {
+  for (const e of fs.readdirSync(dir, {withFileTypes: true})) {
+    const p = path.join(dir, e.name), rel = path.relative(root, p);
+    if (e.isDirectory()) { if (!SKIP_DIRS.has(e.name)) walk(p); continue; }
+    if (!e.isFile()) continue;
+    const st = fs.statSync(p);
+    const dbLike = /\.sqlite(-wal|-shm|-journal)?$/.test(e.name);
+    files.push({path: rel, size: st.size, mtime: st.mtimeMs / 1000, nlink: st.nlink,
+      sha256: dbLike ? null : crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex')});
+  }
+}
+if (fs.existsSync(root)) walk(root);
+console.log(JSON.stringify({files}));
+"""
+
+
+@dataclass(frozen=True)
+class StateFile:
+    path: str
+    size: int
+    mtime: float
+    sha256: str | None
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "size": self.size, "mtime": self.mtime, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class FilesSnapshot:
+    files: dict[str, StateFile]
+
+    def by_hash(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = {}
+        for item in self.files.values():
+            if item.sha256:
+                index.setdefault(item.sha256, []).append(item.path)
+        return index
+
+    def legacy_shaped(self) -> list[StateFile]:
+        """Files a Gateway that serves from SQLite should neither create nor modify outside its archive."""
+        from ..inventory import is_legacy_path
+
+        return [f for f in self.files.values()
+                if (is_legacy_path(f.path) or f.path.endswith("sessions.json"))
+                and "session-sqlite-import-archive" not in f.path]
+
+    def to_json(self) -> dict:
+        return {"files": [f.to_json() for f in sorted(self.files.values(), key=lambda f: f.path)]}
+
+
+def snapshot(runner: Runner) -> FilesSnapshot:
+    raw = run_node_json(runner, SCRIPT, STATE_DIR)
+    return FilesSnapshot({f["path"]: StateFile(f["path"], f["size"], f["mtime"], f["sha256"]) for f in raw["files"]})
+
+
+READ_SCRIPT = r"""
+const fs = require('fs'), path = require('path');
+const root = process.argv[1], wanted = JSON.parse(process.argv[2]), out = {};
+function walk(dir) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, {withFileTypes: true}).flatMap(e => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return ['cache', 'tmp'].includes(e.name) ? [] : walk(p);
+    return [path.relative(root, p)];
+  });
+}
+const all = walk(root);
+for (const pattern of wanted) {
+  const re = new RegExp(pattern);
+  for (const rel of all.filter(r => re.test(r))) out[rel] = fs.readFileSync(path.join(root, rel), 'utf8');
+}
+console.log(JSON.stringify({files: out}));
+"""
+
+
+def read_texts(runner: Runner, *patterns: str) -> dict[str, str]:
+    """Contents of the state files whose relative path matches any of `patterns` (regexes)."""
+    import json
+
+    return run_node_json(runner, READ_SCRIPT, STATE_DIR, json.dumps(list(patterns)))["files"]

@@ -1,0 +1,162 @@
+"""SQLite as the Gateway left it, read through SQLite itself (read-only, inside the container).
+
+Never by copying files: copying a WAL database mid-transaction reads garbage. The schema is
+introspected (table names and columns changed between releases), and transcript rows are returned
+with their ids and content hashes only: the evidence holds no message text.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..config import STATE_DIR
+from ..inventory import content_hash
+from ._node import Runner, run_node_json
+
+SCRIPT = r"""
+const {DatabaseSync} = require('node:sqlite');
+const fs = require('fs'), path = require('path'), zlib = require('zlib');
+const root = process.argv[1], full = process.argv[2] === 'full';
+const out = {databases: []};
+const candidates = [];
+if (fs.existsSync(path.join(root, 'agents'))) {
+  for (const agent of fs.readdirSync(path.join(root, 'agents'))) {
+    const p = path.join(root, 'agents', agent, 'agent', 'openclaw-agent.sqlite');
+    if (fs.existsSync(p)) candidates.push({role: 'agent', agent, path: p});
+  }
+}
+const global = path.join(root, 'state', 'openclaw.sqlite');
+if (fs.existsSync(global)) candidates.push({role: 'global', agent: null, path: global});
+for (const c of candidates) {
+  const item = {...c, tables: {}, columns: {}, error: null};
+  try {
+    const db = new DatabaseSync(c.path, {readOnly: true});
+    const tables = db.prepare("select name, sql from sqlite_master where type='table'").all();
+    for (const t of tables) {
+      if ((t.sql || '').startsWith('CREATE VIRTUAL')) continue;
+      try { item.tables[t.name] = db.prepare(`select count(*) as n from "${t.name}"`).get().n; }
+      catch (e) { item.tables[t.name] = null; }
+    }
+    for (const t of ['session_nodes', 'session_windows', 'transcript_events', 'transcript_event_identities']) {
+      if (t in item.tables) item.columns[t] = db.prepare(`pragma table_info("${t}")`).all().map(r => r.name);
+    }
+    item.integrity = db.prepare('pragma integrity_check').all().map(r => Object.values(r)[0]);
+    if ('schema_meta' in item.tables) item.schema_meta = db.prepare('select * from schema_meta').all();
+    if (full && c.role === 'agent' && 'session_nodes' in item.tables) {
+      const archived = item.columns.session_nodes.includes('archived_at') ? 'archived_at' : 'null';
+      item.sessions = db.prepare(`select session_key, current_session_id, ${archived} as archived_at, entry_json from session_nodes`).all();
+      item.windows = db.prepare('select session_id, session_key from session_windows').all();
+      const zstd = (item.columns.transcript_events || []).includes('event_zstd');
+      const rows = db.prepare(`select session_id, seq, event_json${zstd ? ', event_zstd' : ''} from transcript_events order by session_id, seq`).all();
+      item.events = rows.map(r => ({session_id: r.session_id, seq: r.seq, compressed: !!(zstd && r.event_zstd),
+        event_json: (zstd && r.event_zstd) ? zlib.zstdDecompressSync(r.event_zstd).toString('utf8') : r.event_json}));
+      if ('transcript_event_identities' in item.tables)
+        item.identities = db.prepare('select session_id, event_id, seq from transcript_event_identities').all();
+    }
+    db.close();
+  } catch (e) { item.error = String(e && e.message || e); }
+  out.databases.push(item);
+}
+console.log(JSON.stringify(out));
+"""
+
+
+@dataclass(frozen=True)
+class SqliteEvent:
+    session_id: str
+    seq: int
+    event_id: str | None
+    content_sha256: str
+    compressed: bool
+    value: Any
+
+    def to_json(self) -> dict:
+        return {"seq": self.seq, "id": self.event_id, "sha256": self.content_sha256, "compressed": self.compressed}
+
+
+@dataclass(frozen=True)
+class AgentDatabase:
+    agent: str
+    path: str
+    tables: dict[str, int | None]
+    integrity: tuple[str, ...]
+    error: str | None
+    schema_version: int | None
+    sessions: dict[str, dict] = field(default_factory=dict)  # key -> {sessionId, archived_at, entry}
+    windows: dict[str, str] = field(default_factory=dict)  # sessionId -> key
+    events: dict[str, tuple[SqliteEvent, ...]] = field(default_factory=dict)  # sessionId -> events
+
+    def to_json(self) -> dict:
+        return {
+            "agent": self.agent, "path": self.path, "schema_version": self.schema_version, "error": self.error,
+            "integrity": list(self.integrity), "tables": self.tables,
+            "sessions": {k: {"sessionId": v["sessionId"], "archived_at": v["archived_at"]} for k, v in self.sessions.items()},
+            "events": {sid: [e.to_json() for e in events] for sid, events in self.events.items()},
+        }
+
+
+@dataclass(frozen=True)
+class SqliteSnapshot:
+    agents: dict[str, AgentDatabase]
+    global_db: dict | None
+
+    def count(self, table: str) -> int:
+        return sum((db.tables.get(table) or 0) for db in self.agents.values())
+
+    def session(self, key: str) -> tuple[AgentDatabase, dict] | None:
+        for db in self.agents.values():
+            if key in db.sessions:
+                return db, db.sessions[key]
+        return None
+
+    def events_of(self, session_id: str) -> tuple[SqliteEvent, ...]:
+        for db in self.agents.values():
+            if session_id in db.events:
+                return db.events[session_id]
+        return ()
+
+    def to_json(self) -> dict:
+        return {"agents": {a: db.to_json() for a, db in self.agents.items()}, "global": self.global_db,
+                "totals": {t: self.count(t) for t in ("session_nodes", "session_windows", "transcript_events")}}
+
+
+def snapshot(runner: Runner, *, full: bool = True) -> SqliteSnapshot:
+    raw = run_node_json(runner, SCRIPT, STATE_DIR, "full" if full else "counts")
+    return parse_snapshot(raw)
+
+
+def parse_snapshot(raw: dict) -> SqliteSnapshot:
+    agents: dict[str, AgentDatabase] = {}
+    global_db = None
+    for item in raw["databases"]:
+        version = next((row.get("schema_version") for row in item.get("schema_meta") or []), None)
+        if item["role"] == "global":
+            global_db = {"path": item["path"], "tables": item["tables"], "integrity": item.get("integrity"),
+                         "error": item.get("error"), "schema_version": version}
+            continue
+        ids = {(row["session_id"], row["seq"]): row["event_id"] for row in item.get("identities") or []}
+        events: dict[str, list[SqliteEvent]] = {}
+        for row in item.get("events") or []:
+            try:
+                value = json.loads(row["event_json"]) if row["event_json"] is not None else None
+            except ValueError:
+                value = row["event_json"]
+            event_id = ids.get((row["session_id"], row["seq"])) or (value.get("id") if isinstance(value, dict) else None)
+            events.setdefault(row["session_id"], []).append(
+                SqliteEvent(row["session_id"], row["seq"], event_id, content_hash(value), row["compressed"], value))
+        sessions = {}
+        for row in item.get("sessions") or []:
+            try:
+                entry = json.loads(row["entry_json"])
+            except (TypeError, ValueError):
+                entry = None
+            sessions[row["session_key"]] = {"sessionId": row["current_session_id"], "archived_at": row["archived_at"], "entry": entry}
+        agents[item["agent"]] = AgentDatabase(
+            agent=item["agent"], path=item["path"], tables=item["tables"], integrity=tuple(item.get("integrity") or ()),
+            error=item.get("error"), schema_version=version, sessions=sessions,
+            windows={row["session_id"]: row["session_key"] for row in item.get("windows") or []},
+            events={sid: tuple(evs) for sid, evs in events.items()},
+        )
+    return SqliteSnapshot(agents, global_db)

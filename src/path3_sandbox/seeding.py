@@ -1,0 +1,116 @@
+"""Turn a fixture's state tree into the files a fresh volume receives.
+
+Three transformations, all recorded: absolute paths written for the fixture author's home are
+rewritten to the container's state directory; timestamps are shifted so the newest is an hour old
+(sessions older than 30 days are auto-archived on first write); the harness config is deep-merged into
+the fixture's own openclaw.json. What the Gateway first sees is exactly these bytes, and the inventory
+and hashes are taken from them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import time
+from dataclasses import dataclass
+
+from .config import CONFIG_PATH, STATE_DIR, Override, deep_merge
+from .errors import FixtureError
+from .fixtures import Fixture
+from .volumes import VolumeFile
+
+CONFIG_NAME = CONFIG_PATH.removeprefix(STATE_DIR + "/")
+TEXT_SUFFIXES = (".json", ".jsonl")
+ISO_RE = re.compile(rb'"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z)"')
+# Epoch milliseconds between 2001 and 2286: 13 digits, not part of a longer number.
+EPOCH_MS_RE = re.compile(rb"(?<![\d.])(1\d{12})(?![\d.])")
+TARGET_NEWEST_AGE_MS = 3_600_000
+
+
+@dataclass(frozen=True)
+class Seed:
+    files: tuple[VolumeFile, ...]
+    config_overrides: tuple[Override, ...]
+    shift_ms: int  # added to every timestamp (0 when not retimed)
+    rewritten_paths: int  # files in which the author's state dir was replaced
+
+    def to_json(self) -> dict:
+        return {"files": len(self.files), "config_overrides": [o.to_json() for o in self.config_overrides],
+                "timestamp_shift_ms": self.shift_ms, "files_with_rewritten_paths": self.rewritten_paths}
+
+    def as_inventory_input(self) -> dict[str, tuple[bytes, float]]:
+        return {f.path: (f.data, f.mtime) for f in self.files}
+
+
+def read_state(fixture: Fixture) -> dict[str, bytes]:
+    if not fixture.state.is_dir():
+        raise FixtureError(f"fixture {fixture.name} has no state/ folder at {fixture.state}",
+                           hint="a fixture's state/ is laid out like ~/.openclaw")
+    return {str(path.relative_to(fixture.state)): path.read_bytes()
+            for path in sorted(fixture.state.rglob("*")) if path.is_file()}
+
+
+def newest_timestamp_ms(files: dict[str, bytes]) -> int | None:
+    newest = None
+    for path, data in files.items():
+        if not path.endswith(TEXT_SUFFIXES) or path == CONFIG_NAME:
+            continue
+        for match in ISO_RE.finditer(data):
+            newest = max(newest or 0, _iso_to_ms(match.group(1)))
+        for match in EPOCH_MS_RE.finditer(data):
+            newest = max(newest or 0, int(match.group(1)))
+    return newest
+
+
+def shift_timestamps(data: bytes, shift_ms: int) -> bytes:
+    """Every ISO-8601 UTC timestamp string and epoch-ms number moved by `shift_ms`; all else byte-identical."""
+    data = ISO_RE.sub(lambda m: b'"' + _ms_to_iso(_iso_to_ms(m.group(1)) + shift_ms, m.group(1)) + b'"', data)
+    return EPOCH_MS_RE.sub(lambda m: str(int(m.group(1)) + shift_ms).encode(), data)
+
+
+def build_seed(fixture: Fixture, harness: dict, *, now: float | None = None) -> Seed:
+    now = time.time() if now is None else now
+    files = read_state(fixture)
+    rewritten = 0
+    if fixture.state_dir_as_written and fixture.state_dir_as_written != STATE_DIR:
+        old, new = fixture.state_dir_as_written.rstrip("/").encode(), STATE_DIR.encode()
+        for path, data in files.items():
+            if path.endswith(TEXT_SUFFIXES) and old in data:
+                files[path] = data.replace(old, new)
+                rewritten += 1
+    shift = 0
+    if fixture.retime and (newest := newest_timestamp_ms(files)):
+        shift = int(now * 1000) - TARGET_NEWEST_AGE_MS - newest
+        files = {p: shift_timestamps(d, shift) if p.endswith(TEXT_SUFFIXES) and p != CONFIG_NAME else d
+                 for p, d in files.items()}
+    user_config: dict = {}
+    if CONFIG_NAME in files:
+        try:
+            user_config = json.loads(files[CONFIG_NAME])
+        except ValueError as error:
+            raise FixtureError(f"{fixture.state / CONFIG_NAME} is not plain JSON ({error})",
+                               hint="path3-sandbox merges its harness keys into JSON configs only; convert JSON5 to JSON") from None
+    merged, overrides = deep_merge(user_config, harness)
+    files[CONFIG_NAME] = (json.dumps(merged, indent=2, ensure_ascii=False) + "\n").encode()
+    # Recent mtimes in the files' order: the importer takes mtimes as times.
+    count = len(files)
+    volume_files = tuple(
+        VolumeFile(path, data, now - TARGET_NEWEST_AGE_MS / 1000 - (count - index), 0o600 if path == CONFIG_NAME else 0o644)
+        for index, (path, data) in enumerate(sorted(files.items()))
+    )
+    return Seed(volume_files, tuple(overrides), shift, rewritten)
+
+
+def _iso_to_ms(text: bytes) -> int:
+    value = dt.datetime.fromisoformat(text.decode().replace("Z", "+00:00"))
+    return int(value.timestamp() * 1000)
+
+
+def _ms_to_iso(ms: int, like: bytes) -> bytes:
+    value = dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc)
+    fraction = len(like.split(b".")[1]) - 1 if b"." in like else 0  # keep the original precision
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if fraction:
+        text += "." + f"{value.microsecond:06d}"[:fraction]
+    return (text + "Z").encode()
