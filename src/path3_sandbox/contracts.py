@@ -20,6 +20,9 @@ STARTUP_IMPORT = "startup-import"
 REFUSE_THEN_DOCTOR = "refuse-then-doctor"
 CONTRACTS = (STARTUP_IMPORT, REFUSE_THEN_DOCTOR)
 
+# The refusal a refuse-then-doctor release must print: expected there, so not an error line to flag.
+REFUSAL_LOG_ALLOWLIST = (r"requires session store migration", r"Legacy session store requires migration")
+
 VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([A-Za-z]+)\.?(\d+)?)?")
 
 

@@ -14,7 +14,8 @@ the manifest saying what the state holds and what upgrading it must yield.
       "log_allowlist": ["regex", …]
     }
 
-`events` counts what SQLite must hold for the session after import: every distinct transcript line,
+`sqliteKey` names the key the session must be stored under when the Gateway canonicalises the legacy
+one (2026.9.6 lowercases keys: "Grüppe" -> "grüppe"). `events` counts what SQLite must hold for the session after import: every distinct transcript line,
 the session header included (byte-identical duplicate lines count once). `archived: true` marks a
 session the Gateway must import as archived (orphan and stray transcripts).
 """
@@ -40,10 +41,15 @@ class ExpectedSession:
     session_id: str
     events: int
     archived: bool = False
+    sqlite_key: str = ""  # the key the Gateway stores it under, when it canonicalises the legacy key
+
+    @property
+    def stored_key(self) -> str:
+        return self.sqlite_key or self.key
 
     def to_json(self) -> dict:
         return {"agent": self.agent, "key": self.key, "sessionId": self.session_id, "events": self.events,
-                "archived": self.archived}
+                "archived": self.archived, "sqliteKey": self.stored_key}
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,7 @@ class Fixture:
             for key, spec in (body.get("sessions") or {}).items():
                 try:
                     sessions.append(ExpectedSession(agent, key, str(spec["sessionId"]), int(spec["events"]),
-                                                    bool(spec.get("archived", False))))
+                                                    bool(spec.get("archived", False)), str(spec.get("sqliteKey", ""))))
                 except (KeyError, TypeError, ValueError):
                     raise FixtureError(f"{manifest_path}: session {key!r} of agent {agent!r} needs sessionId and events",
                                        hint='e.g. {"sessionId": "…", "events": 5}') from None

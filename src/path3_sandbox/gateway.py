@@ -20,6 +20,20 @@ from .config import GATEWAY_PORT, STATE_DIR
 from .resources import RunResources, run_labels
 
 READY_TIMEOUT_S = 180.0
+# The Gateway grants operator scopes to token-only clients on its own loopback only (openclaw.md §11),
+# so RPC goes through a byte-for-byte TCP relay inside the container: host -> RELAY_PORT -> 127.0.0.1:18789.
+RELAY_PORT = 28789
+RELAY_SCRIPT = r"""
+const net = require('net');
+const server = net.createServer(client => {
+  const upstream = net.connect(Number(process.argv[2]), '127.0.0.1');
+  client.pipe(upstream); upstream.pipe(client);
+  const end = () => { client.destroy(); upstream.destroy(); };
+  client.on('error', end); upstream.on('error', end); client.on('close', end); upstream.on('close', end);
+});
+server.on('error', e => { console.error(String(e)); process.exit(e.code === 'EADDRINUSE' ? 0 : 1); });
+server.listen(Number(process.argv[1]), '0.0.0.0');
+"""
 
 
 @dataclass(frozen=True)
@@ -92,7 +106,8 @@ class Gateway:
             self._container = self.client.containers.create(
                 self.image, command=self.argv, name=self.name, detach=True,
                 labels=run_labels(self.resources.run_id, "gateway"),
-                ports={f"{GATEWAY_PORT}/tcp": ("127.0.0.1", None)}, **self._run_kwargs(),
+                ports={f"{GATEWAY_PORT}/tcp": ("127.0.0.1", None), f"{RELAY_PORT}/tcp": ("127.0.0.1", None)},
+                **self._run_kwargs(),
             )
             self.resources.track(self.name)
         self._container.start()
@@ -113,11 +128,34 @@ class Gateway:
         state = self.container.attrs["State"]
         return None if state.get("Running") else int(state.get("ExitCode", 0))
 
-    def base_url(self) -> str:
-        bindings = self.container.attrs["NetworkSettings"]["Ports"].get(f"{GATEWAY_PORT}/tcp") or []
+    def _host_port(self, port: int) -> int:
+        bindings = self.container.attrs["NetworkSettings"]["Ports"].get(f"{port}/tcp") or []
         if not bindings:
-            raise RuntimeError("the Gateway port is not published (is the container running?)")
-        return f"http://127.0.0.1:{bindings[0]['HostPort']}"
+            raise RuntimeError(f"port {port} is not published (is the container running?)")
+        return int(bindings[0]["HostPort"])
+
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._host_port(GATEWAY_PORT)}"
+
+    def rpc_url(self) -> str:
+        """A WebSocket URL on the host that reaches the Gateway from its own loopback (starts the relay)."""
+        self.container.exec_run(["node", "-e", RELAY_SCRIPT, str(RELAY_PORT), str(GATEWAY_PORT)], user="node", detach=True)
+        self._record("exec", ["node", "-e", "<tcp relay>", str(RELAY_PORT), str(GATEWAY_PORT)])
+        return f"ws://127.0.0.1:{self._host_port(RELAY_PORT)}"
+
+    def rpc(self, *, timeout_s: float = 20.0):
+        """A connected GatewayRpc through the relay (retried while the relay starts listening)."""
+        from .rpc import GatewayRpc
+
+        url = self.rpc_url()
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                return GatewayRpc.connect(url, self.token)
+            except (OSError, EOFError) as error:  # refused or reset until the relay listens
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"cannot reach the Gateway RPC through {url}: {error}") from None
+                time.sleep(0.2)
 
     def wait_ready(self, timeout_s: float = READY_TIMEOUT_S, interval_s: float = 0.5) -> StartObservation:
         """Poll /healthz and /readyz until both say so, the container exits, or the deadline passes."""

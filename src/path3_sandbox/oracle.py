@@ -19,14 +19,15 @@ def sessions_present(fixture: Fixture, after: SqliteSnapshot) -> list[Assertion]
     """Every session the manifest expects is a row in session_nodes, with its sessionId and archive state."""
     results = []
     for expected in fixture.sessions:
-        found = after.session(expected.key)
+        found = after.session(expected.stored_key)
         observed = None
         if found:
             db, row = found
             observed = {"agent": db.agent, "sessionId": row["sessionId"], "archived": row["archived_at"] is not None}
         want = {"agent": expected.agent, "sessionId": expected.session_id, "archived": expected.archived}
+        renamed = f"stored as {expected.stored_key}" if expected.stored_key != expected.key else ""
         results.append(Assertion(f"session {expected.key} imported", observed == want, want, observed,
-                                 "" if observed else "no session_nodes row with this key"))
+                                 renamed if observed else f"no session_nodes row with key {expected.stored_key}"))
     expected_total = len(fixture.sessions)
     observed_total = after.count("session_nodes")
     results.append(Assertion("session_nodes holds exactly the manifest's sessions", observed_total == expected_total,
@@ -37,8 +38,9 @@ def sessions_present(fixture: Fixture, after: SqliteSnapshot) -> list[Assertion]
 def legacy_entries_covered(inventory: Inventory, after: SqliteSnapshot, fixture: Fixture) -> list[Assertion]:
     """Every legacy sessions.json entry with a sessionId became a session; entries without one did not."""
     results = []
+    stored = {(s.agent, s.key): s.stored_key for s in fixture.sessions}
     for entry in inventory.entries:
-        found = after.session(entry.key)
+        found = after.session(stored.get((entry.agent, entry.key), entry.key))
         if entry.session_id:
             observed = found[1]["sessionId"] if found else None
             results.append(Assertion(f"legacy entry {entry.key} ({entry.store}) is in SQLite",
@@ -61,14 +63,25 @@ def transcript_for_session(inventory: Inventory, session_id: str) -> LegacyTrans
 
 
 def find_event(legacy: LegacyEvent, candidates: tuple[SqliteEvent, ...], by_hash: dict[str, SqliteEvent]) -> SqliteEvent | None:
-    """The SQLite row holding `legacy`: same content; for id-less (v1) lines, the row may add ids."""
+    """The SQLite row holding `legacy`: the same content, by id where the line has one.
+
+    Two normalisations of the importer are accepted, and nothing else: lines without an id (v1) may gain
+    synthetic id/parentId fields, and a session header of an old transcript version may have its
+    `version` raised. Every key the legacy line has must still hold the same value.
+    """
     exact = by_hash.get(legacy.content_sha256)
     if exact and (legacy.event_id is None or exact.event_id == legacy.event_id):
         return exact
-    if legacy.event_id is None and isinstance(legacy.value, dict):
-        keys = legacy.value.keys()
-        for row in candidates:
-            if isinstance(row.value, dict) and content_hash({k: row.value.get(k) for k in keys}) == legacy.content_sha256:
+    if not isinstance(legacy.value, dict):
+        return None
+    ignored = {"version"} if legacy.type == "session" else set()
+    if legacy.event_id is not None and not ignored:
+        return None
+    keys = [k for k in legacy.value if k not in ignored]
+    wanted = content_hash({k: legacy.value[k] for k in keys})
+    for row in candidates:
+        if isinstance(row.value, dict) and row.value.get("type") == legacy.value.get("type"):
+            if content_hash({k: row.value.get(k) for k in keys}) == wanted:
                 return row
     return None
 

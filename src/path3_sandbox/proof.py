@@ -17,7 +17,7 @@ import docker
 
 from . import oracle
 from .config import STATE_DIR, harness_config
-from .contracts import REFUSE_THEN_DOCTOR, STARTUP_IMPORT, ContractChoice, StartKind, classify_start, warning_codes
+from .contracts import REFUSAL_LOG_ALLOWLIST, REFUSE_THEN_DOCTOR, STARTUP_IMPORT, ContractChoice, StartKind, classify_start, warning_codes
 from .evidence import Assertion, Evidence, skipped
 from .fixtures import Fixture
 from .gateway import Gateway
@@ -221,7 +221,7 @@ class FixtureProof:
         self._check("oracle", *oracle.integrity_ok(after), oracle.no_legacy_left(after_files))
         self._check("oracle", oracle.warnings_as_expected(self.fixture, warning_codes(import_output)))
         listed = self._sessions_list(token)
-        missing = sorted({s.key for s in self.fixture.sessions} - listed) if listed is not None else None
+        missing = sorted({s.stored_key for s in self.fixture.sessions} - listed) if listed is not None else None
         self._check("oracle", Assertion("sessions.list over the Gateway returns every imported key", missing == [],
                                         [], missing if missing is not None else "sessions.list failed"))
         self._phase("oracle", t)
@@ -236,7 +236,10 @@ class FixtureProof:
                               db_handles, handles.method),
                     Assertion("the Gateway holds no legacy .jsonl or sessions.json handle", not hot, [], hot, handles.method))
         file_log = files_probe.read_texts(self._running_runner, r"^logs/.*\.jsonl$")
-        scan = logs_probe.scan({"stdout": self.gateway.logs(), **file_log}, self.fixture.log_allowlist)
+        allowlist = self.fixture.log_allowlist
+        if self.contract.contract == REFUSE_THEN_DOCTOR:
+            allowlist += REFUSAL_LOG_ALLOWLIST
+        scan = logs_probe.scan({"stdout": self.gateway.logs(), **file_log}, allowlist)
         ev.write_json("gateway-log-scan.json", scan.to_json())
         self._check("health", Assertion("no unallowed error lines in the Gateway output and file log", not scan.unallowed,
                                         0, [f"{m.source}:{m.line_number} [{m.pattern}] {m.line[:200]}" for m in scan.unallowed[:10]]))
@@ -251,16 +254,16 @@ class FixtureProof:
         self._phase("diagnostics", t)
 
     def _sessions_list(self, token: str) -> set[str] | None:
-        params = json.dumps({"archived": "all", "limit": 1000})
-        result = self.gateway.exec(["openclaw", "gateway", "call", "sessions.list", "--params", params, "--json",
-                                    "--url", "ws://127.0.0.1:18789", "--token", token], timeout_s=60)
-        self.evidence.event("oracle", "rpc", method="sessions.list", exit_code=result.exit_code,
-                            seconds=round(result.seconds, 2))
+        """Keys sessions.list returns over the Gateway's public RPC, archived ones included."""
         try:
-            payload = json.loads(result.output[result.output.index("{"):])
+            with self.gateway.rpc() as rpc:
+                payload = rpc.call("sessions.list", {"archived": "all", "limit": 1000})
+                self.evidence.event("oracle", "rpc", method="sessions.list", protocol=rpc.protocol,
+                                    server_version=rpc.server_version, seconds=round(rpc.calls[-1].seconds, 4),
+                                    count=len(payload.get("sessions", [])))
             return {s["key"] for s in payload.get("sessions", [])}
-        except (ValueError, KeyError, TypeError):
-            self.evidence.write_text("sessions-list.out", result.output)
+        except Exception as error:  # recorded; the assertion that follows fails on None
+            self.evidence.event("oracle", "rpc-error", method="sessions.list", message=f"{type(error).__name__}: {error}")
             return None
 
     def _host_pid(self) -> int | None:

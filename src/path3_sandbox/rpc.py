@@ -1,0 +1,119 @@
+"""A Gateway WebSocket RPC client: one socket per run, challenge/connect handshake with token auth,
+protocol negotiation (9.6 speaks 4, 7.2-beta 3), request/response correlation by id, events kept
+in arrival order, and a timeout on everything.
+
+    with GatewayRpc.connect("ws://127.0.0.1:40123", token) as rpc:
+        rpc.methods              # the target's capability set, from hello-ok
+        rpc.call("sessions.list", {"archived": "all"})
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from . import __version__
+
+MIN_PROTOCOL, MAX_PROTOCOL = 3, 4
+SCOPES = ["operator.read", "operator.write", "operator.admin"]
+
+
+class RpcError(Exception):
+    """The Gateway answered ok=false, or the socket failed; `code` is the Gateway's error code."""
+
+    def __init__(self, method: str, message: str, code: str | None = None, details: Any = None) -> None:
+        super().__init__(f"{method}: {code + ' ' if code else ''}{message}")
+        self.method, self.code, self.details = method, code, details
+
+
+@dataclass
+class CallRecord:
+    method: str
+    ok: bool
+    seconds: float
+    error: str | None = None
+
+    def to_json(self) -> dict:
+        return {"method": self.method, "ok": self.ok, "seconds": round(self.seconds, 4), "error": self.error}
+
+
+@dataclass
+class GatewayRpc:
+    socket: ClientConnection
+    hello: dict
+    events: list[dict] = field(default_factory=list)
+    calls: list[CallRecord] = field(default_factory=list)
+
+    @classmethod
+    def connect(cls, url: str, token: str, *, timeout_s: float = 15.0, client_id: str = "cli") -> GatewayRpc:
+        socket = connect(url, open_timeout=timeout_s, max_size=64 * 1024 * 1024)
+        try:
+            first = json.loads(socket.recv(timeout=timeout_s))
+            if first.get("event") != "connect.challenge":
+                raise RpcError("connect", f"expected the connect.challenge event first, got {str(first)[:200]}")
+            rpc = cls(socket, hello={})
+            rpc.hello = rpc.call("connect", {
+                "minProtocol": MIN_PROTOCOL, "maxProtocol": MAX_PROTOCOL,
+                "client": {"id": client_id, "version": __version__, "platform": "linux", "mode": "cli"},
+                "role": "operator", "scopes": SCOPES, "caps": [], "commands": [], "permissions": {},
+                "auth": {"token": token}, "locale": "en-US", "userAgent": f"path3-sandbox/{__version__}",
+            }, timeout_s=timeout_s)
+            return rpc
+        except BaseException:
+            socket.close()
+            raise
+
+    @property
+    def protocol(self) -> int | None:
+        return self.hello.get("protocol")
+
+    @property
+    def server_version(self) -> str | None:
+        return (self.hello.get("server") or {}).get("version")
+
+    @property
+    def methods(self) -> frozenset[str]:
+        return frozenset((self.hello.get("features") or {}).get("methods") or ())
+
+    def call(self, method: str, params: dict | None = None, *, timeout_s: float = 30.0) -> Any:
+        request_id = str(uuid.uuid4())
+        started = time.monotonic()
+        try:
+            self.socket.send(json.dumps({"type": "req", "id": request_id, "method": method, "params": params or {}}))
+            while True:
+                remaining = timeout_s - (time.monotonic() - started)
+                if remaining <= 0:
+                    raise TimeoutError
+                frame = json.loads(self.socket.recv(timeout=remaining))
+                if frame.get("type") == "event":
+                    self.events.append(frame)
+                elif frame.get("type") == "res" and frame.get("id") == request_id:
+                    break
+        except TimeoutError:
+            self.calls.append(CallRecord(method, False, time.monotonic() - started, "timeout"))
+            raise RpcError(method, f"no response within {timeout_s:.0f}s", "CLIENT_TIMEOUT") from None
+        except ConnectionClosed as closed:
+            self.calls.append(CallRecord(method, False, time.monotonic() - started, "closed"))
+            raise RpcError(method, f"socket closed: {closed}", "CLOSED") from None
+        seconds = time.monotonic() - started
+        if not frame.get("ok"):
+            error = frame.get("error") or {}
+            self.calls.append(CallRecord(method, False, seconds, str(error.get("code"))))
+            raise RpcError(method, str(error.get("message", error)), error.get("code"), error.get("details"))
+        self.calls.append(CallRecord(method, True, seconds))
+        return frame.get("payload")
+
+    def close(self) -> None:
+        self.socket.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,67 @@
+"""Every fixture against two real releases with different contracts, and a proof that must fail."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from path3_sandbox.contracts import REFUSE_THEN_DOCTOR, STARTUP_IMPORT, contract_for
+from path3_sandbox.fixtures import Fixture, default_fixture_dirs
+from path3_sandbox.images import ensure_gateway_image
+from path3_sandbox.resources import new_run_id
+from path3_sandbox.run import prove
+from path3_sandbox.target import Target
+
+FIXTURES = [path.name for path in default_fixture_dirs()]
+TEST_FIXTURES = Path(__file__).parent.parent / "fixtures"
+RELEASES = {"2026.9.6": STARTUP_IMPORT, "2026.9.5": REFUSE_THEN_DOCTOR}
+
+
+@pytest.fixture(scope="session")
+def release_images(docker_client, default_image, artifacts):
+    images = {default_image.target.version: default_image}
+    for version in RELEASES:
+        if version not in images:
+            images[version] = ensure_gateway_image(docker_client, Target.parse(version), log_dir=artifacts / "images")
+    return images
+
+
+def run_proof(docker_client, image, fixture_dir: Path, artifacts: Path):
+    run_id = new_run_id()
+    contract = contract_for(image.target.version)
+    return prove(docker_client, image, [Fixture.load(fixture_dir)], contract, run_id=run_id,
+                 root=artifacts / "path3-upgrade" / run_id, keep=False, argv=["test"])
+
+
+@pytest.mark.parametrize("version", list(RELEASES))
+@pytest.mark.parametrize("fixture_name", FIXTURES)
+def test_every_fixture_upgrades_by_the_releases_contract(docker_client, release_images, artifacts, version, fixture_name):
+    fixture_dir = next(p for p in default_fixture_dirs() if p.name == fixture_name)
+    result = run_proof(docker_client, release_images[version], fixture_dir, artifacts)
+    [verdict] = result.verdicts
+    assert verdict.passed, f"{fixture_name} on {version}: {verdict.first_failure}\nevidence: {verdict.evidence}"
+    assert verdict.observed_contract == RELEASES[version]
+    summary = json.loads((result.root / "summary.json").read_text())
+    assert summary["verdict"] == "pass" and summary["contract"]["expected"]["contract"] == RELEASES[version]
+    for name in ("events.jsonl", "sqlite-before.json", "sqlite-after.json", "legacy-files.json",
+                 "gateway-log-scan.json", "gateway-stdout.log", "doctor-session-sqlite-inspect.json",
+                 "doctor-session-sqlite-validate.json", "commands.json"):
+        assert (verdict.evidence / name).is_file(), name
+    assertions = [json.loads(line) for line in (verdict.evidence / "events.jsonl").read_text().splitlines()]
+    assert sum(1 for a in assertions if a.get("event") == "assertion" and a["outcome"] == "passed") >= 10
+    leftovers = docker_client.volumes.list(filters={"label": f"path3-sandbox.run-id={result.run_id}"})
+    assert leftovers == []
+
+
+def test_a_manifest_expecting_one_event_too_many_fails_the_verdict_naming_session_and_event(docker_client, default_image, artifacts):
+    result = run_proof(docker_client, default_image, TEST_FIXTURES / "one-event-short", artifacts)
+    [verdict] = result.verdicts
+    assert not verdict.passed and result.exit_code == 1
+    assert "agent:main:main" in verdict.first_failure
+    assert "holds 6 transcript events: expected 6, observed 5" in verdict.first_failure
+    assert "event #6 after seq 4" in verdict.first_failure
+    summary = json.loads((result.root / "summary.json").read_text())
+    assert summary["verdict"] == "fail" and summary["first_failure"]["fixture"] == "one-event-short"
+    assert "**FAIL**" in (result.root / "summary.md").read_text()

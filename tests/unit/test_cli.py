@@ -1,0 +1,27 @@
+from path3_sandbox.cli import main
+from path3_sandbox.errors import EXIT_USAGE
+
+
+def test_an_unknown_fixture_is_a_usage_error_before_any_docker_work(capsys):
+    assert main(["prove", "--fixture", "no-such-fixture"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "no fixture named or at 'no-such-fixture'" in err and "known fixtures:" in err
+
+
+def test_a_malformed_target_is_a_usage_error_with_the_forms_that_work(capsys):
+    assert main(["image", "build", "--openclaw", "^2026"]) == EXIT_USAGE
+    assert "--openclaw 2026.9.6" in capsys.readouterr().err
+
+
+def test_fixtures_check_passes_on_the_shipped_set_and_names_each(capsys):
+    assert main(["fixtures", "check"]) == 0
+    out = capsys.readouterr().out
+    assert "minimal: ok" in out and "stray-orphan: ok" in out
+
+
+def test_fixtures_check_fails_with_a_usage_code_on_an_inconsistent_fixture(capsys):
+    from pathlib import Path
+
+    broken = Path(__file__).parent.parent / "fixtures" / "one-event-short"
+    assert main(["fixtures", "check", str(broken)]) == EXIT_USAGE
+    assert "events=6 but" in capsys.readouterr().out

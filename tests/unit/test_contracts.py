@@ -1,0 +1,69 @@
+import pytest
+
+from path3_sandbox.contracts import (
+    REFUSE_THEN_DOCTOR, STARTUP_IMPORT, classify_start, contract_for, version_key, warning_codes,
+)
+from path3_sandbox.errors import UsageError
+from path3_sandbox.gateway import StartObservation
+
+IMPORT_BOX = """│  - Legacy entries: 3; SQLite entries: 3.                                 │
+│  - Transcript events: imported=11; validated=0.                          │"""
+
+
+@pytest.mark.parametrize("version, contract", [
+    ("2026.9.6", STARTUP_IMPORT), ("2026.7.2-beta.1", STARTUP_IMPORT), ("2026.7.2-beta.7", STARTUP_IMPORT),
+    ("2026.8.1", REFUSE_THEN_DOCTOR), ("2026.9.0", REFUSE_THEN_DOCTOR), ("2026.9.5", REFUSE_THEN_DOCTOR),
+])
+def test_the_release_table_maps_measured_releases_to_their_contract(version, contract):
+    assert contract_for(version).contract == contract
+
+
+def test_prereleases_sort_before_their_release():
+    assert version_key("2026.7.2-beta.2") < version_key("2026.7.2-beta.10") < version_key("2026.7.2") < version_key("2026.8.1")
+
+
+def test_an_override_wins_over_the_table_and_says_so():
+    choice = contract_for("2026.9.6", "refuse-then-doctor")
+    assert (choice.contract, choice.source) == (REFUSE_THEN_DOCTOR, "--contract")
+
+
+def test_a_release_that_writes_legacy_stores_has_nothing_to_prove():
+    with pytest.raises(UsageError, match="no upgrade to prove"):
+        contract_for("2026.7.35")
+
+
+def test_an_unknown_release_asks_for_an_explicit_contract():
+    with pytest.raises(UsageError, match="no contract is known for openclaw 2026.10.1") as raised:
+        contract_for("2026.10.1")
+    assert "--contract startup-import" in str(raised.value)
+
+
+def test_a_ready_start_with_the_import_report_is_an_import():
+    kind = classify_start(StartObservation("ready", 12.0), "boot\n" + IMPORT_BOX)
+    assert (kind.kind, kind.imported_entries, kind.imported_events) == ("imported", 3, 11)
+
+
+def test_the_beta_style_import_line_is_recognised_too():
+    line = "[gateway] session: imported legacy session metadata/transcripts into SQLite: importedEntries=3 importedTranscriptEvents=13"
+    assert classify_start(StartObservation("ready", 6.7), line).imported_events == 13
+
+
+def test_a_ready_start_without_a_report_is_not_called_an_import():
+    assert classify_start(StartObservation("ready", 10.0), "[gateway] ready").kind == "ready-without-import"
+
+
+def test_an_exit_naming_the_legacy_store_is_a_refusal_with_its_code_and_message():
+    output = ('Gateway failed to start: Legacy session store requires migration: /s/sessions.json. Run "openclaw doctor --fix"')
+    kind = classify_start(StartObservation("exited", 2.4, exit_code=78), output)
+    assert (kind.kind, kind.exit_code) == ("refused", 78)
+    assert kind.message.startswith("Legacy session store requires migration")
+
+
+def test_any_other_exit_is_a_crash_and_keeps_the_last_line():
+    kind = classify_start(StartObservation("exited", 1.0, exit_code=1), "x\nAnother Gateway owner lease is still active")
+    assert (kind.kind, kind.message) == ("crashed", "Another Gateway owner lease is still active")
+
+
+def test_warning_codes_are_read_from_the_import_report():
+    output = "│    [entry_invalid]   │\n│    [transcript_missing] Transcript file is missing │ [gateway]"
+    assert warning_codes(output) == {"entry_invalid", "transcript_missing"}

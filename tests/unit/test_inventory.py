@@ -1,0 +1,65 @@
+import json
+
+from path3_sandbox.inventory import build_inventory, content_hash, is_legacy_path, parse_transcript
+
+HEADER = {"type": "session", "version": 3, "id": "s-1", "timestamp": "2026-11-20T09:00:00.000Z", "cwd": "/w"}
+MESSAGE = {"type": "message", "id": "a1b2c3d4", "parentId": None, "timestamp": "2026-11-20T09:00:15.000Z",
+           "message": {"role": "user", "content": [{"type": "text", "text": "hi"}]}}
+
+
+def jsonl(*values) -> bytes:
+    return ("\n".join(json.dumps(v) for v in values) + "\n").encode()
+
+
+def test_content_hash_ignores_key_order_and_whitespace():
+    assert content_hash({"a": 1, "b": [1, 2]}) == content_hash(json.loads('{ "b": [1,2], "a": 1 }'))
+
+
+def test_legacy_paths_are_agent_session_dirs_and_the_retired_top_level_dir():
+    assert is_legacy_path("agents/main/sessions/sessions.json")
+    assert is_legacy_path("agents/main/sessions/s-1.jsonl")
+    assert is_legacy_path("sessions/s-2.jsonl")
+    assert not is_legacy_path("logs/gateway.jsonl")
+    assert not is_legacy_path("agents/main/session-sqlite-import-archive/x.jsonl.imported-1")
+
+
+def test_a_transcript_yields_every_line_as_an_event_with_its_id_and_hash():
+    transcript = parse_transcript("agents/main/sessions/s-1.jsonl", jsonl(HEADER, MESSAGE))
+    assert transcript.session_id == "s-1" and transcript.version == 3 and transcript.agent == "main"
+    assert [(e.line, e.event_id, e.type) for e in transcript.events] == [(1, "s-1", "session"), (2, "a1b2c3d4", "message")]
+    assert transcript.events[1].content_sha256 == content_hash(MESSAGE)
+
+
+def test_a_v1_transcript_has_no_event_ids_and_takes_its_session_id_from_the_header():
+    v1 = {k: v for k, v in HEADER.items() if k != "version"}
+    message = {k: v for k, v in MESSAGE.items() if k not in ("id", "parentId")}
+    transcript = parse_transcript("agents/main/sessions/other-name.jsonl", jsonl(v1, message))
+    assert transcript.session_id == "s-1" and transcript.version == 1
+    assert transcript.events[1].event_id is None
+
+
+def test_byte_identical_duplicate_lines_count_once_as_distinct_events():
+    transcript = parse_transcript("agents/main/sessions/s-1.jsonl", jsonl(HEADER, MESSAGE, MESSAGE))
+    assert len(transcript.events) == 3 and transcript.distinct_events == 2
+
+
+def test_malformed_lines_are_reported_by_line_number():
+    transcript = parse_transcript("agents/main/sessions/s-1.jsonl", jsonl(HEADER) + b"{not json\n[1]\n")
+    assert transcript.malformed_lines == (2, 3)
+
+
+def test_inventory_reads_store_entries_including_ones_without_session_id():
+    store = {"agent:main:main": {"sessionId": "s-1"}, "agent:main:cron:stub": {"updatedAt": 1}}
+    inventory = build_inventory({
+        "agents/main/sessions/sessions.json": (json.dumps(store).encode(), 1.0),
+        "agents/main/sessions/s-1.jsonl": (jsonl(HEADER, MESSAGE), 2.0),
+        "openclaw.json": (b"{}", 3.0),
+    })
+    assert [(e.key, e.session_id) for e in inventory.entries] == [("agent:main:main", "s-1"), ("agent:main:cron:stub", None)]
+    assert [f.path for f in inventory.files] == ["agents/main/sessions/s-1.jsonl", "agents/main/sessions/sessions.json"]
+    assert inventory.transcript_for("s-1").path == "agents/main/sessions/s-1.jsonl"
+
+
+def test_a_store_that_is_not_a_json_object_is_reported_unreadable():
+    inventory = build_inventory({"agents/main/sessions/sessions.json": (b"{ key: 'json5' }", 1.0)})
+    assert len(inventory.unreadable) == 1 and inventory.unreadable[0].startswith("agents/main/sessions/sessions.json")
