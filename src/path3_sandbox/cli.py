@@ -44,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     prove.add_argument("--contract", choices=("startup-import", "refuse-then-doctor"),
                        help="override the contract the release table gives for the target")
     prove.add_argument("--keep", action="store_true", help="leave containers and volumes for inspection")
+    prove.add_argument("--first-start-only", action="store_true",
+                       help="stop after the first-start proof (skip the RPC scenario and its model provider)")
+    prove.add_argument("--keep-artifacts", action="store_true",
+                       help="keep the proof session and the provider's full request bodies in the evidence")
 
     fixtures = commands.add_parser("fixtures", help="list or check the legacy-store fixtures")
     fixture_commands = fixtures.add_subparsers(dest="fixtures_command", required=True, metavar="ACTION")
@@ -180,7 +184,8 @@ def _prove(args: argparse.Namespace) -> int:
     contract = contract_for(image.target.version, args.contract)
     run_id = new_run_id()
     result = prove(docker_client(), image, fixtures, contract, run_id=run_id,
-                   root=artifacts_root() / "path3-upgrade" / run_id, keep=args.keep, argv=sys.argv[1:])
+                   root=artifacts_root() / "path3-upgrade" / run_id, keep=args.keep, argv=sys.argv[1:],
+                   scenario=not args.first_start_only, keep_artifacts=args.keep_artifacts)
     return result.exit_code
 
 

@@ -145,6 +145,8 @@ class Gateway:
 
     def rpc(self, *, timeout_s: float = 20.0):
         """A connected GatewayRpc through the relay (retried while the relay starts listening)."""
+        from websockets.exceptions import WebSocketException
+
         from .rpc import GatewayRpc
 
         url = self.rpc_url()
@@ -152,7 +154,7 @@ class Gateway:
         while True:
             try:
                 return GatewayRpc.connect(url, self.token)
-            except (OSError, EOFError) as error:  # refused or reset until the relay listens
+            except (OSError, EOFError, WebSocketException) as error:  # refused or reset until the relay listens
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"cannot reach the Gateway RPC through {url}: {error}") from None
                 time.sleep(0.2)

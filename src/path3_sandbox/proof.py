@@ -16,7 +16,7 @@ from pathlib import Path
 import docker
 
 from . import oracle
-from .config import STATE_DIR, harness_config
+from .config import STATE_DIR, deep_merge, harness_config
 from .contracts import REFUSAL_LOG_ALLOWLIST, REFUSE_THEN_DOCTOR, STARTUP_IMPORT, ContractChoice, StartKind, classify_start, warning_codes
 from .evidence import Assertion, Evidence, skipped
 from .fixtures import Fixture
@@ -29,7 +29,9 @@ from .probes import logs as logs_probe
 from .probes import sqlite as sqlite_probe
 from .probes._node import ProbeFailed
 from .progress import say
+from .provider import ScriptedProvider, provider_config
 from .resources import RunResources
+from .scenario import STEPS, Context, Step, run_scenario
 from .seeding import build_seed
 from .volumes import put_files
 
@@ -46,24 +48,30 @@ class FixtureVerdict:
     phases: dict[str, float]
     evidence: Path
     counts: dict
+    scenario: dict | None = None
 
     def to_json(self) -> dict:
         return {"fixture": self.fixture, "verdict": "pass" if self.passed else "fail", "first_failure": self.first_failure,
                 "observed_contract": self.observed_contract, "seconds": round(self.seconds, 1),
                 "phases": {k: round(v, 1) for k, v in self.phases.items()}, "evidence": str(self.evidence),
-                "counts": self.counts}
+                "counts": self.counts, "scenario": self.scenario}
 
 
 class FixtureProof:
     def __init__(self, client: docker.DockerClient, image: GatewayImage, fixture: Fixture, contract: ContractChoice,
-                 resources: RunResources, evidence_dir: Path) -> None:
+                 resources: RunResources, evidence_dir: Path, *, provider: ScriptedProvider | None = None,
+                 keep_artifacts: bool = False, steps: list[Step] | None = None) -> None:
         self.client, self.image, self.fixture, self.contract = client, image, fixture, contract
+        self.provider = provider  # with a provider, the scenario runs after the first-start proof
+        self.keep_artifacts = keep_artifacts
+        self.steps = STEPS if steps is None else steps
         self.resources = resources
         self.evidence = Evidence(evidence_dir, fixture.name)
         self.phases: dict[str, float] = {}
         self.gateway: Gateway | None = None
         self.observed_contract: str | None = None
         self.counts: dict = {}
+        self.scenario: dict | None = None
 
     # -- helpers --------------------------------------------------------------------------------
     def _phase(self, name: str, started: float) -> None:
@@ -97,21 +105,25 @@ class FixtureProof:
         first = self.evidence.first_failure
         return FixtureVerdict(self.fixture.name, self.evidence.passed, first.message() if first else None,
                               self.observed_contract, time.monotonic() - started, self.phases, self.evidence.root,
-                              self.counts)
+                              self.counts, self.scenario)
 
     def _run(self) -> None:
         ev = self.evidence
         # seed
         t = time.monotonic()
         token = secrets.token_hex(16)
-        seed = build_seed(self.fixture, harness_config(token))
+        harness = harness_config(token)
+        if self.provider:
+            harness, _ = deep_merge(harness, provider_config(self.provider.base_url_for_containers))
+        seed = build_seed(self.fixture, harness)
         inventory = build_inventory(seed.as_inventory_input())
         ev.write_json("seed.json", seed.to_json())
         ev.write_json("inventory.json", inventory.to_json())
         volume = self.resources.volume(f"state-{_slug(self.fixture.name)}")
         put_files(self.client, self.resources, self.image.tag, volume, list(seed.files))
         self.gateway = Gateway(self.client, self.resources, self.image.tag, volume, token,
-                               name=f"path3-{self.resources.run_id}-{_slug(self.fixture.name)}")
+                               name=f"path3-{self.resources.run_id}-{_slug(self.fixture.name)}",
+                               extra_hosts={"host.docker.internal": "host-gateway"} if self.provider else {})
         self._say("seed", f"{len(seed.files)} files, {len(inventory.entries)} legacy entries, "
                           f"{sum(len(t.events) for t in inventory.transcripts)} transcript lines; "
                           f"{len(seed.config_overrides)} config keys set by the harness")
@@ -148,6 +160,26 @@ class FixtureProof:
         if not ready:
             return
         self._after(inventory, import_output, token)
+        if self.provider:
+            self._scenario(inventory)
+
+    def _scenario(self, inventory) -> None:
+        t = time.monotonic()
+        allowlist = self.fixture.log_allowlist + (REFUSAL_LOG_ALLOWLIST if self.contract.contract == REFUSE_THEN_DOCTOR else ())
+        ctx = Context(self.gateway, self.gateway.rpc(), self.provider, self.evidence, self.fixture, inventory,
+                      self.resources.run_id, allowlist, keep_artifacts=self.keep_artifacts,
+                      proof_key=f"agent:main:path3-e2e:{self.resources.run_id}")
+        first_request = len(self.provider.requests)
+        try:
+            report = run_scenario(ctx, self.steps)
+        finally:
+            ctx.rpc.close()
+            self.evidence.write_json("provider-requests.json", {
+                "requests": [r.to_json(with_body=self.keep_artifacts) for r in self.provider.requests[first_request:]]})
+        report["rpc"]["protocol"] = ctx.rpc.protocol
+        self.evidence.write_json("scenario.json", report)
+        self.scenario = report
+        self._phase("scenario", t)
 
     def _startup_import(self, first: StartKind) -> bool:
         commands_before_ready = [c["argv"] for c in self.gateway.commands]
@@ -230,7 +262,7 @@ class FixtureProof:
         handles = handles_probe.snapshot(self._host_pid(), self._running_runner, STATE_DIR)
         ev.write_json("handles.json", handles.to_json())
         db_handles = handles.matching(".sqlite", ".sqlite-wal", ".sqlite-shm")
-        hot = handles.matching(".jsonl", "sessions.json")
+        hot = handles.legacy(STATE_DIR)
         self._check("health",
                     Assertion("the Gateway holds SQLite DB/WAL/SHM handles", bool(db_handles), "db, -wal, -shm",
                               db_handles, handles.method),

@@ -1,7 +1,7 @@
 """The scripted model provider: the one test double, standing in for a paid LLM.
 
 An OpenAI-compatible server for `POST /v1/chat/completions` and `POST /v1/responses` that streams SSE
-as the Gateway expects, answers each turn with a unique marker, can hold a reply until released (so a
+as the Gateway expects, answers each turn with the unique marker its message carries, can hold a reply until released (so a
 turn is in flight during a kill), and records every request it serves. The Gateway container reaches
 it at http://host.docker.internal:<port>/v1 (`--add-host host.docker.internal:host-gateway`), so it
 binds to the Docker bridge's gateway address, never to all interfaces.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -97,15 +98,14 @@ def sse(data: Any, event: str | None = None) -> bytes:
 
 @dataclass
 class ScriptedProvider:
-    """Start with `start()`, stop with `stop()`. `next_marker` is what the next turn will answer."""
+    """Start with `start()`, stop with `stop()`. Each turn is answered with the marker its user message carries."""
 
     host: str = "127.0.0.1"
     port: int = 0
     keep_bodies: bool = False
     requests: list[RecordedRequest] = field(default_factory=list)
     _counter: itertools.count = field(default_factory=lambda: itertools.count(1))
-    _markers: list[str] = field(default_factory=list)
-    _hold_next: bool = False
+    _holds: set[str] = field(default_factory=set)
     _release: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
@@ -163,11 +163,10 @@ class ScriptedProvider:
     def base_url_for_containers(self) -> str:
         return f"http://host.docker.internal:{self.port}/v1"
 
-    def script(self, marker: str, *, hold: bool = False) -> None:
-        """The next turn answers `marker`; with hold, the reply waits until `release()`."""
+    def hold(self, marker: str) -> None:
+        """Replies to turns carrying `marker` wait until `release()` (or HOLD_TIMEOUT_S)."""
         with self._lock:
-            self._markers.append(marker)
-            self._hold_next = hold
+            self._holds.add(marker)
             self._release.clear()
 
     def release(self) -> None:
@@ -177,8 +176,10 @@ class ScriptedProvider:
         messages = body.get("messages") if api == "chat" else body.get("input")
         messages = messages if isinstance(messages, list) else []
         with self._lock:
-            marker = self._markers.pop(0) if self._markers else f"P3-UNSCRIPTED-{next(self._counter)}"
-            hold, self._hold_next = self._hold_next, False
+            # The marker comes from the turn's own text, so a turn the Gateway re-sends (restart recovery)
+            # or one it adds (a compaction summary: "unscripted") is answered and recorded for what it is.
+            marker = marker_of(messages) or f"P3-UNSCRIPTED-{next(self._counter)}"
+            hold = marker in self._holds and not self._release.is_set()
             record = RecordedRequest(
                 index=len(self.requests) + 1, path=handler.path, model=body.get("model"), stream=bool(body.get("stream")),
                 message_count=len(messages), marker=marker, held=hold, at=time.time(),
@@ -213,6 +214,28 @@ class ScriptedProvider:
     def to_json(self) -> dict:
         return {"requests": [r.to_json(with_body=self.keep_bodies) for r in self.requests],
                 "provider": PROVIDER_ID, "model": MODEL_ID}
+
+
+# A turn's text on a line of its own; the Gateway prefixes "[<timestamp>] " and appends runtime lines.
+TURN_RE = re.compile(r"^(?:\[[^\]\n]*\]\s*)?path3 scenario turn (P3-[A-Z0-9]+-[A-Z0-9]+)[ \t]*$", re.M)
+
+
+def marker_of(messages: list) -> str | None:
+    """The marker of the newest user message that *is* a scenario turn ("… path3 scenario turn P3-…").
+
+    Anchored to a line of its own, so prompts the Gateway builds around quoted history
+    (a compaction summary request, bootstrap context) are not mistaken for the turn itself.
+    """
+    for message in reversed(messages):
+        if not isinstance(message, dict) or message.get("role") != "user":
+            continue
+        content = message.get("content")
+        parts = [content] if isinstance(content, str) else [
+            p.get("text") or p.get("input_text") or "" for p in content or [] if isinstance(p, dict)]
+        for text in reversed(parts):
+            if isinstance(text, str) and (found := TURN_RE.search(text)):
+                return found.group(1)
+    return None
 
 
 def _messages_only(body: dict) -> dict:

@@ -52,7 +52,8 @@ class GatewayRpc:
 
     @classmethod
     def connect(cls, url: str, token: str, *, timeout_s: float = 15.0, client_id: str = "cli") -> GatewayRpc:
-        socket = connect(url, open_timeout=timeout_s, max_size=64 * 1024 * 1024)
+        # Entered as a context manager, the form every supported websockets release accepts.
+        socket = connect(url, open_timeout=timeout_s, max_size=64 * 1024 * 1024).__enter__()
         try:
             first = json.loads(socket.recv(timeout=timeout_s))
             if first.get("event") != "connect.challenge":

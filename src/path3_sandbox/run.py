@@ -21,7 +21,16 @@ from .fixtures import Fixture
 from .images import GatewayImage
 from .progress import say
 from .proof import FixtureProof, FixtureVerdict
+from .provider import ScriptedProvider
 from .resources import RunResources
+
+
+def bridge_gateway_address(client: docker.DockerClient) -> str:
+    """The host's address on Docker's default bridge: reachable from containers, not from elsewhere."""
+    for config in client.networks.get("bridge").attrs.get("IPAM", {}).get("Config") or []:
+        if config.get("Gateway"):
+            return config["Gateway"]
+    return "172.17.0.1"
 
 
 @dataclass(frozen=True)
@@ -40,21 +49,33 @@ class RunResult:
 
 
 def prove(client: docker.DockerClient, image: GatewayImage, fixtures: list[Fixture], contract: ContractChoice,
-          *, run_id: str, root: Path, keep: bool, argv: list[str]) -> RunResult:
+          *, run_id: str, root: Path, keep: bool, argv: list[str], scenario: bool = True,
+          keep_artifacts: bool = False, steps: list | None = None) -> RunResult:
     root.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     verdicts: list[FixtureVerdict] = []
     say("prove", f"run {run_id}: openclaw {image.target.version} ({image.tag}), contract {contract.contract} "
                  f"({contract.source}), {len(fixtures)} fixture(s); evidence in {root}")
+    provider = ScriptedProvider(host=bridge_gateway_address(client), keep_bodies=keep_artifacts).start() if scenario else None
+    if provider:
+        say("prove", f"scripted model provider on {provider.host}:{provider.port} (containers: {provider.base_url_for_containers})")
     with RunResources(client, run_id, keep=keep) as resources:
         for index, fixture in enumerate(fixtures, start=1):
             say("prove", f"[{index}/{len(fixtures)}] fixture {fixture.name}: {fixture.catches}")
-            verdict = FixtureProof(client, image, fixture, contract, resources, root / fixture.name).run()
+            try:
+                verdict = FixtureProof(client, image, fixture, contract, resources, root / fixture.name,
+                                       provider=provider, keep_artifacts=keep_artifacts, steps=steps).run()
+            except BaseException:
+                if provider:
+                    provider.stop()
+                raise
             verdicts.append(verdict)
             say("prove", f"[{index}/{len(fixtures)}] {fixture.name}: {'PASS' if verdict.passed else 'FAIL'} in "
                          f"{verdict.seconds:.1f}s ({_phases(verdict)})")
             if not verdict.passed:
                 say("prove", f"  first failure: {verdict.first_failure}\n  evidence: {verdict.evidence}")
+    if provider:
+        provider.stop()
     result = RunResult(run_id, root, tuple(verdicts))
     write_summary(result, image, contract, argv, time.monotonic() - started)
     print(("PASS" if result.passed else "FAIL") + f": {sum(v.passed for v in verdicts)}/{len(verdicts)} fixtures; "

@@ -31,8 +31,9 @@ def release_images(docker_client, default_image, artifacts):
 def run_proof(docker_client, image, fixture_dir: Path, artifacts: Path):
     run_id = new_run_id()
     contract = contract_for(image.target.version)
+    # The first-start proof only: the RPC scenario has its own tests (test_scenario.py).
     return prove(docker_client, image, [Fixture.load(fixture_dir)], contract, run_id=run_id,
-                 root=artifacts / "path3-upgrade" / run_id, keep=False, argv=["test"])
+                 root=artifacts / "path3-upgrade" / run_id, keep=False, argv=["test"], scenario=False)
 
 
 @pytest.mark.parametrize("version", list(RELEASES))

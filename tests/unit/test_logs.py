@@ -25,3 +25,10 @@ def test_a_cursor_skips_lines_already_scanned():
 
 def test_ordinary_lines_mentioning_errors_in_lowercase_do_not_match():
     assert scan({"stdout": "[gateway] retrying after a transient error count=0\n"}).matches == ()
+
+
+def test_a_recovery_summary_with_zero_failures_is_not_a_failure_but_one_failure_is():
+    ok = "[main-session-restart-recovery] main-session restart recovery startup complete: started=1 settled=0 failed=0 skipped=0"
+    bad = ok.replace("failed=0", "failed=1")
+    assert scan({"stdout": ok}).matches == ()
+    assert scan({"stdout": bad}).matches[0].pattern == "restart-recovery-failure"

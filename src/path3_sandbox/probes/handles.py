@@ -38,6 +38,14 @@ class Handles:
     def matching(self, *suffixes: str) -> list[str]:
         return [p for p in self.paths if p.endswith(suffixes)]
 
+    def legacy(self, state_dir: str) -> list[str]:
+        """Open legacy session files (agents/*/sessions/*, sessions/*, any sessions.json), not logs or archives."""
+        from ..inventory import is_legacy_path
+
+        prefix = state_dir.rstrip("/") + "/"
+        return [p for p in self.paths if p.startswith(prefix)
+                and (is_legacy_path(p[len(prefix):]) or p.endswith("/sessions.json"))]
+
     def to_json(self) -> dict:
         return {"method": self.method, "processes": self.processes, "paths": list(self.paths)}
 

@@ -13,7 +13,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "missing-column": re.compile(r"no such column", re.I),
     "missing-table": re.compile(r"no such table", re.I),
     "session-store-unavailable": re.compile(r"session[- ]store[^\n]{0,40}unavailable", re.I),
-    "restart-recovery-failure": re.compile(r"restart[- ]recovery[^\n]{0,80}(fail|error)", re.I),
+    # "failed=0" in a recovery summary is a count, not a failure.
+    "restart-recovery-failure": re.compile(r"restart[- ]recovery[^\n]{0,160}(\bfailed(?!=0\b)|\berror)", re.I),
     "transcript-reconcile-warning": re.compile(r"transcript[- ]reconcil", re.I),
 }
 
