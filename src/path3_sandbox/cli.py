@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -49,11 +50,27 @@ def _parser() -> argparse.ArgumentParser:
     prove.add_argument("--keep-artifacts", action="store_true",
                        help="keep the proof session and the provider's full request bodies in the evidence")
 
-    fixtures = commands.add_parser("fixtures", help="list or check the legacy-store fixtures")
+    repro = commands.add_parser("repro", help="reproduce a reported migration bug from a user's state; writes a bug-report bundle")
+    repro.add_argument("state", help="the user's ~/.openclaw: a directory, .tar.gz/.tgz/.tar or .zip")
+    _target_options(repro)
+    repro.add_argument("--contract", choices=("startup-import", "refuse-then-doctor"), help="override the release table")
+    repro.add_argument("--first-start-only", action="store_true", help="skip the RPC scenario")
+    repro.add_argument("--keep", action="store_true", help="leave containers and volumes for inspection")
+
+    fixtures = commands.add_parser("fixtures", help="list, check, add or redact legacy-store fixtures")
     fixture_commands = fixtures.add_subparsers(dest="fixtures_command", required=True, metavar="ACTION")
     fixture_commands.add_parser("list", help="name, sessions and purpose of every fixture")
     check = fixture_commands.add_parser("check", help="compare each manifest with the files on disk")
     check.add_argument("fixture", nargs="*", metavar="NAME_OR_PATH")
+    add = fixture_commands.add_parser("add", help="turn a state (dir or archive) into a regression fixture with its manifest")
+    add.add_argument("state")
+    add.add_argument("--name", required=True, help="fixture name (folder under fixtures/legacy-stores/)")
+    add.add_argument("--catches", default="", help="what this fixture is meant to catch (e.g. an issue number)")
+    redact = fixture_commands.add_parser("redact", help="copy a state without secrets (and optionally message text)")
+    redact.add_argument("source")
+    redact.add_argument("dest")
+    redact.add_argument("--placeholders", action="store_true",
+                        help="replace message text by same-length placeholders (ids, structure, counts stay)")
 
     clean = commands.add_parser("clean", help="remove containers and volumes left by runs that are no longer alive")
     clean.add_argument("--run", metavar="RUN_ID", help="remove this run's resources, alive or not")
@@ -96,6 +113,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _prove(args)
     if args.command == "fixtures":
         return _fixtures(args)
+    if args.command == "repro":
+        return _repro(args)
     if args.command == "clean":
         from .cleanup import clean
         from .docker_client import docker_client
@@ -152,6 +171,15 @@ def _fixture_set(names: list[str] | None):
 def _fixtures(args: argparse.Namespace) -> int:
     from .fixtures import check
 
+    if args.fixtures_command == "redact":
+        from .redact import redact_state
+
+        report = redact_state(Path(args.source), Path(args.dest), placeholders=args.placeholders)
+        print("\n".join(report.lines()) or "nothing to redact")
+        print(f"redacted copy: {args.dest}")
+        return 0
+    if args.fixtures_command == "add":
+        return _fixtures_add(args)
     if args.fixtures_command == "list":
         for fixture in _fixture_set(None):
             agents = ",".join(fixture.agents)
@@ -165,6 +193,54 @@ def _fixtures(args: argparse.Namespace) -> int:
             print(f"  {fixture.root.name}/{problem}")
         failed += bool(problems)
     return EXIT_USAGE if failed else 0
+
+
+def _fixtures_add(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from .fixtures import Fixture, check
+    from .paths import FIXTURES_DIR
+    from .userstate import infer_manifest, unpack_state, write_fixture
+
+    with tempfile.TemporaryDirectory(prefix="path3-add-") as work:
+        state = unpack_state(Path(args.state), Path(work))
+        manifest = infer_manifest(state, args.name, catches=args.catches or f"regression fixture from {Path(args.state).name}",
+                                  origin=f"a user's state ({Path(args.state).name}), inferred by path3-sandbox fixtures add")
+        dest = write_fixture(state, FIXTURES_DIR / args.name, manifest)
+    problems = check(Fixture.load(dest))
+    sessions = sum(len(a["sessions"]) for a in manifest["agents"].values())
+    print(f"added fixture {args.name} at {dest}: {len(manifest['agents'])} agent(s), {sessions} session(s); "
+          f"expected warnings: {', '.join(manifest['expected_warnings']) or 'none'}")
+    for problem in problems:
+        print(f"  check: {problem}")
+    return EXIT_USAGE if problems else 0
+
+
+def _repro(args: argparse.Namespace) -> int:
+    from .contracts import contract_for
+    from .docker_client import docker_client
+    from .fixtures import Fixture
+    from .resources import new_run_id
+    from .run import prove, write_bug_report
+    from .userstate import infer_manifest, unpack_state, write_fixture
+
+    run_id = new_run_id()
+    root = artifacts_root() / "path3-repro" / run_id
+    root.mkdir(parents=True, exist_ok=True)
+    source = Path(args.state)
+    state = unpack_state(source, root)
+    manifest = infer_manifest(state, f"repro-{run_id}", catches=f"the migration bug reported with {source.name}",
+                              origin=f"a user's state: {source.name}")
+    fixture = Fixture.load(write_fixture(state, root / "fixture", manifest))
+    shutil.rmtree(root / "unpacked", ignore_errors=True)
+    image = _gateway_image(args)
+    contract = contract_for(image.target.version, args.contract)
+    result = prove(docker_client(), image, [fixture], contract, run_id=run_id, root=root / "proof", keep=args.keep,
+                   argv=sys.argv[1:], scenario=not args.first_start_only)
+    bundle = write_bug_report(result, root / "fixture" / "fixture.json", root / "bug-report.tar.gz")
+    print(f"bug-report bundle: {bundle} (summary.md, summary.json, junit.xml, the inferred fixture.json, evidence; "
+          "the state itself and its openclaw.json are not included: redact with `path3-sandbox fixtures redact` before sharing them)")
+    return result.exit_code
 
 
 def _prove(args: argparse.Namespace) -> int:

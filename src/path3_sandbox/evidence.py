@@ -50,6 +50,7 @@ class Evidence:
         self.root.mkdir(parents=True, exist_ok=True)
         self.label = phase_label
         self.assertions: list[Assertion] = []
+        self.by_phase: dict[str, list[Assertion]] = {}
         self._events = (root / "events.jsonl").open("a", encoding="utf-8")
         self._started = time.monotonic()
 
@@ -60,6 +61,7 @@ class Evidence:
 
     def check(self, phase: str, assertion: Assertion) -> Assertion:
         self.assertions.append(assertion)
+        self.by_phase.setdefault(phase, []).append(assertion)
         self.event(phase, "assertion", **assertion.to_json())
         if assertion.outcome == "failed":
             say(f"{self.label}/{phase}", f"FAILED {assertion.message()}")
@@ -82,6 +84,17 @@ class Evidence:
     @property
     def passed(self) -> bool:
         return self.first_failure is None and any(a.outcome == "passed" for a in self.assertions)
+
+    def phase_results(self) -> list[dict]:
+        """Per phase: how many assertions passed, failed, were skipped, and the first failure."""
+        results = []
+        for phase, checks in self.by_phase.items():
+            outcomes = [a.outcome for a in checks]
+            first = next((a for a in checks if a.outcome == "failed"), None)
+            results.append({"phase": phase, "passed": outcomes.count("passed"), "failed": outcomes.count("failed"),
+                            "skipped": outcomes.count("skipped"), "first_failure": first.message() if first else None,
+                            "skip_reasons": [f"{a.name}: {a.detail}" for a in checks if a.outcome == "skipped"]})
+        return results
 
     def close(self) -> None:
         self._events.close()

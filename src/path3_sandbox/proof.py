@@ -49,12 +49,13 @@ class FixtureVerdict:
     evidence: Path
     counts: dict
     scenario: dict | None = None
+    phase_results: tuple[dict, ...] = ()
 
     def to_json(self) -> dict:
         return {"fixture": self.fixture, "verdict": "pass" if self.passed else "fail", "first_failure": self.first_failure,
                 "observed_contract": self.observed_contract, "seconds": round(self.seconds, 1),
                 "phases": {k: round(v, 1) for k, v in self.phases.items()}, "evidence": str(self.evidence),
-                "counts": self.counts, "scenario": self.scenario}
+                "counts": self.counts, "scenario": self.scenario, "phases_checked": list(self.phase_results)}
 
 
 class FixtureProof:
@@ -105,7 +106,7 @@ class FixtureProof:
         first = self.evidence.first_failure
         return FixtureVerdict(self.fixture.name, self.evidence.passed, first.message() if first else None,
                               self.observed_contract, time.monotonic() - started, self.phases, self.evidence.root,
-                              self.counts, self.scenario)
+                              self.counts, self.scenario, tuple(self.evidence.phase_results()))
 
     def _run(self) -> None:
         ev = self.evidence

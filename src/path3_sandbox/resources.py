@@ -70,11 +70,13 @@ class RunResources:
         return removed
 
     def keep_instructions(self) -> str:
+        alive = [c.name for c in self.client.containers.list(all=True, filters={"label": f"{LABEL_RUN}={self.run_id}"})]
         lines = [f"kept for inspection (run {self.run_id}):"]
-        lines += [f"  docker exec -it {name} bash" for name in self.containers[:1]]
-        lines += [f"  docker logs {name}" for name in self.containers]
+        for name in alive:
+            lines += [f"  docker start {name} && docker exec -it {name} bash", f"  docker logs {name}"]
+        lines += [f"  docker run --rm -it -v {volume}:/home/node/.openclaw --entrypoint bash <image>" for volume in self.volumes]
         lines.append(f"remove with: path3-sandbox clean --run {self.run_id}")
-        lines.append(f"  (or: docker rm -f {' '.join(self.containers) or '-'}; docker volume rm {' '.join(self.volumes) or '-'})")
+        lines.append(f"  (or: docker rm -f {' '.join(alive) or '-'}; docker volume rm {' '.join(self.volumes) or '-'})")
         return "\n".join(lines)
 
     def __enter__(self) -> Self:

@@ -23,6 +23,7 @@ from .progress import say
 from .proof import FixtureProof, FixtureVerdict
 from .provider import ScriptedProvider
 from .resources import RunResources
+from .junit import write_junit
 
 
 def bridge_gateway_address(client: docker.DockerClient) -> str:
@@ -95,22 +96,80 @@ def write_summary(result: RunResult, image: GatewayImage, contract: ContractChoi
         "contract": {"expected": contract.to_json(), "observed": {v.fixture: v.observed_contract for v in result.verdicts}},
         "first_failure": {"fixture": first.fixture, "assertion": first.first_failure, "evidence": str(first.evidence)} if first else None,
         "fixtures": [v.to_json() for v in result.verdicts], "seconds": round(seconds, 1),
+        "artifacts": {"summary_md": "summary.md", "junit": "junit.xml"},
     }
     (result.root / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    (result.root / "summary.md").write_text(summary_markdown(result, image, contract, seconds))
+    write_junit(result.root / "junit.xml", result.verdicts, target=f"openclaw {image.target.version}")
+
+
+def summary_markdown(result: RunResult, image: GatewayImage, contract: ContractChoice, seconds: float) -> str:
+    """The report a reviewer reads first: verdict, target, contract, per-fixture and per-step rows.
+    Counts, ids and hashes only: no message content."""
+    passed = sum(v.passed for v in result.verdicts)
+    first = next((v for v in result.verdicts if not v.passed), None)
     lines = [
-        f"# path3-sandbox: {'PASS' if result.passed else 'FAIL'}",
+        f"# {'✅ PASS' if result.passed else '❌ FAIL'}: openclaw {image.target.version}, {passed}/{len(result.verdicts)} fixtures",
         "",
-        f"- target: openclaw {image.target.version} ({image.target.kind}: `{image.target.spec}`), image `{image.tag}`",
-        f"- contract expected: **{contract.contract}** ({contract.source})",
-        f"- run `{result.run_id}`, {len(result.verdicts)} fixture(s), {seconds:.0f}s",
+        f"- **target**: openclaw {image.target.version} ({image.target.kind} `{image.target.spec}`), image `{image.tag}`",
+        f"- **contract expected**: `{contract.contract}` ({contract.source})",
+        f"- **run**: `{result.run_id}`, {seconds:.0f}s; evidence per fixture in `<fixture>/`, JUnit in `junit.xml`",
         "",
     ]
     if first:
-        lines += [f"**First failure** ({first.fixture}): {first.first_failure}", f"Evidence: `{first.evidence}`", ""]
-    lines += ["| fixture | verdict | observed first start | sessions | events | time | evidence |",
-              "|---|---|---|---|---|---|---|"]
+        lines += [f"**First failure** in `{first.fixture}`: {first.first_failure}", "",
+                  f"Evidence: [`{first.fixture}/events.jsonl`]({first.fixture}/events.jsonl)", ""]
+    lines += ["| fixture | verdict | first start observed | sessions | events | time |", "|---|---|---|---|---|---|"]
     for v in result.verdicts:
-        lines.append(f"| {v.fixture} | {'pass' if v.passed else '**FAIL**'} | {v.observed_contract} | "
-                     f"{v.counts.get('session_nodes', '-')} | {v.counts.get('transcript_events', '-')} | "
-                     f"{v.seconds:.0f}s | [{v.fixture}/]({v.fixture}/events.jsonl) |")
-    (result.root / "summary.md").write_text("\n".join(lines) + "\n")
+        lines.append(f"| [{v.fixture}]({v.fixture}/events.jsonl) | {'pass' if v.passed else '**FAIL**'} | "
+                     f"`{v.observed_contract}` | {v.counts.get('session_nodes', '-')} | "
+                     f"{v.counts.get('transcript_events', '-')} | {v.seconds:.0f}s |")
+    for v in result.verdicts:
+        lines += ["", f"## {v.fixture}: {'pass' if v.passed else 'FAIL'}", "",
+                  "| phase / step | outcome | assertions passed / failed / skipped | counts before → after (nodes, windows, events) | time |",
+                  "|---|---|---|---|---|"]
+        steps = {f"step-{i}-{s.get('step')}": s for i, s in enumerate((v.scenario or {}).get("steps", []), start=1)}
+        for phase in v.phase_results:
+            outcome = "FAIL" if phase["failed"] else ("skipped" if phase["skipped"] and not phase["passed"] else "ok")
+            step = steps.get(phase["phase"], {})
+            counts = ""
+            if step.get("counts_before"):
+                b, a = step["counts_before"], step["counts_after"]
+                counts = " → ".join(f"{c['session_nodes']}, {c['session_windows']}, {c['transcript_events']}" for c in (b, a))
+            took = step.get("seconds", v.phases.get(phase["phase"]))
+            lines.append(f"| {phase['phase']} | {outcome} | {phase['passed']} / {phase['failed']} / {phase['skipped']} | "
+                         f"{counts} | {f'{took:.1f}s' if took is not None else ''} |")
+            if phase["failed"]:
+                lines.append(f"| ↳ | {phase['first_failure']} | | | |")
+        if v.scenario and v.scenario.get("rpc"):
+            rpc = v.scenario["rpc"]
+            lines += ["", f"RPC: protocol {rpc.get('protocol')}, {rpc.get('calls')} calls, median round trip "
+                          f"{rpc.get('median_round_trip_s')}s."]
+        lines += ["", "Evidence: " + ", ".join(f"[{name}]({v.fixture}/{name})" for name in EVIDENCE_FILES
+                                              if (v.evidence / name).exists())]
+    return "\n".join(lines) + "\n"
+
+
+EVIDENCE_FILES = ("events.jsonl", "sqlite-before.json", "sqlite-after.json", "legacy-files.json", "gateway-log-scan.json",
+                  "handles.json", "commands.json", "scenario.json", "provider-requests.json", "gateway-stdout.log",
+                  "doctor-fix.log", "doctor-session-sqlite-inspect.json", "doctor-session-sqlite-validate.json")
+
+
+BUNDLE_EXCLUDED = ("state/openclaw.json",)  # the user's config may hold secrets the harness merged around
+
+
+def write_bug_report(result: RunResult, manifest: Path, bundle: Path) -> Path:
+    """summary.md first, then everything a maintainer needs to read the failure, as one .tar.gz."""
+    import tarfile
+
+    with tarfile.open(bundle, "w:gz") as archive:
+        for name in ("summary.md", "summary.json", "junit.xml"):
+            if (result.root / name).exists():
+                archive.add(result.root / name, arcname=f"bug-report/{name}")
+        archive.add(manifest, arcname="bug-report/fixture.json")
+        for verdict in result.verdicts:
+            for path in sorted(verdict.evidence.rglob("*")):
+                relative = path.relative_to(verdict.evidence).as_posix()
+                if path.is_file() and relative not in BUNDLE_EXCLUDED:
+                    archive.add(path, arcname=f"bug-report/evidence/{relative}")
+    return bundle

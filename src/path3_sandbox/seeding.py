@@ -26,6 +26,9 @@ ISO_RE = re.compile(rb'"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z)"')
 # Epoch milliseconds between 2001 and 2286: 13 digits, not part of a longer number.
 EPOCH_MS_RE = re.compile(rb"(?<![\d.])(1\d{12})(?![\d.])")
 TARGET_NEWEST_AGE_MS = 3_600_000
+# A user's state keeps its own timestamps; instead of rewriting them, old sessions are kept from being
+# auto-archived on their first write by raising the prune horizon.
+KEEP_OLD_SESSIONS_CONFIG = {"session": {"maintenance": {"pruneAfter": "36500d"}}}
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,8 @@ def build_seed(fixture: Fixture, harness: dict, *, now: float | None = None) -> 
         except ValueError as error:
             raise FixtureError(f"{fixture.state / CONFIG_NAME} is not plain JSON ({error})",
                                hint="path3-sandbox merges its harness keys into JSON configs only; convert JSON5 to JSON") from None
+    if not fixture.retime:
+        harness, _ = deep_merge(harness, KEEP_OLD_SESSIONS_CONFIG)
     merged, overrides = deep_merge(user_config, harness)
     files[CONFIG_NAME] = (json.dumps(merged, indent=2, ensure_ascii=False) + "\n").encode()
     # Recent mtimes in the files' order: the importer takes mtimes as times.

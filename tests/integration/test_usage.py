@@ -1,0 +1,101 @@
+"""The three entrances: a user's state reproduced, a redacted state proved, a packed tarball as target,
+and leftovers of a killed run cleaned."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+
+import httpx
+import pytest
+
+from path3_sandbox.cacerts import ssl_context
+from path3_sandbox.cleanup import clean
+from path3_sandbox.cli import main
+from path3_sandbox.contracts import contract_for
+from path3_sandbox.fixtures import Fixture, resolve_fixture
+from path3_sandbox.images import ensure_gateway_image
+from path3_sandbox.redact import redact_state
+from path3_sandbox.resources import LABEL_OWNER_PID, LABEL_RUN, new_run_id
+from path3_sandbox.run import prove
+from path3_sandbox.target import DEFAULT_SPEC, Target, registry_url
+from path3_sandbox.userstate import infer_manifest, write_fixture
+
+
+def test_repro_of_a_tarball_with_a_home_prefix_writes_a_bug_report_bundle(docker_client, default_image, tmp_path, monkeypatch):
+    archive = tmp_path / "alice-openclaw.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(resolve_fixture("invalid-missing").state, arcname="home/alice/.openclaw")
+    monkeypatch.setenv("PATH3_ARTIFACTS", str(tmp_path / "artifacts"))
+    assert main(["repro", str(archive), "--first-start-only"]) == 0
+    [bundle] = (tmp_path / "artifacts" / "path3-repro").glob("*/bug-report.tar.gz")
+    with tarfile.open(bundle) as tar:
+        names = tar.getnames()
+        manifest = json.load(tar.extractfile("bug-report/fixture.json"))
+        summary = tar.extractfile("bug-report/summary.md").read().decode()
+    assert names[0] == "bug-report/summary.md" and "bug-report/junit.xml" in names
+    assert "bug-report/evidence/events.jsonl" in names and "bug-report/evidence/sqlite-after.json" in names
+    assert "bug-report/evidence/state/openclaw.json" not in names
+    assert manifest["state_dir_as_written"] == "/home/alice/.openclaw"
+    assert manifest["expected_warnings"] == ["entry_invalid", "transcript_missing"]
+    assert summary.startswith("# ✅ PASS")
+
+
+def test_a_redacted_state_with_placeholders_imports_the_same_counts(docker_client, default_image, artifacts, tmp_path):
+    source = resolve_fixture("duplicate-event")
+    redact_state(source.state, tmp_path / "redacted", placeholders=True)
+    manifest = infer_manifest(tmp_path / "redacted", "redacted", catches="redaction keeps counts", origin="test")
+    fixture = Fixture.load(write_fixture(tmp_path / "redacted", tmp_path / "fixture", manifest))
+    assert {(s.key, s.events) for s in fixture.sessions} == {(s.key, s.events) for s in source.sessions}
+    run_id = new_run_id()
+    result = prove(docker_client, default_image, [fixture], contract_for(DEFAULT_SPEC), run_id=run_id,
+                   root=artifacts / run_id, keep=False, argv=["test"], scenario=False)
+    [verdict] = result.verdicts
+    assert verdict.passed, verdict.first_failure
+    assert verdict.counts["session_nodes"] == len(source.sessions)
+    assert verdict.counts["transcript_events"] == sum(s.events for s in source.sessions)
+
+
+def test_a_packed_tarball_of_a_release_proves_like_its_registry_spec(docker_client, default_image, artifacts, tmp_path):
+    meta = httpx.get(f"{registry_url()}/openclaw/{DEFAULT_SPEC}", verify=ssl_context(), timeout=30).json()
+    tgz = tmp_path / f"openclaw-{DEFAULT_SPEC}.tgz"
+    with httpx.stream("GET", meta["dist"]["tarball"], verify=ssl_context(), timeout=300) as response:
+        with tgz.open("wb") as out:
+            for chunk in response.iter_bytes():
+                out.write(chunk)
+    target = Target.parse(str(tgz))
+    assert (target.kind, target.version) == ("tarball", DEFAULT_SPEC)
+    image = ensure_gateway_image(docker_client, target, log_dir=artifacts / "images")
+    assert image.tag != default_image.tag and image.tag.endswith(image.cache_key[:12])
+    run_id = new_run_id()
+    result = prove(docker_client, image, [resolve_fixture("minimal")], contract_for(target.version), run_id=run_id,
+                   root=artifacts / run_id, keep=False, argv=["test"], scenario=False)
+    [verdict] = result.verdicts
+    assert verdict.passed, verdict.first_failure
+    assert verdict.observed_contract == "startup-import"
+
+
+def test_clean_removes_what_a_killed_run_left(docker_client, default_image, tmp_path):
+    env = dict(os.environ, PATH3_ARTIFACTS=str(tmp_path / "artifacts"))
+    run = subprocess.Popen([sys.executable, "-m", "path3_sandbox", "prove", "--fixture", "minimal", "--first-start-only"],
+                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    selector = {"label": f"{LABEL_OWNER_PID}={run.pid}"}
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not docker_client.containers.list(all=True, filters=selector):
+            time.sleep(0.5)
+        assert docker_client.volumes.list(filters=selector), "the run never created its volume"
+    finally:
+        run.send_signal(signal.SIGKILL)  # no finally blocks run: the resources stay behind
+        run.wait()
+    run_ids = {v.attrs["Labels"][LABEL_RUN] for v in docker_client.volumes.list(filters=selector)}
+    removed = clean(docker_client)
+    assert any(line.startswith("volume ") for line in removed) and any(line.startswith("container ") for line in removed)
+    assert docker_client.containers.list(all=True, filters=selector) == []
+    assert docker_client.volumes.list(filters=selector) == []
+    assert all(any(run_id in line for line in removed) for run_id in run_ids)

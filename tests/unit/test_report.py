@@ -1,0 +1,54 @@
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from path3_sandbox.contracts import ContractChoice
+from path3_sandbox.images import BaseImage, GatewayImage
+from path3_sandbox.proof import FixtureVerdict
+from path3_sandbox.run import RunResult, write_summary
+from path3_sandbox.target import Target
+
+
+def verdict(name, passed, tmp_path):
+    phases = (
+        {"phase": "oracle", "passed": 12, "failed": 0 if passed else 1, "skipped": 0, "skip_reasons": [],
+         "first_failure": None if passed else "agent:main:main (s-1) holds 6 transcript events: expected 6, observed 5"},
+        {"phase": "step-6-compaction", "passed": 3, "failed": 0, "skipped": 4,
+         "skip_reasons": ["sessions.compaction.list: retired"], "first_failure": None},
+    )
+    scenario = {"steps": [{}] * 5 + [{"step": "compaction", "counts_before": {"session_nodes": 4, "session_windows": 4,
+                                      "transcript_events": 22}, "counts_after": {"session_nodes": 4, "session_windows": 4,
+                                      "transcript_events": 23}, "seconds": 1.4}], "rpc": {"protocol": 4, "calls": 30,
+                                      "median_round_trip_s": 0.004}}
+    evidence = tmp_path / name
+    evidence.mkdir()
+    (evidence / "events.jsonl").write_text("")
+    return FixtureVerdict(name, passed, None if passed else phases[0]["first_failure"], "startup-import", 40.0,
+                          {"oracle": 2.5}, evidence, {"session_nodes": 3, "transcript_events": 11}, scenario, phases)
+
+
+def write(tmp_path, *verdicts):
+    target = Target.parse("2026.9.6")
+    image = GatewayImage("path3-sandbox/gateway:2026.9.6-abc", "sha256:x", target, BaseImage("node", "sha256:b", "test"),
+                         "k", False, 0.1, None)
+    result = RunResult("run-1", tmp_path, verdicts)
+    write_summary(result, image, ContractChoice("startup-import", "release table"), ["prove"], 80.0)
+    return result
+
+
+def test_summary_md_opens_with_the_verdict_and_names_the_first_failure(tmp_path):
+    write(tmp_path, verdict("minimal", True, tmp_path), verdict("one-event-short", False, tmp_path))
+    text = (tmp_path / "summary.md").read_text()
+    assert text.splitlines()[0] == "# ❌ FAIL: openclaw 2026.9.6, 1/2 fixtures"
+    assert "**First failure** in `one-event-short`: agent:main:main (s-1) holds 6 transcript events" in text
+    assert "| step-6-compaction | ok | 3 / 0 / 4 | 4, 4, 22 → 4, 4, 23 | 1.4s |" in text
+    assert "RPC: protocol 4, 30 calls" in text
+
+
+def test_junit_has_a_suite_per_fixture_and_a_failure_per_failed_phase(tmp_path):
+    write(tmp_path, verdict("minimal", True, tmp_path), verdict("one-event-short", False, tmp_path))
+    root = ET.parse(tmp_path / "junit.xml").getroot()
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == ["openclaw 2026.9.6 :: minimal", "openclaw 2026.9.6 :: one-event-short"]
+    failures = [c for s in suites for c in s.findall("testcase") if c.find("failure") is not None]
+    assert [(c.get("classname"), c.get("name")) for c in failures] == [("path3.one-event-short", "oracle")]
+    assert "expected 6, observed 5" in failures[0].find("failure").get("message")
