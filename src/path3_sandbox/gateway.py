@@ -167,13 +167,14 @@ class Gateway:
             state = self.container.attrs["State"]
             if not state.get("Running"):
                 return StartObservation("exited", elapsed, int(state.get("ExitCode", -1)), healthz, readyz)
-            healthz, readyz = self._get_json("/healthz"), self._get_json("/readyz")
+            healthz, readyz = self.probe_http("/healthz"), self.probe_http("/readyz")
             if _is_live(healthz) and _is_ready(readyz):
                 return StartObservation("ready", time.monotonic() - started, None, healthz, readyz)
             time.sleep(interval_s)
         return StartObservation("timeout", time.monotonic() - started, None, healthz, readyz)
 
-    def _get_json(self, path: str) -> Any:
+    def probe_http(self, path: str) -> Any:
+        """{status, body} of a GET on the Gateway's published HTTP port, or None when it doesn't answer."""
         try:
             response = httpx.get(self.base_url() + path, timeout=2)
             return {"status": response.status_code, "body": response.json()}

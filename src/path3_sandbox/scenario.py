@@ -42,7 +42,12 @@ class Probe:
     sqlite: SqliteSnapshot
     files: FilesSnapshot
     handles: handles_probe.Handles
-    log_lines: dict[str, int]
+    logs: dict[str, str]  # source -> text: the Gateway's stdout and its file log(s)
+
+    @property
+    def log_lines(self) -> dict[str, int]:
+        """The cursor: how many lines of each source this probe saw."""
+        return {source: len(text.splitlines()) for source, text in self.logs.items()}
 
     def counts(self) -> dict[str, int]:
         return {table: self.sqlite.count(table) for table in TRACKED_TABLES}
@@ -61,6 +66,10 @@ class Context:
     keep_artifacts: bool = False
     proof_key: str = ""
     notes: dict[str, Any] = field(default_factory=dict)
+
+    def run_inside(self, argv: list[str]):
+        """The probes' runner: a command inside the running Gateway container."""
+        return self.gateway.exec(argv, timeout_s=120)
 
     def marker(self, step: str) -> str:
         return f"P3-{self.run_id[-6:]}-{step}".upper()
@@ -93,6 +102,7 @@ class StepOutcome:
     deltas: dict[str, int | None]  # table -> exact change; None: moves, by an amount the step can't know
     legacy_changes_allowed: bool = False  # the step declares archive operations on legacy-shaped files
     skipped_methods: tuple[tuple[str, str], ...] = ()
+    allowed_logs: tuple[str, ...] = ()  # log lines this step is known to cause (recorded as allowed, not hidden)
 
 
 @dataclass(frozen=True)
@@ -104,21 +114,19 @@ class Step:
 
 
 def probe(ctx: Context) -> Probe:
-    runner = lambda argv: ctx.gateway.exec(argv, timeout_s=120)  # noqa: E731
-    stdout = ctx.gateway.logs()
-    file_log = files_probe.read_texts(runner, r"^logs/.*\.jsonl$")
-    lines = {"stdout": len(stdout.splitlines()), **{k: len(v.splitlines()) for k, v in file_log.items()}}
+    runner = ctx.run_inside
+    logs = {"stdout": ctx.gateway.logs(), **files_probe.read_texts(runner, r"^logs/.*\.jsonl$")}
     pid = ctx.gateway.container.attrs["State"].get("Pid") or None
     return Probe(sqlite_probe.snapshot(runner), files_probe.snapshot(runner),
-                 handles_probe.snapshot(pid, runner, "/home/node/.openclaw"), lines)
+                 handles_probe.snapshot(pid, runner, STATE_DIR), logs)
 
 
 def run_scenario(ctx: Context, steps: list[Step]) -> dict:
     """Run `steps` in order; returns per-step timings and outcomes for the evidence."""
     report: dict[str, Any] = {"steps": [], "rpc": {}}
     previous = probe(ctx)
-    ctx.evidence.write_json("scenario-preflight.json", {"counts": previous.counts(), "log_lines": previous.log_lines,
-                                                         "handles": previous.handles.to_json()})
+    for check in preflight(ctx, previous):
+        ctx.evidence.check("preflight", check)
     for index, step in enumerate(steps, start=1):
         phase = f"step-{index}-{step.name}"
         missing = [m for m in step.requires if m not in ctx.rpc.methods]
@@ -155,6 +163,26 @@ def run_scenario(ctx: Context, steps: list[Step]) -> dict:
     return report
 
 
+def preflight(ctx: Context, first: Probe) -> list[Assertion]:
+    """Before any step: the Gateway is healthy over HTTP and RPC, and is the version the CLI inside says."""
+    healthz = ctx.gateway.probe_http("/healthz")
+    health = ctx.rpc.call("health")
+    status = ctx.rpc.call("status")
+    cli_version = ctx.gateway.version()
+    ctx.evidence.write_json("scenario-preflight.json", {
+        "healthz": healthz, "rpc_protocol": ctx.rpc.protocol, "server_version": ctx.rpc.server_version,
+        "methods": len(ctx.rpc.methods), "status_runtime_version": status.get("runtimeVersion"), "cli_version": cli_version,
+        "counts": first.counts(), "log_lines": first.log_lines, "handles": first.handles.to_json(),
+        "legacy_files": [f.path for f in first.files.legacy_shaped()]})
+    return [
+        Assertion("/healthz is live", bool(healthz and healthz["status"] == 200 and healthz["body"].get("ok")),
+                  {"ok": True}, healthz),
+        Assertion("the health RPC answers", isinstance(health, dict), "an object", type(health).__name__),
+        Assertion("the CLI inside the container is the version the Gateway reports", cli_version == ctx.rpc.server_version,
+                  ctx.rpc.server_version, cli_version, f"status.runtimeVersion={status.get('runtimeVersion')}"),
+    ]
+
+
 def invariant_checks(ctx: Context, step: Step, outcome: StepOutcome, before: Probe, after: Probe) -> list[Assertion]:
     checks = []
     for table in TRACKED_TABLES:
@@ -168,10 +196,9 @@ def invariant_checks(ctx: Context, step: Step, outcome: StepOutcome, before: Pro
         checks.append(legacy_quiet(before.files, after.files))
     hot = after.handles.legacy(STATE_DIR)
     checks.append(Assertion("no hot legacy handles", not hot, [], hot, after.handles.method))
-    stdout = ctx.gateway.logs()
-    runner = lambda argv: ctx.gateway.exec(argv, timeout_s=120)  # noqa: E731
-    sources = {"stdout": stdout, **files_probe.read_texts(runner, r"^logs/.*\.jsonl$")}
-    scan = logs_probe.scan(sources, ctx.allowlist, start_lines=before.log_lines)
+    scan = logs_probe.scan(after.logs, ctx.allowlist + outcome.allowed_logs, start_lines=before.log_lines)
+    if scan.matches:
+        ctx.evidence.event("logs", "matches", step=step.name, matches=[m.to_json() for m in scan.matches])
     checks.append(Assertion("no unallowed log lines since the previous step", not scan.unallowed, 0,
                             [f"{m.source}:{m.line_number} [{m.pattern}] {m.line[:200]}" for m in scan.unallowed[:10]]))
     return checks
@@ -291,10 +318,10 @@ def step_metadata(ctx: Context, before: Probe) -> StepOutcome:
 def step_patch(ctx: Context, before: Probe) -> StepOutcome:
     label = f"path3 label {ctx.run_id}"
     patched = ctx.rpc.call("sessions.patch", {"key": ctx.proof_key, "label": label})
-    mid = sqlite_probe.snapshot(lambda argv: ctx.gateway.exec(argv, timeout_s=120))
+    mid = sqlite_probe.snapshot(ctx.run_inside)
     mid_label = ((mid.session(ctx.proof_key) or (None, {}))[1].get("entry") or {}).get("label")
     reverted = ctx.rpc.call("sessions.patch", {"key": ctx.proof_key, "label": None})
-    end = sqlite_probe.snapshot(lambda argv: ctx.gateway.exec(argv, timeout_s=120))
+    end = sqlite_probe.snapshot(ctx.run_inside)
     end_label = ((end.session(ctx.proof_key) or (None, {}))[1].get("entry") or {}).get("label")
     response_label = (patched.get("entry") or patched).get("label") if isinstance(patched, dict) else None
     return StepOutcome([
@@ -358,7 +385,8 @@ def step_restart_recovery(ctx: Context, before: Probe) -> StepOutcome:
     ctx.evidence.event("restart", "recovery", inflight_status=inflight_status, recovery_lines=recovery[-5:])
     fresh = ctx.turn(ctx.proof_key, ctx.marker("S7B"))
     imported_again = "Legacy entries:" in restart_output or "imported legacy session" in restart_output
-    grown = after.sqlite.count("transcript_events") - before.sqlite.count("transcript_events")
+    final = sqlite_probe.snapshot(ctx.run_inside)
+    grown = final.count("transcript_events") - before.sqlite.count("transcript_events")
     return StepOutcome([
         Assertion("the proof transcript grew by at least the new turn", grown >= EVENTS_PER_TURN,
                   f">= {EVENTS_PER_TURN}", grown, "the in-flight turn's own events depend on when the kill landed"),
@@ -374,7 +402,10 @@ def step_restart_recovery(ctx: Context, before: Probe) -> StepOutcome:
                   "recovered (ok) or cleanly failed (timeout / an error code)", inflight_status),
         Assertion("a new turn works after the restart", (fresh.get("wait") or {}).get("status") == "ok", "ok",
                   (fresh.get("wait") or {}).get("status")),
-    ], {"transcript_events": None, "transcript_event_identities": None, "session_windows": None})
+    ], {"transcript_events": None, "transcript_event_identities": None},
+        # After SIGKILL the dead process still owns the state-lifecycle lock for a moment; 9.6 logs the
+        # device-pair cleanup it skips because of that at ERROR level, then carries on.
+        allowed_logs=(r"device pair setup cleanup failed: another OpenClaw process owns state-lifecycle",))
 
 
 def step_cleanup(ctx: Context, before: Probe) -> StepOutcome:
@@ -384,7 +415,7 @@ def step_cleanup(ctx: Context, before: Probe) -> StepOutcome:
     windows = sum(1 for db in before.sqlite.agents.values() for key in db.windows.values() if key == ctx.proof_key)
     events = len(before.sqlite.events_of(found[0])) if found else 0
     deleted = ctx.rpc.call("sessions.delete", {"key": ctx.proof_key, "deleteTranscript": True})
-    after = sqlite_probe.snapshot(lambda argv: ctx.gateway.exec(argv, timeout_s=120))
+    after = sqlite_probe.snapshot(ctx.run_inside)
     left_rows = after.session(ctx.proof_key)
     left_events = after.events_of(found[0]) if found else ()
     return StepOutcome([
