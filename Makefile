@@ -4,9 +4,10 @@ VENV := .venv
 P3 := $(VENV)/bin/path3-sandbox
 OPENCLAW ?= 2026.9.6
 FIXTURE ?=
+STATE ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv engine image smoke prove-upgrade test unit clean
+.PHONY: help venv engine image smoke prove-upgrade repro test unit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -31,6 +32,10 @@ smoke: engine ## start OPENCLAW's Gateway on an empty state and wait until ready
 
 prove-upgrade: engine ## prove OPENCLAW upgrades every fixture (the main job); FIXTURE=name for one
 	$(P3) prove --openclaw $(OPENCLAW) $(if $(FIXTURE),--fixture $(FIXTURE))
+
+repro: engine ## reproduce a reported migration bug: make repro STATE=path/to/.openclaw-or-archive
+	@test -n "$(STATE)" || { echo "usage: make repro STATE=path/to/state-dir-or-archive [OPENCLAW=version]" >&2; exit 2; }
+	$(P3) repro "$(STATE)" --openclaw $(OPENCLAW)
 
 test: engine ## the whole test suite, Docker integration tests included
 	$(VENV)/bin/pytest

@@ -31,6 +31,7 @@ from .probes._node import ProbeFailed
 from .progress import say
 from .provider import ScriptedProvider, provider_config
 from .resources import RunResources
+from .rpc import GatewayRpc
 from .scenario import STEPS, Context, Step, run_scenario
 from .seeding import build_seed
 from .volumes import put_files
@@ -73,6 +74,7 @@ class FixtureProof:
         self.observed_contract: str | None = None
         self.counts: dict = {}
         self.scenario: dict | None = None
+        self.rpc: GatewayRpc | None = None
 
     # -- helpers --------------------------------------------------------------------------------
     def _phase(self, name: str, started: float) -> None:
@@ -167,14 +169,14 @@ class FixtureProof:
     def _scenario(self, inventory) -> None:
         t = time.monotonic()
         allowlist = self.fixture.log_allowlist + (REFUSAL_LOG_ALLOWLIST if self.contract.contract == REFUSE_THEN_DOCTOR else ())
-        ctx = Context(self.gateway, self.gateway.rpc(), self.provider, self.evidence, self.fixture, inventory,
+        ctx = Context(self.gateway, self._rpc(), self.provider, self.evidence, self.fixture, inventory,
                       self.resources.run_id, allowlist, keep_artifacts=self.keep_artifacts,
                       proof_key=f"agent:main:path3-e2e:{self.resources.run_id}")
         first_request = len(self.provider.requests)
         try:
             report = run_scenario(ctx, self.steps)
         finally:
-            ctx.rpc.close()
+            self.rpc = ctx.rpc  # the restart step replaces the socket
             self.evidence.write_json("provider-requests.json", {
                 "requests": [r.to_json(with_body=self.keep_artifacts) for r in self.provider.requests[first_request:]]})
         report["rpc"]["protocol"] = ctx.rpc.protocol
@@ -289,15 +291,21 @@ class FixtureProof:
     def _sessions_list(self, token: str) -> set[str] | None:
         """Keys sessions.list returns over the Gateway's public RPC, archived ones included."""
         try:
-            with self.gateway.rpc() as rpc:
-                payload = rpc.call("sessions.list", {"archived": "all", "limit": 1000})
-                self.evidence.event("oracle", "rpc", method="sessions.list", protocol=rpc.protocol,
-                                    server_version=rpc.server_version, seconds=round(rpc.calls[-1].seconds, 4),
-                                    count=len(payload.get("sessions", [])))
+            rpc = self._rpc()
+            payload = rpc.call("sessions.list", {"archived": "all", "limit": 1000})
+            self.evidence.event("oracle", "rpc", method="sessions.list", protocol=rpc.protocol,
+                                server_version=rpc.server_version, seconds=round(rpc.calls[-1].seconds, 4),
+                                count=len(payload.get("sessions", [])))
             return {s["key"] for s in payload.get("sessions", [])}
         except Exception as error:  # recorded; the assertion that follows fails on None
             self.evidence.event("oracle", "rpc-error", method="sessions.list", message=f"{type(error).__name__}: {error}")
             return None
+
+    def _rpc(self) -> GatewayRpc:
+        """One RPC socket for the oracle and the scenario (re-opened only when the Gateway restarts)."""
+        if self.rpc is None:
+            self.rpc = self.gateway.rpc()
+        return self.rpc
 
     def _host_pid(self) -> int | None:
         try:
@@ -308,6 +316,8 @@ class FixtureProof:
     def _collect(self) -> None:
         """Evidence that must exist whatever happened: stdout, file log, migration manifests, commands."""
         ev, gateway = self.evidence, self.gateway
+        if self.rpc is not None:
+            self.rpc.close()
         if gateway is None:
             return
         t = time.monotonic()
