@@ -106,9 +106,10 @@ def infer_manifest(state: Path, name: str, *, catches: str, origin: str) -> dict
     if not agents and not invalid:
         raise FixtureError(f"{state} holds no legacy sessions to upgrade", hint="check that this is the pre-upgrade state")
     written = Counter(m.group(1) for e in inventory.entries if e.session_file and (m := STATE_DIR_RE.search(e.session_file)))
+    versions = Counter(f"v{t.version}" for t in inventory.transcripts if ".checkpoint." not in t.path)
     manifest = {"name": name, "catches": catches, "origin": origin,
                 "state_dir_as_written": written.most_common(1)[0][0] if written else None,
-                "retime": False, "agents": agents}
+                "retime": False, "legacy_transcript_versions": dict(sorted(versions.items())), "agents": agents}
     if invalid:
         manifest["invalid_entries"] = invalid
     manifest["expected_warnings"] = sorted(warnings)

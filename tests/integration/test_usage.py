@@ -99,3 +99,48 @@ def test_clean_removes_what_a_killed_run_left(docker_client, default_image, tmp_
     assert docker_client.containers.list(all=True, filters=selector) == []
     assert docker_client.volumes.list(filters=selector) == []
     assert all(any(run_id in line for line in removed) for run_id in run_ids)
+
+
+def start_prove(tmp_path, *extra):
+    env = dict(os.environ, PATH3_ARTIFACTS=str(tmp_path / "artifacts"))
+    return subprocess.Popen([sys.executable, "-m", "path3_sandbox", "prove", "--fixture", "minimal", "--first-start-only", *extra],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_gateway(docker_client, pid):
+    selector = {"label": f"{LABEL_OWNER_PID}={pid}"}
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if any(c.labels.get("path3-sandbox.role") == "gateway" for c in docker_client.containers.list(all=True, filters=selector)):
+            return selector
+        time.sleep(0.5)
+    raise AssertionError("the run never started its Gateway")
+
+
+def test_ctrl_c_leaves_nothing_behind_but_the_evidence(docker_client, default_image, tmp_path):
+    run = start_prove(tmp_path)
+    selector = wait_for_gateway(docker_client, run.pid)
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 130, err[-2000:]
+    assert "interrupted" in err
+    assert docker_client.containers.list(all=True, filters=selector) == []
+    assert docker_client.volumes.list(filters=selector) == []
+    [events] = (tmp_path / "artifacts" / "path3-upgrade").glob("*/minimal/events.jsonl")
+    assert events.read_text().strip(), "the evidence of the interrupted run is kept"
+
+
+def test_keep_leaves_the_resources_and_prints_how_to_inspect_and_remove_them(docker_client, default_image, tmp_path):
+    run = start_prove(tmp_path, "--keep")
+    out, err = run.communicate(timeout=300)
+    assert run.returncode == 0, err[-2000:]
+    selector = {"label": f"{LABEL_OWNER_PID}={run.pid}"}
+    volumes = docker_client.volumes.list(filters=selector)
+    run_id = volumes[0].attrs["Labels"][LABEL_RUN]
+    try:
+        assert docker_client.containers.list(all=True, filters=selector), "--keep keeps the Gateway container"
+        assert f"path3-sandbox clean --run {run_id}" in err and "docker logs" in err and "docker volume rm" in err
+    finally:
+        removed = clean(docker_client, run_id=run_id)
+    assert any(line.startswith("volume ") for line in removed)
+    assert docker_client.volumes.list(filters=selector) == []

@@ -64,3 +64,8 @@ def test_the_inferred_manifest_agrees_with_the_hand_written_one(tmp_path, name):
     assert manifest["state_dir_as_written"] == "/home/alice/.openclaw" and manifest["retime"] is False
     written = write_fixture(shipped.state, tmp_path / name, manifest)
     assert check(Fixture.load(written)) == []
+
+
+def test_the_inferred_manifest_counts_legacy_transcript_versions():
+    manifest = infer_manifest(resolve_fixture("compaction-v1").state, "c", catches="", origin="")
+    assert manifest["legacy_transcript_versions"] == {"v1": 1, "v2": 1, "v3": 1}
