@@ -159,18 +159,18 @@ def check(fixture: Fixture) -> list[str]:
     for session in fixture.sessions:
         expected_keys.add((session.agent, session.key))
         entry = entries.get((session.agent, session.key))
-        transcripts = [t for t in inventory.transcripts if t.session_id == session.session_id and ".checkpoint." not in t.path]
+        transcript = inventory.transcript_for(session.session_id, entry.session_file if entry else None)
         if not session.archived:
             if entry is None:
                 problems.append(f"manifest session {session.key} (agent {session.agent}) is not in "
                                 f"state/agents/{session.agent}/sessions/sessions.json")
             elif entry.session_id != session.session_id:
                 problems.append(f"manifest session {session.key}: sessionId {session.session_id} but the store says {entry.session_id}")
-        elif not transcripts:
+        elif transcript is None:
             problems.append(f"archived session {session.key}: no transcript with session id {session.session_id} in state/")
-        distinct = transcripts[0].distinct_events if transcripts else 0
+        distinct = transcript.distinct_events if transcript else 0
         if session.events != distinct:
-            where = transcripts[0].path if transcripts else "no transcript"
+            where = transcript.path if transcript else "no transcript"
             problems.append(f"manifest session {session.key}: events={session.events} but {where} has {distinct} "
                             f"distinct event line(s) (header included)")
     for (agent, key), entry in entries.items():

@@ -95,11 +95,15 @@ class Inventory:
     transcripts: tuple[LegacyTranscript, ...]
     unreadable: tuple[str, ...]  # stores that are not JSON objects (e.g. JSON5), as "path: why"
 
-    def transcript_for(self, session_id: str) -> LegacyTranscript | None:
-        for transcript in self.transcripts:
-            if transcript.session_id == session_id or PurePosixPath(transcript.path).stem == session_id:
-                return transcript
-        return None
+    def transcript_for(self, session_id: str, session_file: str | None = None) -> LegacyTranscript | None:
+        """The transcript a session's events come from: the file named after it (or after its sessionFile),
+        else one whose header names it. A compaction checkpoint snapshot is never it."""
+        candidates = [t for t in self.transcripts if ".checkpoint." not in t.path]
+        names = {f"{session_id}.jsonl"} | ({PurePosixPath(session_file).name} if session_file else set())
+        by_name = [t for t in candidates if PurePosixPath(t.path).name in names]
+        if by_name:
+            return by_name[0]
+        return next((t for t in candidates if t.session_id == session_id), None)
 
     def to_json(self) -> dict:
         return {"files": [f.to_json() for f in self.files], "entries": [e.to_json() for e in self.entries],

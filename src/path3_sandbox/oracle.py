@@ -10,7 +10,7 @@ from pathlib import PurePosixPath
 
 from .evidence import Assertion
 from .fixtures import Fixture
-from .inventory import Inventory, LegacyEvent, LegacyTranscript, content_hash
+from .inventory import Inventory, LegacyEvent, content_hash
 from .probes.files import FilesSnapshot
 from .probes.sqlite import SqliteEvent, SqliteSnapshot
 
@@ -53,15 +53,6 @@ def legacy_entries_covered(inventory: Inventory, after: SqliteSnapshot, fixture:
     return results
 
 
-def transcript_for_session(inventory: Inventory, session_id: str) -> LegacyTranscript | None:
-    """The transcript a session's events come from: the file named after it, else one whose header names it."""
-    by_name = [t for t in inventory.transcripts if PurePosixPath(t.path).name == f"{session_id}.jsonl"]
-    if by_name:
-        return by_name[0]
-    by_header = [t for t in inventory.transcripts if t.session_id == session_id and ".checkpoint." not in t.path]
-    return by_header[0] if by_header else None
-
-
 def find_event(legacy: LegacyEvent, candidates: tuple[SqliteEvent, ...], by_hash: dict[str, SqliteEvent]) -> SqliteEvent | None:
     """The SQLite row holding `legacy`: the same content, by id where the line has one.
 
@@ -93,7 +84,7 @@ def events_present(fixture: Fixture, inventory: Inventory, after: SqliteSnapshot
     for expected in fixture.sessions:
         rows = after.events_of(expected.session_id)
         label = f"{expected.key} ({expected.session_id})"
-        transcript = transcript_for_session(inventory, expected.session_id)
+        transcript = inventory.transcript_for(expected.session_id)
         if transcript is not None:
             by_hash = {row.content_sha256: row for row in rows}
             missing = [e for e in transcript.events if find_event(e, rows, by_hash) is None]

@@ -86,7 +86,7 @@ def infer_manifest(state: Path, name: str, *, catches: str, origin: str) -> dict
             warnings.add("entry_invalid")
             continue
         referenced.add(entry.session_id)
-        transcript = _transcript_of(inventory, entry.session_id, entry.session_file)
+        transcript = inventory.transcript_for(entry.session_id, entry.session_file)
         if transcript is None:
             warnings.add("transcript_missing")
         else:
@@ -115,14 +115,6 @@ def infer_manifest(state: Path, name: str, *, catches: str, origin: str) -> dict
     manifest["expected_warnings"] = sorted(warnings)
     manifest["log_allowlist"] = []
     return manifest
-
-
-def _transcript_of(inventory, session_id: str, session_file: str | None):
-    names = {f"{session_id}.jsonl"} | ({PurePosixPath(session_file).name} if session_file else set())
-    for transcript in inventory.transcripts:
-        if PurePosixPath(transcript.path).name in names and ".checkpoint." not in transcript.path:
-            return transcript
-    return None
 
 
 def write_fixture(state: Path, dest: Path, manifest: dict) -> Path:
