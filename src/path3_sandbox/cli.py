@@ -92,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     except Path3Error as error:
         print(f"path3-sandbox: error: {error}", file=sys.stderr)
         return error.exit_code
+    except BrokenPipeError:  # output piped into `head` and the like
+        return 0
     except KeyboardInterrupt:
         print("path3-sandbox: interrupted; resources of this run were removed, evidence kept", file=sys.stderr)
         return 130

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 STATE_DIR = "/home/node/.openclaw"
-CONFIG_PATH = f"{STATE_DIR}/openclaw.json"
+CONFIG_NAME = "openclaw.json"  # relative to the state directory
+CONFIG_PATH = f"{STATE_DIR}/{CONFIG_NAME}"
 GATEWAY_LOG_FILE = f"{STATE_DIR}/logs/gateway.jsonl"
 GATEWAY_PORT = 18789
 

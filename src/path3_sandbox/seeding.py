@@ -15,12 +15,11 @@ import re
 import time
 from dataclasses import dataclass
 
-from .config import CONFIG_PATH, STATE_DIR, Override, deep_merge
+from .config import CONFIG_NAME, STATE_DIR, Override, deep_merge
 from .errors import FixtureError
 from .fixtures import Fixture
 from .volumes import VolumeFile
 
-CONFIG_NAME = CONFIG_PATH.removeprefix(STATE_DIR + "/")
 TEXT_SUFFIXES = (".json", ".jsonl")
 ISO_RE = re.compile(rb'"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z)"')
 # Epoch milliseconds between 2001 and 2286: 13 digits, not part of a longer number.

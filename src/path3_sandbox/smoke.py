@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import docker
 
-from .config import CONFIG_PATH, STATE_DIR, harness_config
+from .config import CONFIG_NAME, harness_config
 from .errors import GatewayNotReady
 from .gateway import Gateway, StartObservation
 from .images import GatewayImage
 from .progress import say
 from .resources import RunResources
 from .volumes import VolumeFile, put_files
-
-import time
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ def smoke(client: docker.DockerClient, image: GatewayImage, resources: RunResour
     volume = resources.volume("state")
     config = json.dumps(harness_config(token), indent=2).encode()
     put_files(client, resources, image.tag, volume,
-              [VolumeFile(CONFIG_PATH.removeprefix(STATE_DIR + "/"), config, time.time(), 0o600)])
+              [VolumeFile(CONFIG_NAME, config, time.time(), 0o600)])
     gateway = Gateway(client, resources, image.tag, volume, token)
     say("gateway", f"starting {image.tag} on the empty volume {volume}")
     gateway.start()
