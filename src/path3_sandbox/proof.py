@@ -7,9 +7,9 @@ Phases, each logged to events.jsonl and as a progress line:
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +18,7 @@ import docker
 from . import oracle
 from .config import STATE_DIR, deep_merge, harness_config
 from .contracts import REFUSAL_LOG_ALLOWLIST, REFUSE_THEN_DOCTOR, STARTUP_IMPORT, ContractChoice, StartKind, classify_start, warning_codes
-from .evidence import Assertion, Evidence, skipped
+from .evidence import Assertion, Evidence
 from .fixtures import Fixture
 from .gateway import Gateway
 from .images import GatewayImage
@@ -102,6 +102,10 @@ class FixtureProof:
             self._run()
         except ProbeFailed as error:
             self._check("probe", Assertion("probes ran", False, "probe output", str(error)[:800]))
+        except Exception as error:  # a broken run is a failed proof with its traceback kept, never a silent pass
+            self.evidence.write_text("traceback.txt", traceback.format_exc())
+            self._check("internal", Assertion("the proof ran to completion", False, "no error",
+                                              f"{type(error).__name__}: {error}"[:800], "see traceback.txt"))
         finally:
             self._collect()
             self.evidence.close()
@@ -159,10 +163,10 @@ class FixtureProof:
             ready = self._startup_import(first)
             import_output = self.gateway.logs()
         else:
-            ready, import_output = self._refuse_then_doctor(first, inventory, before_files)
+            ready, import_output = self._refuse_then_doctor(first, inventory)
         if not ready:
             return
-        self._after(inventory, import_output, token)
+        self._after(inventory, import_output)
         if self.provider:
             self._scenario(inventory)
 
@@ -194,7 +198,7 @@ class FixtureProof:
             Assertion("doctor --fix was never run before the first start", not doctor_first, [], doctor_first),
         ) and first.kind == "imported"
 
-    def _refuse_then_doctor(self, first: StartKind, inventory, before_files) -> tuple[bool, str]:
+    def _refuse_then_doctor(self, first: StartKind, inventory) -> tuple[bool, str]:
         ev = self.evidence
         refused = self._check("first-start", Assertion(
             "first start refused the legacy store with a non-zero exit", first.kind == "refused" and bool(first.exit_code),
@@ -237,7 +241,7 @@ class FixtureProof:
                                               second.message or ""))
         return ready, doctor.output + "\n" + self.gateway.logs()
 
-    def _after(self, inventory, import_output: str, token: str) -> None:
+    def _after(self, inventory, import_output: str) -> None:
         ev = self.evidence
         t = time.monotonic()
         after = sqlite_probe.snapshot(self._running_runner)
@@ -255,7 +259,7 @@ class FixtureProof:
         self._check("oracle", *bytes_kept)
         self._check("oracle", *oracle.integrity_ok(after), oracle.no_legacy_left(after_files))
         self._check("oracle", oracle.warnings_as_expected(self.fixture, warning_codes(import_output)))
-        listed = self._sessions_list(token)
+        listed = self._sessions_list()
         missing = sorted({s.stored_key for s in self.fixture.sessions} - listed) if listed is not None else None
         self._check("oracle", Assertion("sessions.list over the Gateway returns every imported key", missing == [],
                                         [], missing if missing is not None else "sessions.list failed"))
@@ -288,7 +292,7 @@ class FixtureProof:
             ev.event("diagnostics", "doctor", mode=mode, exit_code=result.exit_code, seconds=round(result.seconds, 2))
         self._phase("diagnostics", t)
 
-    def _sessions_list(self, token: str) -> set[str] | None:
+    def _sessions_list(self) -> set[str] | None:
         """Keys sessions.list returns over the Gateway's public RPC, archived ones included."""
         try:
             rpc = self._rpc()

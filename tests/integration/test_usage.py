@@ -12,7 +12,6 @@ import tarfile
 import time
 
 import httpx
-import pytest
 
 from path3_sandbox.cacerts import ssl_context
 from path3_sandbox.cleanup import clean

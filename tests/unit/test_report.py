@@ -1,5 +1,4 @@
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 from path3_sandbox.contracts import ContractChoice
 from path3_sandbox.images import BaseImage, GatewayImage
