@@ -83,7 +83,9 @@ def contract_for(version: str, override: str | None = None) -> ContractChoice:
 
 IMPORT_REPORT_RE = re.compile(r"Legacy entries: (\d+); SQLite entries: (\d+)\.")
 IMPORTED_EVENTS_RE = re.compile(r"Transcript events: imported=(\d+)")
-LEGACY_IMPORT_LINE_RE = re.compile(r"imported legacy session metadata/transcripts into SQLite.*?importedEntries=(\d+).*?importedTranscriptEvents=(\d+)")
+# 2026.7.2-beta prints this over several lines ("…into SQLite:\n- targets=1 …\n- importedEntries=3 importedTranscriptEvents=11").
+LEGACY_IMPORT_LINE_RE = re.compile(
+    r"imported legacy session metadata/transcripts into SQLite[\s\S]{0,400}?importedEntries=(\d+)[\s\S]{0,200}?importedTranscriptEvents=(\d+)")
 REFUSAL_RE = re.compile(r"Legacy session store requires migration: (\S+)")
 FAILED_RE = re.compile(r"Gateway failed to start: (.*)")
 

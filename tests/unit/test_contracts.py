@@ -67,3 +67,10 @@ def test_any_other_exit_is_a_crash_and_keeps_the_last_line():
 def test_warning_codes_are_read_from_the_import_report():
     output = "│    [entry_invalid]   │\n│    [transcript_missing] Transcript file is missing │ [gateway]"
     assert warning_codes(output) == {"entry_invalid", "transcript_missing"}
+
+
+def test_the_beta_import_report_spread_over_lines_is_recognised():
+    output = ("2026-11-23T14:47:09.454+00:00 [gateway] session: imported legacy session metadata/transcripts into SQLite:\n"
+              "- targets=1 legacyEntries=3 sqliteEntries=3\n- importedEntries=3 importedTranscriptEvents=11\n")
+    kind = classify_start(StartObservation("ready", 12.8), output)
+    assert (kind.kind, kind.imported_entries, kind.imported_events) == ("imported", 3, 11)
