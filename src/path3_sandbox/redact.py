@@ -1,8 +1,8 @@
 """`path3-sandbox fixtures redact IN OUT`: make a state shareable without changing what the upgrade sees.
 
 Secrets go: config values whose key names a token, key, secret or password; credential, identity and
-auth-profile files. With `placeholders`, message text is replaced by placeholders of the same length,
-while ids, structure and counts stay, so the proof's import counts are unchanged.
+auth-profile files. With `placeholders`, message text (and session labels and display names) is replaced by
+placeholders of the same length, while ids, structure and counts stay, so the proof's import counts are unchanged.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ SECRET_FILES = ("credentials", "identity", ".env")  # folders or files at the st
 SECRET_NAME_RE = re.compile(r"(auth-profiles?|credentials?|secrets?|oauth|device)(\.[a-z0-9]+)*\.json$|\.(pem|key)$", re.I)
 REDACTED = "REDACTED"
 TEXT_KEYS = ("text", "thinking", "summary")
+STORE_TEXT_KEYS = ("label", "displayName", "subject")  # sessions.json fields people type or that echo a message
 
 
 @dataclass
@@ -60,6 +61,8 @@ def redact_state(source: Path, dest: Path, *, placeholders: bool = False) -> Red
     if placeholders:
         for transcript in dest.rglob("*.jsonl"):
             transcript.write_bytes(_placeholder_transcript(transcript.read_bytes(), report))
+        for store in dest.rglob("sessions.json"):
+            _placeholder_store(store, report)
     return report
 
 
@@ -91,6 +94,22 @@ def _placeholder_transcript(data: bytes, report: RedactionReport) -> bytes:
                 cache[line] = line
         out.append(cache[line])
     return ("\n".join(out) + "\n").encode("utf-8")
+
+
+def _placeholder_store(store: Path, report: RedactionReport) -> None:
+    """Labels and display names in a session store become same-length placeholders; keys and ids stay."""
+    try:
+        entries = json.loads(store.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return
+    if not isinstance(entries, dict):
+        return
+    for entry in entries.values():
+        for key in STORE_TEXT_KEYS:
+            if isinstance(entry, dict) and isinstance(entry.get(key), str):
+                entry[key] = "x" * len(entry[key])
+                report.replaced_texts += 1
+    store.write_text(json.dumps(entries, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def _placeholder(value: Any, report: RedactionReport, key: str = "") -> Any:

@@ -112,7 +112,6 @@ class Step:
     name: str
     requires: tuple[str, ...]
     run: Callable[[Context, Probe], StepOutcome]
-    restarts: bool = False  # the step restarts the Gateway: the RPC socket is re-opened after it
 
 
 def probe(ctx: Context) -> Probe:
@@ -438,6 +437,6 @@ STEPS = [
     Step("metadata", ("sessions.list",), step_metadata),
     Step("patch", ("sessions.patch",), step_patch),
     Step("compaction", ("sessions.compact",), step_compaction),
-    Step("restart-recovery", ("chat.send", "agent.wait"), step_restart_recovery, restarts=True),
+    Step("restart-recovery", ("chat.send", "agent.wait"), step_restart_recovery),
     Step("cleanup", ("sessions.delete",), step_cleanup),
 ]

@@ -50,5 +50,6 @@ def test_placeholders_replace_text_but_keep_ids_structure_and_counts(tmp_path):
     assert [(t.path, [e.event_id for e in t.events], t.distinct_events) for t in before.transcripts] == \
            [(t.path, [e.event_id for e in t.events], t.distinct_events) for t in after.transcripts]
     assert "Can you summarise the release notes" not in all_text(tmp_path / "out")
+    assert "Duplicated line" not in all_text(tmp_path / "out"), "session labels are placeholders too"
     assert infer_manifest(state, "a", catches="", origin="")["agents"] == \
            infer_manifest(tmp_path / "out", "a", catches="", origin="")["agents"]
