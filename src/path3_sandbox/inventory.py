@@ -28,6 +28,14 @@ def is_legacy_path(path: str) -> bool:
     return (in_agent or in_top) and parts[-1].endswith((".json", ".jsonl"))
 
 
+IMPORT_ARCHIVE_DIR = "session-sqlite-import-archive"
+
+
+def is_live_legacy_path(path: str) -> bool:
+    """A legacy session file outside the Gateway's import archive: after an import, none should exist or be open."""
+    return IMPORT_ARCHIVE_DIR not in path and (is_legacy_path(path) or path.endswith("sessions.json"))
+
+
 def agent_of(path: str) -> str | None:
     parts = PurePosixPath(path).parts
     return parts[1] if parts[0] == "agents" else None

@@ -332,7 +332,7 @@ class FixtureProof:
                 gateway.stop()
                 ev.event("collect", "stop", seconds=round(time.monotonic() - started, 2), exit_code=gateway.exit_code())
             kept = files_probe.read_texts(self._stopped_runner, r"^logs/", r"^session-sqlite-migration-runs/",
-                                          r"^openclaw\.json$", r"\.failure\.(md|json)$", r"^logs/stability/")
+                                          r"^openclaw\.json$", r"\.failure\.(md|json)$")
             for rel, text in kept.items():
                 target = ev.root / "state" / rel
                 target.parent.mkdir(parents=True, exist_ok=True)

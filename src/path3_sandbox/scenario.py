@@ -19,7 +19,7 @@ from .config import STATE_DIR
 from .evidence import Assertion, Evidence, skipped
 from .fixtures import Fixture
 from .gateway import Gateway
-from .inventory import Inventory
+from .inventory import IMPORT_ARCHIVE_DIR, Inventory
 from .probes import files as files_probe
 from .probes import handles as handles_probe
 from .probes import logs as logs_probe
@@ -211,7 +211,7 @@ def legacy_quiet(before: FilesSnapshot, after: FilesSnapshot) -> Assertion:
     def watched(snapshot: FilesSnapshot) -> dict[str, tuple]:
         picked = {f.path: (f.size, f.sha256) for f in snapshot.legacy_shaped()}
         picked.update({f.path: (f.size, f.sha256) for f in snapshot.files.values()
-                       if "session-sqlite-import-archive" in f.path})
+                       if IMPORT_ARCHIVE_DIR in f.path})
         return picked
 
     old, new = watched(before), watched(after)

@@ -63,3 +63,11 @@ def test_inventory_reads_store_entries_including_ones_without_session_id():
 def test_a_store_that_is_not_a_json_object_is_reported_unreadable():
     inventory = build_inventory({"agents/main/sessions/sessions.json": (b"{ key: 'json5' }", 1.0)})
     assert len(inventory.unreadable) == 1 and inventory.unreadable[0].startswith("agents/main/sessions/sessions.json")
+
+
+def test_live_legacy_paths_exclude_the_import_archive_and_logs():
+    from path3_sandbox.inventory import is_live_legacy_path
+
+    assert is_live_legacy_path("agents/main/sessions/s-1.jsonl") and is_live_legacy_path("agents/main/sessions/sessions.json")
+    assert not is_live_legacy_path("agents/main/session-sqlite-import-archive/legacy-store.sessions.json.imported-1")
+    assert not is_live_legacy_path("logs/gateway.jsonl")

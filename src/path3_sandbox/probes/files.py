@@ -6,9 +6,11 @@ Gateway, and SQLite itself is the way to read them); caches and temp dirs are sk
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from ..config import STATE_DIR
+from ..inventory import is_live_legacy_path
 from ._node import Runner, run_node_json
 
 SCRIPT = r"""
@@ -55,11 +57,7 @@ class FilesSnapshot:
 
     def legacy_shaped(self) -> list[StateFile]:
         """Files a Gateway that serves from SQLite should neither create nor modify outside its archive."""
-        from ..inventory import is_legacy_path
-
-        return [f for f in self.files.values()
-                if (is_legacy_path(f.path) or f.path.endswith("sessions.json"))
-                and "session-sqlite-import-archive" not in f.path]
+        return [f for f in self.files.values() if is_live_legacy_path(f.path)]
 
     def to_json(self) -> dict:
         return {"files": [f.to_json() for f in sorted(self.files.values(), key=lambda f: f.path)]}
@@ -92,6 +90,4 @@ console.log(JSON.stringify({files: out}));
 
 def read_texts(runner: Runner, *patterns: str) -> dict[str, str]:
     """Contents of the state files whose relative path matches any of `patterns` (regexes)."""
-    import json
-
     return run_node_json(runner, READ_SCRIPT, STATE_DIR, json.dumps(list(patterns)))["files"]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import psutil
 
+from ..inventory import is_live_legacy_path
 from ._node import Runner, run_node_json
 
 SCRIPT = r"""
@@ -40,11 +41,8 @@ class Handles:
 
     def legacy(self, state_dir: str) -> list[str]:
         """Open legacy session files (agents/*/sessions/*, sessions/*, any sessions.json), not logs or archives."""
-        from ..inventory import is_legacy_path
-
         prefix = state_dir.rstrip("/") + "/"
-        return [p for p in self.paths if p.startswith(prefix)
-                and (is_legacy_path(p[len(prefix):]) or p.endswith("/sessions.json"))]
+        return [p for p in self.paths if p.startswith(prefix) and is_live_legacy_path(p[len(prefix):])]
 
     def to_json(self) -> dict:
         return {"method": self.method, "processes": self.processes, "paths": list(self.paths)}
