@@ -20,10 +20,9 @@ STARTUP_IMPORT = "startup-import"
 REFUSE_THEN_DOCTOR = "refuse-then-doctor"
 CONTRACTS = (STARTUP_IMPORT, REFUSE_THEN_DOCTOR)
 
-# The refusal a refuse-then-doctor release must print: expected there, so not an error line to flag.
-REFUSAL_LOG_ALLOWLIST = (r"requires session store migration", r"Legacy session store requires migration")
-
-VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([A-Za-z]+)\.?(\d+)?)?")
+# Releases are matched exactly: a stable release inside a measured range, or a listed pre-release.
+# Anything else (2026.9.6-1, 2026.9.6-0.pr123, 2026.9.6.1) is a build nobody measured: it needs --contract.
+VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([A-Za-z]+)\.(\d+))?$")
 
 
 def version_key(version: str) -> tuple:
@@ -36,6 +35,11 @@ def version_key(version: str) -> tuple:
     return (int(major), int(minor), int(patch), pre)
 
 
+def is_prerelease(version: str) -> bool:
+    match = VERSION_RE.match(version)
+    return bool(match and match.group(4))
+
+
 @dataclass(frozen=True)
 class ContractRule:
     first: str
@@ -44,6 +48,11 @@ class ContractRule:
     why: str
 
     def covers(self, version: str) -> bool:
+        if not VERSION_RE.match(version):
+            return False
+        # A range covers stable releases; a pre-release only when the rule's own bounds are pre-releases.
+        if is_prerelease(version) and not (is_prerelease(self.first) and is_prerelease(self.last)):
+            return False
         return version_key(self.first) <= version_key(version) <= version_key(self.last)
 
 
@@ -55,6 +64,39 @@ CONTRACT_TABLE: tuple[ContractRule, ...] = (
     ContractRule("0.0.0", "2026.7.1", None, "releases up to 2026.7.1 write legacy stores natively"),
     ContractRule("2026.7.33", "2026.7.35", None, "extended-stable 7.33-7.35 write legacy stores natively"),
 )
+
+
+@dataclass(frozen=True)
+class RefusalReason:
+    """Why a release refused to start: every reason names `openclaw doctor --fix` as the way on."""
+
+    name: str
+    pattern: re.Pattern[str]
+    log_allowlist: tuple[str, ...]  # the lines this refusal prints: allowed in the refusal phase only
+
+
+REFUSAL_REASONS: tuple[RefusalReason, ...] = (
+    RefusalReason("legacy-session-store", re.compile(r"Legacy session store requires migration: (\S+)"),
+                  (r"requires session store migration", r"Legacy session store requires migration")),
+    # 9.5 on a state a 7.35 Gateway wrote refuses on the shared state database first (exit 78).
+    RefusalReason("state-database-schema", re.compile(r"state database schema migration required(?: \(([^)]+)\))?", re.I),
+                  (r"state database schema migration required",)),
+)
+# A refusal whose reason is not in the table above, but which names the fix: still a refusal, reason recorded.
+NAMES_DOCTOR_FIX_RE = re.compile(r"openclaw doctor --fix|doctor --fix")
+OTHER_REFUSAL = RefusalReason("other (names doctor --fix)", NAMES_DOCTOR_FIX_RE, (r"doctor --fix",))
+
+
+def refusal_reason(output: str) -> RefusalReason | None:
+    """The reason a start that exited names, or None when the output never names `doctor --fix`."""
+    if not NAMES_DOCTOR_FIX_RE.search(output):
+        return None
+    return next((reason for reason in REFUSAL_REASONS if reason.pattern.search(output)), OTHER_REFUSAL)
+
+
+def refusal_allowlist(output: str) -> tuple[str, ...]:
+    reason = refusal_reason(output)
+    return reason.log_allowlist + (r"Gateway failed to start", r"doctor --fix") if reason else ()
 
 
 @dataclass(frozen=True)
@@ -86,7 +128,6 @@ IMPORTED_EVENTS_RE = re.compile(r"Transcript events: imported=(\d+)")
 # 2026.7.2-beta prints this over several lines ("…into SQLite:\n- targets=1 …\n- importedEntries=3 importedTranscriptEvents=11").
 LEGACY_IMPORT_LINE_RE = re.compile(
     r"imported legacy session metadata/transcripts into SQLite[\s\S]{0,400}?importedEntries=(\d+)[\s\S]{0,200}?importedTranscriptEvents=(\d+)")
-REFUSAL_RE = re.compile(r"Legacy session store requires migration: (\S+)")
 FAILED_RE = re.compile(r"Gateway failed to start: (.*)")
 
 
@@ -100,11 +141,12 @@ class StartKind:
     imported_entries: int | None = None
     imported_events: int | None = None
     message: str | None = None
+    refusal_reason: str | None = None  # a REFUSAL_REASONS name when kind == "refused"
 
     def to_json(self) -> dict:
         return {"kind": self.kind, "exit_code": self.exit_code, "seconds": round(self.seconds, 2),
                 "imported_entries": self.imported_entries, "imported_events": self.imported_events,
-                "message": self.message}
+                "message": self.message, "refusal_reason": self.refusal_reason}
 
 
 def classify_start(start: StartObservation, output: str) -> StartKind:
@@ -120,8 +162,10 @@ def classify_start(start: StartObservation, output: str) -> StartKind:
         return StartKind("hung", None, start.seconds, message="neither ready nor exited before the deadline")
     failed = FAILED_RE.search(output)
     message = failed.group(1).strip() if failed else _last_line(output)
-    kind = "refused" if REFUSAL_RE.search(output) else "crashed"
-    return StartKind(kind, start.exit_code, start.seconds, message=message)
+    # An exit that names `doctor --fix` is a refusal, whatever store it is about; any other exit is a crash.
+    reason = refusal_reason(output) if start.exit_code else None
+    return StartKind("refused" if reason else "crashed", start.exit_code, start.seconds, message=message,
+                     refusal_reason=reason.name if reason else None)
 
 
 def _last_line(output: str) -> str | None:

@@ -26,14 +26,18 @@ class Assertion:
     observed: Any
     detail: str = ""
     status: str = ""  # "passed" | "failed" | "skipped"; derived from passed unless skipped
+    blame: str = "gateway"  # who a failure is about: "gateway" (a finding) or "harness" (a check it could not make)
 
     @property
     def outcome(self) -> str:
         return self.status or ("passed" if self.passed else "failed")
 
     def to_json(self) -> dict:
-        return {"assertion": self.name, "outcome": self.outcome, "expected": self.expected,
-                "observed": self.observed, "detail": self.detail}
+        record = {"assertion": self.name, "outcome": self.outcome, "expected": self.expected,
+                  "observed": self.observed, "detail": self.detail}
+        if self.outcome == "failed":
+            record["blame"] = self.blame
+        return record
 
     def message(self) -> str:
         text = f"{self.name}: expected {_short(self.expected)}, observed {_short(self.observed)}"
@@ -53,16 +57,20 @@ class Evidence:
         self.by_phase: dict[str, list[Assertion]] = {}
         self._events = (root / "events.jsonl").open("a", encoding="utf-8")
         self._started = time.monotonic()
+        self._written = 0  # lines in events.jsonl
+        self._lines: list[int] = []  # per assertion, its line in events.jsonl
 
     def event(self, phase: str, event: str, /, **data: Any) -> None:
         record = {"t": round(time.monotonic() - self._started, 3), "at": time.time(), "phase": phase, "event": event, **data}
         self._events.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
         self._events.flush()
+        self._written += 1
 
     def check(self, phase: str, assertion: Assertion) -> Assertion:
         self.assertions.append(assertion)
         self.by_phase.setdefault(phase, []).append(assertion)
         self.event(phase, "assertion", **assertion.to_json())
+        self._lines.append(self._written)
         if assertion.outcome == "failed":
             say(f"{self.label}/{phase}", f"FAILED {assertion.message()}")
         return assertion
@@ -76,6 +84,15 @@ class Evidence:
         path = self.root / name
         path.write_text(text, encoding="utf-8")
         return path
+
+    @property
+    def failed_count(self) -> int:
+        return sum(1 for a in self.assertions if a.outcome == "failed")
+
+    def failures(self) -> list[dict]:
+        """Every failed assertion with who it is about and where it is recorded (events.jsonl line)."""
+        return [{"blame": a.blame, "message": a.message(), "evidence": f"events.jsonl:{line}"}
+                for a, line in zip(self.assertions, self._lines) if a.outcome == "failed"]
 
     @property
     def first_failure(self) -> Assertion | None:

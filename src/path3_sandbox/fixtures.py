@@ -7,7 +7,7 @@ the manifest saying what the state holds and what upgrading it must yield.
       "catches": "what this fixture is meant to catch",
       "origin": "who wrote it: a release, or hand-made in real formats",
       "state_dir_as_written": "/home/alice/.openclaw",      # absolute paths inside are rewritten at seed time
-      "agents": {"main": {"sessions": {"agent:main:main": {"sessionId": "…", "events": 5}}}},
+      "agents": {"main": {"sessions": {"agent:main:main": {"sessionId": "…", "events": 5, "duplicates": [4]}}}},
       "invalid_entries": {"main": ["agent:main:cron:stub"]},  # entries that must not become sessions
       "expected_warnings": ["transcript_missing"],
       "outcomes": {"startup-import": "import", "refuse-then-doctor": "refuse-then-import"},
@@ -17,7 +17,11 @@ the manifest saying what the state holds and what upgrading it must yield.
 `sqliteKey` names the key the session must be stored under when the Gateway canonicalises the legacy
 one (2026.9.6 lowercases keys: "Grüppe" -> "grüppe"). `events` counts what SQLite must hold for the session after import: every distinct transcript line,
 the session header included (byte-identical duplicate lines count once). `archived: true` marks a
-session the Gateway must import as archived (orphan and stray transcripts).
+session the Gateway must import as archived (orphan and stray transcripts). `duplicates` lists the
+transcript lines (1-based) that repeat an earlier line byte for byte: the Gateway keeps one copy, and
+SQLite must hold every other line, in file order. `preexisting_sessions` (keys) and
+`preexisting_events` declare SQLite session rows the state already has before the first start
+(each must survive unchanged); without them, SQLite must hold no session state before the first start.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ class ExpectedSession:
     events: int
     archived: bool = False
     sqlite_key: str = ""  # the key the Gateway stores it under, when it canonicalises the legacy key
+    duplicates: tuple[int, ...] = ()  # transcript lines that repeat an earlier line byte for byte
 
     @property
     def stored_key(self) -> str:
@@ -49,7 +54,7 @@ class ExpectedSession:
 
     def to_json(self) -> dict:
         return {"agent": self.agent, "key": self.key, "sessionId": self.session_id, "events": self.events,
-                "archived": self.archived, "sqliteKey": self.stored_key}
+                "archived": self.archived, "sqliteKey": self.stored_key, "duplicates": list(self.duplicates)}
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,8 @@ class Fixture:
     outcomes: dict[str, str] = field(default_factory=dict)
     log_allowlist: tuple[str, ...] = ()
     retime: bool = True  # shift timestamps to recent ones at seed time (never for a user's own state)
+    preexisting_sessions: tuple[str, ...] = ()
+    preexisting_events: int = 0
 
     @property
     def state(self) -> Path:
@@ -101,7 +108,8 @@ class Fixture:
             for key, spec in (body.get("sessions") or {}).items():
                 try:
                     sessions.append(ExpectedSession(agent, key, str(spec["sessionId"]), int(spec["events"]),
-                                                    bool(spec.get("archived", False)), str(spec.get("sqliteKey", ""))))
+                                                    bool(spec.get("archived", False)), str(spec.get("sqliteKey", "")),
+                                                    tuple(int(n) for n in spec.get("duplicates") or ())))
                 except (KeyError, TypeError, ValueError):
                     raise FixtureError(f"{manifest_path}: session {key!r} of agent {agent!r} needs sessionId and events",
                                        hint='e.g. {"sessionId": "…", "events": 5}') from None
@@ -123,6 +131,8 @@ class Fixture:
             invalid_entries={agent: tuple(keys) for agent, keys in (data.get("invalid_entries") or {}).items()},
             expected_warnings=tuple(data.get("expected_warnings") or ()), outcomes=dict(outcomes),
             log_allowlist=allowlist, retime=bool(data.get("retime", True)),
+            preexisting_sessions=tuple(data.get("preexisting_sessions") or ()),
+            preexisting_events=int(data.get("preexisting_events") or 0),
         )
 
 
@@ -173,6 +183,10 @@ def check(fixture: Fixture) -> list[str]:
             where = transcript.path if transcript else "no transcript"
             problems.append(f"manifest session {session.key}: events={session.events} but {where} has {distinct} "
                             f"distinct event line(s) (header included)")
+        repeated = transcript.repeated_lines if transcript else ()
+        if tuple(sorted(session.duplicates)) != repeated:
+            problems.append(f"manifest session {session.key}: duplicates={list(session.duplicates)} but the lines that "
+                            f"repeat an earlier line byte for byte are {list(repeated)}")
     for (agent, key), entry in entries.items():
         if entry.session_id and (agent, key) not in expected_keys:
             problems.append(f"state/{entry.store}: entry {key} is not in the manifest (add it under agents.{agent}.sessions)")

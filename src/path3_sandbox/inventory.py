@@ -1,8 +1,10 @@
 """What a legacy state holds, parsed before the Gateway ever sees it.
 
-Every legacy file is hashed (the Gateway rewrites `sessions.json` and moves transcripts), and its
-content parsed: sessions (key -> sessionId) per agent, and per transcript every line as an event with
-its id (when it has one) and a hash of its canonical JSON, so SQLite can later be checked by content.
+Every seeded file is hashed (the Gateway rewrites `sessions.json`, moves transcripts, migrates
+`state/openclaw.sqlite` and deletes `identity/device.json`), so each one's fate can be judged later.
+Session files are parsed: sessions (key -> entry) per agent, and per transcript every line as an event
+with its raw bytes, its id (when it has one) and a hash of its canonical JSON. Lines are decoded as
+strict UTF-8: a line that is not valid UTF-8 is malformed, never silently repaired.
 """
 
 from __future__ import annotations
@@ -12,6 +14,11 @@ import json
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
+
+
+def js_json(value: Any) -> str:
+    """What JSON.stringify writes for a parsed value (no spaces, non-ASCII as is, key order kept)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def content_hash(value: Any) -> str:
@@ -26,6 +33,12 @@ def is_legacy_path(path: str) -> bool:
     in_agent = len(parts) == 4 and parts[0] == "agents" and parts[2] == "sessions"
     in_top = len(parts) == 2 and parts[0] == "sessions"
     return (in_agent or in_top) and parts[-1].endswith((".json", ".jsonl"))
+
+
+def is_session_area_path(path: str) -> bool:
+    """Anything below agents/<id>/sessions/ or the retired top-level sessions/, nested folders included."""
+    parts = PurePosixPath(path).parts
+    return (len(parts) >= 4 and parts[0] == "agents" and parts[2] == "sessions") or (len(parts) >= 2 and parts[0] == "sessions")
 
 
 IMPORT_ARCHIVE_DIR = "session-sqlite-import-archive"
@@ -58,7 +71,8 @@ class LegacyEvent:
     event_id: str | None
     type: str
     content_sha256: str
-    value: Any  # the parsed line: needed to match events the importer augmented (v1 synthetic ids)
+    value: Any  # the parsed line: needed to match events the importer normalised (v1 synthetic ids, …)
+    raw: bytes = b""  # the line's bytes as written, without its line ending
 
     def to_json(self) -> dict:
         return {"line": self.line, "id": self.event_id, "type": self.type, "sha256": self.content_sha256}
@@ -75,7 +89,21 @@ class LegacyTranscript:
 
     @property
     def distinct_events(self) -> int:
-        return len({e.content_sha256 for e in self.events})
+        return len(self.events) - len(self.repeated_lines)
+
+    @property
+    def repeated_lines(self) -> tuple[int, ...]:
+        """Lines that repeat an earlier one: the Gateway stores JSON.stringify of each parsed line and skips
+        exact repeats of those bytes. v1 lines get distinct synthetic ids first, so nothing repeats there."""
+        if (self.version or 1) < 2:
+            return ()
+        seen, repeated = set(), []
+        for event in self.events:
+            key = js_json(event.value)
+            if key in seen:
+                repeated.append(event.line)
+            seen.add(key)
+        return tuple(repeated)
 
     def to_json(self) -> dict:
         return {"path": self.path, "agent": self.agent, "sessionId": self.session_id, "version": self.version,
@@ -90,6 +118,7 @@ class LegacyEntry:
     key: str
     session_id: str | None
     session_file: str | None
+    fields: Any = None  # the whole legacy entry, as written (after seeding)
 
     def to_json(self) -> dict:
         return {"agent": self.agent, "store": self.store, "key": self.key, "sessionId": self.session_id,
@@ -98,7 +127,7 @@ class LegacyEntry:
 
 @dataclass(frozen=True)
 class Inventory:
-    files: tuple[LegacyFile, ...]
+    files: tuple[LegacyFile, ...]  # every seeded file, session files or not: each needs a fate
     entries: tuple[LegacyEntry, ...]
     transcripts: tuple[LegacyTranscript, ...]
     unreadable: tuple[str, ...]  # stores that are not JSON objects (e.g. JSON5), as "path: why"
@@ -120,10 +149,11 @@ class Inventory:
 
 def build_inventory(files: dict[str, tuple[bytes, float]]) -> Inventory:
     """`files`: relative path -> (bytes, mtime) of the whole seeded state; legacy ones are picked out."""
-    legacy = {path: body for path, body in sorted(files.items()) if is_legacy_path(path)}
     records, entries, transcripts, unreadable = [], [], [], []
-    for path, (data, mtime) in legacy.items():
+    for path, (data, mtime) in sorted(files.items()):
         records.append(LegacyFile(path, len(data), mtime, hashlib.sha256(data).hexdigest()))
+        if not is_legacy_path(path):  # stores and transcripts the Gateway reads; nested folders are files only
+            continue
         name = PurePosixPath(path).name
         if name == "sessions.json":
             try:
@@ -137,21 +167,29 @@ def build_inventory(files: dict[str, tuple[bytes, float]]) -> Inventory:
                 entry = entry if isinstance(entry, dict) else {}
                 session_id = entry.get("sessionId")
                 entries.append(LegacyEntry(agent_of(path), path, key, session_id if isinstance(session_id, str) and session_id else None,
-                                           entry.get("sessionFile")))
+                                           entry.get("sessionFile"), entry))
         elif name.endswith(".jsonl") and not name.endswith(".trajectory.jsonl"):
             transcripts.append(parse_transcript(path, data))
     return Inventory(tuple(records), tuple(entries), tuple(transcripts), tuple(unreadable))
 
 
+def split_lines(data: bytes) -> list[bytes]:
+    """Lines as the Gateway's reader sees them: split on \n, a trailing \r dropped, a last line without \n kept."""
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    return [line[:-1] if line.endswith(b"\r") else line for line in lines]
+
+
 def parse_transcript(path: str, data: bytes) -> LegacyTranscript:
     events, malformed = [], []
     header_id, version = None, None
-    for number, raw in enumerate(data.decode("utf-8", errors="replace").splitlines(), start=1):
+    for number, raw in enumerate(split_lines(data), start=1):
         if not raw.strip():
             continue
         try:
-            value = json.loads(raw)
-        except ValueError:
+            value = json.loads(raw.decode("utf-8"))  # strict: invalid UTF-8 is malformed, never replaced
+        except (ValueError, UnicodeDecodeError):
             malformed.append(number)
             continue
         if not isinstance(value, dict):
@@ -161,6 +199,6 @@ def parse_transcript(path: str, data: bytes) -> LegacyTranscript:
         if kind == "session" and header_id is None:
             header_id, version = value.get("id"), value.get("version", 1)
         event_id = value.get("id") if isinstance(value.get("id"), str) else None
-        events.append(LegacyEvent(number, event_id, kind, content_hash(value), value))
+        events.append(LegacyEvent(number, event_id, kind, content_hash(value), value, raw))
     stem = PurePosixPath(path).name.removesuffix(".jsonl")
     return LegacyTranscript(path, agent_of(path), str(header_id or stem), version, tuple(events), tuple(malformed))

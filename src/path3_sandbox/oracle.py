@@ -1,22 +1,39 @@
-"""Nothing lost: the checks that decide whether an import kept every legacy session, event and byte.
+"""Nothing lost: the checks that decide whether an import kept every legacy session, field and event.
 
 Pure functions over what the probes saw, so each rule is unit-tested without Docker. Each returns
-Assertions that carry the expected and observed values and name the session or file involved.
+Assertions that carry the expected and observed values and name the session, field or event involved.
+What the importer may change is enumerated here, with the reason (read from the Gateway's importer,
+src/config/sessions/store-entry-shape.ts and src/commands/doctor-session-sqlite-readers.ts), and every
+change it made is recorded per event: nothing outside these lists passes.
 """
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+import copy
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
 
 from .evidence import Assertion
 from .fixtures import Fixture
-from .inventory import Inventory, LegacyEvent, content_hash
-from .probes.files import FilesSnapshot
+from .inventory import Inventory, LegacyEvent, LegacyTranscript, content_hash, js_json
 from .probes.sqlite import SqliteEvent, SqliteSnapshot
 
+HARNESS = "harness"  # blame for a check the harness could not make (the Gateway is not at fault)
+
+
+def cannot_check(name: str, why: str) -> Assertion:
+    """A check that could not be made is a failure of the harness, never a pass and never a default."""
+    return Assertion(f"cannot check: {name}", False, "a readable value", None, why, blame=HARNESS)
+
+
+# -- sessions ------------------------------------------------------------------------------------
 
 def sessions_present(fixture: Fixture, after: SqliteSnapshot) -> list[Assertion]:
     """Every session the manifest expects is a row in session_nodes, with its sessionId and archive state."""
+    if missing := after.missing_columns("session_nodes", "archived_at"):
+        return [cannot_check("the archive state of imported sessions", f"no column {', '.join(missing)}")]
     results = []
     for expected in fixture.sessions:
         found = after.session(expected.stored_key)
@@ -28,7 +45,7 @@ def sessions_present(fixture: Fixture, after: SqliteSnapshot) -> list[Assertion]
         renamed = f"stored as {expected.stored_key}" if expected.stored_key != expected.key else ""
         results.append(Assertion(f"session {expected.key} imported", observed == want, want, observed,
                                  renamed if observed else f"no session_nodes row with key {expected.stored_key}"))
-    expected_total = len(fixture.sessions)
+    expected_total = len(fixture.sessions) + len(fixture.preexisting_sessions)
     observed_total = after.count("session_nodes")
     results.append(Assertion("session_nodes holds exactly the manifest's sessions", observed_total == expected_total,
                              expected_total, observed_total))
@@ -53,85 +70,210 @@ def legacy_entries_covered(inventory: Inventory, after: SqliteSnapshot, fixture:
     return results
 
 
-def find_event(legacy: LegacyEvent, candidates: tuple[SqliteEvent, ...], by_hash: dict[str, SqliteEvent]) -> SqliteEvent | None:
-    """The SQLite row holding `legacy`: the same content, by id where the line has one.
+# -- session metadata ----------------------------------------------------------------------------
 
-    Two normalisations of the importer are accepted, and nothing else: lines without an id (v1) may gain
-    synthetic id/parentId fields, and a session header of an old transcript version may have its
-    `version` raised. Every key the legacy line has must still hold the same value.
-    """
-    exact = by_hash.get(legacy.content_sha256)
-    if exact and (legacy.event_id is None or exact.event_id == legacy.event_id):
-        return exact
-    if not isinstance(legacy.value, dict):
+@dataclass(frozen=True)
+class FieldFate:
+    fate: str  # "dropped" | "folded" (into another key) | "renamed" | "moved" (to another table)
+    into: str | None
+    why: str
+
+
+_DELIVERY = FieldFate("folded", "delivery", "normalizeLegacySessionEntryDelivery builds one canonical `delivery` "
+                                            "object from the legacy routing keys and deletes them")
+# What 2026.8.1-2026.9.6 do with a legacy entry's fields (one importer across that line). Every other field
+# must be in entry_json with the same value.
+FIELD_FATES: dict[str, FieldFate] = {
+    "sessionFile": FieldFate("dropped", None, "SQLite is the transcript's home: projectCanonicalSessionEntryShape drops it"),
+    "transcriptPath": FieldFate("dropped", None, "as sessionFile"),
+    **{key: _DELIVERY for key in ("route", "deliveryContext", "origin", "channel", "lastChannel", "lastTo",
+                                  "lastAccountId", "lastThreadId")},
+    "createdBy": FieldFate("renamed", "createdActor", "migrateLegacySessionCreator"),
+    "owner": FieldFate("dropped", None, "not in the canonical entry shape of 9.x"),
+    "participants": FieldFate("dropped", None, "not in the canonical entry shape of 9.x"),
+    "participantCount": FieldFate("dropped", None, "not in the canonical entry shape of 9.x"),
+    "sessionDiffBaseline": FieldFate("moved", "session_entry_snapshots", "splitSessionEntrySnapshots"),
+    "skillsSnapshot": FieldFate("moved", "session_entry_snapshots", "splitSessionEntrySnapshots"),
+    "systemPromptReport": FieldFate("moved", "session_entry_snapshots", "splitSessionEntrySnapshots"),
+}
+# Prefixed legacy keys folded into one object each (pendingFinalDeliveryText -> pendingFinalDelivery.…).
+FOLDED_PREFIXES = ("pendingFinalDelivery", "fallbackNotice", "memoryFlush")
+
+
+def field_fate(key: str) -> FieldFate | None:
+    if key in FIELD_FATES:
+        return FIELD_FATES[key]
+    prefix = next((p for p in FOLDED_PREFIXES if key.startswith(p)), None)
+    return FieldFate("folded", prefix, "projectCanonicalSessionEntryShape folds the legacy fields into one object") if prefix else None
+
+
+def metadata_kept(inventory: Inventory, after: SqliteSnapshot, fixture: Fixture) -> tuple[list[Assertion], list[dict]]:
+    """Every field of every legacy entry is in SQLite's entry_json with the same value, or has a declared fate
+    whose target is there. Returns the assertions and one record per field that was not kept as is."""
+    stored = {(s.agent, s.key): s.stored_key for s in fixture.sessions}
+    results, records = [], []
+    for entry in inventory.entries:
+        if not entry.session_id or not isinstance(entry.fields, dict):
+            continue
+        key = stored.get((entry.agent, entry.key), entry.key)
+        found = after.session(key)
+        if not found:
+            continue  # sessions_present names it
+        row = found[1].get("entry")
+        if not isinstance(row, dict):
+            results.append(Assertion(f"entry_json of {key} is a JSON object", False, "object", found[1].get("entry_json")))
+            continue
+        wrong = []
+        for field, value in entry.fields.items():
+            fate = field_fate(field)
+            if fate is None:
+                if field not in row:
+                    wrong.append({"field": field, "problem": "dropped", "legacy": value})
+                elif content_hash(row[field]) != content_hash(value):
+                    wrong.append({"field": field, "problem": "changed", "legacy": value, "sqlite": row[field]})
+                continue
+            record = {"session": key, "field": field, "fate": fate.fate, "into": fate.into, "why": fate.why}
+            if fate.fate in ("folded", "renamed") and fate.into not in row:
+                wrong.append({"field": field, "problem": f"{fate.fate} into {fate.into}, which entry_json lacks"})
+            elif fate.fate == "dropped" and field in row and content_hash(row[field]) != content_hash(value):
+                wrong.append({"field": field, "problem": "kept with another value", "legacy": value, "sqlite": row[field]})
+            records.append(record)
+        results.append(Assertion(f"every legacy field of {key} is in SQLite (same value, or its declared fate)",
+                                 not wrong, f"{len(entry.fields)} field(s) of {entry.store}", wrong or "all kept",
+                                 "; ".join(f"{w['field']}: {w['problem']}" for w in wrong)))
+    return results, records
+
+
+# -- transcript events ---------------------------------------------------------------------------
+
+# Every change the importer may make to a legacy line, and why. Anything else is a changed event.
+NORMALISATIONS: dict[str, str] = {
+    "reserialised": "the importer stores JSON.stringify of the parsed line: spacing and number spelling may differ, values not",
+    "header-version-raised": "migrateSessionFileEntryToCurrentVersion raises a v1/v2 header to version 3",
+    "header-id-is-session-id": "the header's id is forced to the sessionId and a `sessionId` key removed",
+    "header-defaults": "a header without timestamp or cwd gets an empty string",
+    "synthetic-id": "v1 lines have no ids: each gets <16 hex>-<base-36 index> and a parentId chaining to the previous line",
+    "text-content-wrapped": "assistant/toolResult string content becomes [{type: text, text}]",
+    "first-kept-index-to-id": "a v1 compaction's firstKeptEntryIndex becomes firstKeptEntryId",
+}
+SYNTHETIC_ID_RE = re.compile(r"^[0-9a-f]{16}-[0-9a-z]+$")
+
+
+def normalised_like(legacy: LegacyEvent, row: SqliteEvent, *, version: int, session_id: str,
+                    previous_id: str | None) -> list[str] | None:
+    """The normalisations that turn `legacy` into `row`, or None when they can't: the event changed."""
+    if row.raw is not None and legacy.raw and row.raw.encode("utf-8") == legacy.raw:
+        return []
+    want, got = copy.deepcopy(legacy.value), row.value
+    if not isinstance(want, dict) or not isinstance(got, dict):
+        return ["reserialised"] if content_hash(want) == content_hash(got) else None
+    used = []
+    if want.get("type") == "session":
+        if want.get("id") != session_id or "sessionId" in want:
+            want["id"] = session_id
+            want.pop("sessionId", None)
+            used.append("header-id-is-session-id")
+        for key in ("timestamp", "cwd"):
+            if key not in want and got.get(key) == "":
+                want[key] = ""
+                used.append("header-defaults")
+        if (want.get("version") or 1) < 3 and got.get("version") == 3:
+            want["version"] = 3
+            used.append("header-version-raised")
+    else:
+        if version < 2 and "id" not in want and isinstance(got.get("id"), str) and SYNTHETIC_ID_RE.match(got["id"]):
+            want["id"] = got["id"]
+            if "parentId" not in want and got.get("parentId") in (previous_id, None):
+                want["parentId"] = got.get("parentId")
+            used.append("synthetic-id")
+        message = want.get("message")
+        if (isinstance(message, dict) and message.get("role") in ("assistant", "toolResult")
+                and isinstance(message.get("content"), str)):
+            message["content"] = [{"type": "text", "text": message["content"]}]
+            used.append("text-content-wrapped")
+        if want.get("type") == "compaction" and "firstKeptEntryIndex" in want and "firstKeptEntryId" in got:
+            want.pop("firstKeptEntryIndex")
+            want["firstKeptEntryId"] = got["firstKeptEntryId"]
+            used.append("first-kept-index-to-id")
+    if content_hash(want) != content_hash(got):
         return None
-    ignored = {"version"} if legacy.type == "session" else set()
-    if legacy.event_id is not None and not ignored:
-        return None
-    keys = [k for k in legacy.value if k not in ignored]
-    wanted = content_hash({k: legacy.value[k] for k in keys})
-    for row in candidates:
-        if isinstance(row.value, dict) and row.value.get("type") == legacy.value.get("type"):
-            if content_hash({k: row.value.get(k) for k in keys}) == wanted:
-                return row
-    return None
+    if not used or js_json(want) != row.raw:
+        used.append("reserialised")
+    return sorted(set(used))
 
 
-def events_present(fixture: Fixture, inventory: Inventory, after: SqliteSnapshot) -> list[Assertion]:
-    """Every legacy transcript line of every expected session is a transcript_events row (by id and content),
-    and each session holds exactly the number of events the manifest says."""
-    results = []
+def event_difference(legacy: Any, row: Any) -> dict:
+    """Keys added, dropped, nulled or changed between a legacy line and its row (top level)."""
+    if not isinstance(legacy, dict) or not isinstance(row, dict):
+        return {"changed": "whole value"}
+    diff = {"added": sorted(set(row) - set(legacy)), "dropped": sorted(set(legacy) - set(row)),
+            "nulled": sorted(k for k in legacy if k in row and row[k] is None and legacy[k] is not None),
+            "changed": sorted(k for k in legacy if k in row and content_hash(legacy[k]) != content_hash(row[k])
+                              and not (row[k] is None and legacy[k] is not None))}
+    return {k: v for k, v in diff.items() if v}
+
+
+def expected_lines(transcript: LegacyTranscript, duplicates: tuple[int, ...]) -> list[LegacyEvent]:
+    """The lines SQLite must hold, in file order: every parsed line minus the declared duplicates."""
+    return [e for e in transcript.events if e.line not in duplicates]
+
+
+def events_kept(fixture: Fixture, inventory: Inventory, after: SqliteSnapshot) -> tuple[list[Assertion], list[dict]]:
+    """Per expected session: SQLite's rows, in seq order, are exactly the legacy lines in file order (minus the
+    declared duplicates), each byte-identical or changed only by the enumerated normalisations, each with its
+    identity row. Returns the assertions and one record per event that was not byte-identical."""
+    results, records = [], []
     for expected in fixture.sessions:
-        rows = after.events_of(expected.session_id)
+        rows = list(after.events_of(expected.session_id))
         label = f"{expected.key} ({expected.session_id})"
         transcript = inventory.transcript_for(expected.session_id)
-        if transcript is not None:
-            by_hash = {row.content_sha256: row for row in rows}
-            missing = [e for e in transcript.events if find_event(e, rows, by_hash) is None]
-            results.append(Assertion(
-                f"every legacy event of {label} is in transcript_events", not missing,
-                f"{len(transcript.events)} lines of {transcript.path} ({transcript.distinct_events} distinct)",
-                "all present" if not missing else [f"line {e.line} id={e.event_id} type={e.type}" for e in missing[:20]],
-                "" if not missing else f"{len(missing)} legacy event(s) missing from SQLite",
-            ))
-        detail = ""
-        if len(rows) < expected.events:
-            last = rows[-1].seq if rows else None
-            detail = (f"session {label} is missing {expected.events - len(rows)} event(s): the manifest expects event "
-                      f"#{len(rows) + 1} after seq {last}, and SQLite has none")
-        elif len(rows) > expected.events:
-            detail = f"session {label} has {len(rows) - expected.events} more event(s) than the manifest expects"
-        results.append(Assertion(f"{label} holds {expected.events} transcript events", len(rows) == expected.events,
-                                 expected.events, len(rows), detail))
-    return results
-
-
-def legacy_bytes_kept(inventory: Inventory, after: FilesSnapshot) -> tuple[list[Assertion], list[dict]]:
-    """Every legacy file's original bytes exist somewhere in the state dir, except sessions.json,
-    which the Gateway may rewrite before archiving (its entries are checked instead).
-
-    Returns the assertions and, per legacy file, its fate: preserved (where), transformed, or consumed.
-    """
-    index = after.by_hash()
-    results, fates = [], []
-    for item in inventory.files:
-        places = index.get(item.sha256, [])
-        is_store = PurePosixPath(item.path).name == "sessions.json"
-        if places:
-            fate = "preserved"
-        elif is_store:
-            fate = "transformed" if any("legacy-store.sessions.json" in p for p in after.files) else "consumed"
-        else:
-            fate = "consumed"
-        fates.append({**item.to_json(), "fate": fate, "now_at": places})
-        if is_store:
-            ok = fate in ("preserved", "transformed")
-            results.append(Assertion(f"legacy store {item.path} archived (bytes or entries kept)", ok,
-                                     "preserved or transformed", fate))
-        else:
-            results.append(Assertion(f"original bytes of {item.path} kept", fate == "preserved", item.sha256[:16],
-                                     places or fate))
-    return results, fates
+        if transcript is None:
+            results.append(Assertion(f"{label} holds {expected.events} transcript events", len(rows) == expected.events,
+                                     expected.events, len(rows), "no legacy transcript: the manifest's count only"))
+            continue
+        want = expected_lines(transcript, expected.duplicates)
+        version = int(transcript.version or 1)
+        problems: list[str] = []
+        previous_id = None
+        for index, legacy in enumerate(want):
+            row = rows[index] if index < len(rows) else None
+            where = f"line {legacy.line} (id={legacy.event_id}, type={legacy.type})"
+            if row is None:
+                last = rows[-1].seq if rows else None
+                problems.append(f"{where} missing: SQLite has no event #{index + 1} after seq {last}")
+                continue
+            used = normalised_like(legacy, row, version=version, session_id=expected.session_id, previous_id=previous_id)
+            if used is None:
+                elsewhere = next((r.seq for r in rows if normalised_like(
+                    legacy, r, version=version, session_id=expected.session_id, previous_id=None) is not None), None)
+                if elsewhere is not None:
+                    problems.append(f"{where} out of order: it is at seq {elsewhere}, expected at seq {row.seq}")
+                else:
+                    problems.append(f"{where} changed or missing at seq {row.seq}: "
+                                    f"{json.dumps(event_difference(legacy.value, row.value))}")
+            else:
+                if used:
+                    records.append({"session": expected.stored_key, "line": legacy.line, "id": legacy.event_id,
+                                    "seq": row.seq, "normalisations": used})
+                if row.event_id and row.identity != row.event_id:
+                    problems.append(f"{where} at seq {row.seq} has no transcript_event_identities row "
+                                    f"(found {row.identity!r})")
+            previous_id = row.event_id
+        for row in rows[len(want):]:
+            kind = row.value.get("type") if isinstance(row.value, dict) else type(row.value).__name__
+            problems.append(f"unexplained event at seq {row.seq} (id={row.event_id}, type={kind}): no legacy line is it")
+        results.append(Assertion(
+            f"{label}: SQLite holds every legacy line in order, unchanged but for the enumerated normalisations",
+            not problems, f"{len(want)} event(s) from {transcript.path}"
+                          + (f" (lines {list(expected.duplicates)} declared duplicates)" if expected.duplicates else ""),
+            "all present" if not problems else problems[:20],
+            "" if not problems else f"session {label}: {problems[0]}"))
+    declared = sum(s.events for s in fixture.sessions) + fixture.preexisting_events
+    total = after.count("transcript_events")
+    results.append(Assertion("transcript_events holds exactly the manifest's events", total == declared, declared, total,
+                             "" if total == declared else "rows in sessions the manifest does not name"
+                             if total > declared else "events missing"))
+    return results, records
 
 
 def integrity_ok(after: SqliteSnapshot) -> list[Assertion]:
@@ -143,12 +285,54 @@ def integrity_ok(after: SqliteSnapshot) -> list[Assertion]:
     return results
 
 
-def no_legacy_left(after: FilesSnapshot) -> Assertion:
-    left = [f.path for f in after.legacy_shaped()]
-    return Assertion("no live legacy files left outside the import archive", not left, [], left)
-
-
 def warnings_as_expected(fixture: Fixture, observed_codes: set[str]) -> Assertion:
     expected = sorted(set(fixture.expected_warnings))
     return Assertion("import warnings are exactly the expected ones", sorted(observed_codes) == expected, expected,
                      sorted(observed_codes))
+
+
+# -- before and after ----------------------------------------------------------------------------
+
+def no_session_state_before(before: SqliteSnapshot, fixture: Fixture) -> Assertion:
+    """Before the first start there is no SQLite session state, unless the fixture declares it."""
+    counts = {t: before.count(t) for t in ("session_nodes", "transcript_events")}
+    want = {"session_nodes": len(fixture.preexisting_sessions), "transcript_events": fixture.preexisting_events}
+    return Assertion("no SQLite session state before the first start (beyond what the fixture declares)",
+                     counts == want, want, counts)
+
+
+def imported_rows(after: SqliteSnapshot, fixture: Fixture) -> dict:
+    """The fingerprint of what the import wrote, to compare later: per session its entry and every event row."""
+    rows = {}
+    for expected in fixture.sessions:
+        found = after.session(expected.stored_key)
+        rows[expected.stored_key] = {
+            "sessionId": found[1]["sessionId"] if found else None,
+            "archived_at": found[1]["archived_at"] if found else None,
+            "entry_json": found[1].get("entry_json") if found else None,
+            "events": [(e.seq, e.raw, e.identity) for e in after.events_of(expected.session_id)],
+        }
+    return rows
+
+
+def imported_rows_unchanged(baseline: dict, now: SqliteSnapshot, fixture: Fixture, *, turned: set[str] = frozenset(),
+                            when: str) -> Assertion:
+    """Every row the import wrote is byte-identical now. A session that took turns since may have grown and
+    its entry's bookkeeping may move (updatedAt, tokens), but its imported events and identity stay as they were."""
+    current = imported_rows(now, fixture)
+    changed = []
+    for key, was in baseline.items():
+        is_ = current.get(key)
+        if is_ is None or is_["sessionId"] != was["sessionId"] or is_["archived_at"] != was["archived_at"]:
+            changed.append(f"{key}: session row changed ({was['sessionId']} -> {is_ and is_['sessionId']})")
+            continue
+        if key not in turned and is_["entry_json"] != was["entry_json"]:
+            changed.append(f"{key}: entry_json changed although the session took no turn")
+        prefix = is_["events"][: len(was["events"])]
+        if prefix != was["events"]:
+            first = next(i for i, (a, b) in enumerate(zip(was["events"], prefix + [None] * len(was["events"]))) if a != b)
+            changed.append(f"{key}: imported event at seq {was['events'][first][0]} changed or gone")
+        elif key not in turned and len(is_["events"]) != len(was["events"]):
+            changed.append(f"{key}: {len(is_['events']) - len(was['events'])} event(s) appended although it took no turn")
+    return Assertion(f"every imported row is byte-identical to what the import wrote ({when})", not changed, [],
+                     changed[:10])

@@ -217,7 +217,7 @@ class ScriptedProvider:
 
 
 # A turn's text on a line of its own; the Gateway prefixes "[<timestamp>] " and appends runtime lines.
-TURN_RE = re.compile(r"^(?:\[[^\]\n]*\]\s*)?path3 scenario turn (P3-[A-Z0-9]+-[A-Z0-9]+)[ \t]*$", re.M)
+TURN_RE = re.compile(r"^(?:\[[^\]\n]*\]\s*)?path3 scenario turn (P3(?:-[A-Z0-9]+){2,})[ \t]*$", re.M)
 
 
 def marker_of(messages: list) -> str | None:

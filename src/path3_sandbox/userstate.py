@@ -92,6 +92,8 @@ def infer_manifest(state: Path, name: str, *, catches: str, origin: str) -> dict
         else:
             referenced.add(transcript.session_id)
         spec = {"sessionId": entry.session_id, "events": transcript.distinct_events if transcript else 0}
+        if transcript and transcript.repeated_lines:
+            spec["duplicates"] = list(transcript.repeated_lines)
         if entry.key != entry.key.lower():
             spec["sqliteKey"] = entry.key.lower()  # 2026.9.x stores keys lowercased
         agents.setdefault(agent, {"sessions": {}})["sessions"][entry.key] = spec
@@ -102,7 +104,8 @@ def infer_manifest(state: Path, name: str, *, catches: str, origin: str) -> dict
             continue
         agent = transcript.agent or "main"  # strays in the retired top-level sessions/ go to the default agent
         agents.setdefault(agent, {"sessions": {}})["sessions"][f"agent:{agent}:recovered:{transcript.session_id}"] = {
-            "sessionId": transcript.session_id, "events": transcript.distinct_events, "archived": True}
+            "sessionId": transcript.session_id, "events": transcript.distinct_events, "archived": True,
+            **({"duplicates": list(transcript.repeated_lines)} if transcript.repeated_lines else {})}
     if not agents and not invalid:
         raise FixtureError(f"{state} holds no legacy sessions to upgrade", hint="check that this is the pre-upgrade state")
     written = Counter(m.group(1) for e in inventory.entries if e.session_file and (m := STATE_DIR_RE.search(e.session_file)))

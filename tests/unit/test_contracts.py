@@ -74,3 +74,30 @@ def test_the_beta_import_report_spread_over_lines_is_recognised():
               "- targets=1 legacyEntries=3 sqliteEntries=3\n- importedEntries=3 importedTranscriptEvents=11\n")
     kind = classify_start(StartObservation("ready", 12.8), output)
     assert (kind.kind, kind.imported_entries, kind.imported_events) == ("imported", 3, 11)
+
+
+@pytest.mark.parametrize("version", ["2026.9.6-1", "2026.9.6-0.pr123", "2026.9.6.1", "2026.9.5-beta.1", "2026.8.1-rc.2"])
+def test_a_build_the_table_does_not_list_exactly_needs_an_explicit_contract(version):
+    with pytest.raises(UsageError):
+        contract_for(version)
+    assert contract_for(version, STARTUP_IMPORT).source == "--contract"
+
+
+REFUSALS = {
+    "legacy-session-store": 'Gateway failed to start: Legacy session store requires migration: /x/sessions.json. Run "openclaw doctor --fix" …',
+    "state-database-schema": "Gateway failed to start: OpenClaw state database schema migration required (audit-events-v2) at "
+                             "/x/state/openclaw.sqlite; run openclaw doctor --fix to migrate it.",
+    "other (names doctor --fix)": "Gateway failed to start: Failed migrating legacy device identity: EACCES. Stop the Gateway "
+                                  "and run `openclaw doctor --fix` again.",
+}
+
+
+@pytest.mark.parametrize("reason, output", REFUSALS.items())
+def test_every_exit_that_names_doctor_fix_is_a_refusal_with_its_reason(reason, output):
+    kind = classify_start(StartObservation("exited", 3.0, 78), output)
+    assert (kind.kind, kind.refusal_reason, kind.exit_code) == ("refused", reason, 78)
+
+
+def test_an_exit_that_does_not_name_doctor_fix_stays_a_crash():
+    kind = classify_start(StartObservation("exited", 3.0, 1), "TypeError: cannot read properties of undefined")
+    assert (kind.kind, kind.refusal_reason) == ("crashed", None)

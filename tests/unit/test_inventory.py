@@ -56,7 +56,9 @@ def test_inventory_reads_store_entries_including_ones_without_session_id():
         "openclaw.json": (b"{}", 3.0),
     })
     assert [(e.key, e.session_id) for e in inventory.entries] == [("agent:main:main", "s-1"), ("agent:main:cron:stub", None)]
-    assert [f.path for f in inventory.files] == ["agents/main/sessions/s-1.jsonl", "agents/main/sessions/sessions.json"]
+    # Every seeded file is inventoried: each needs a declared fate after the upgrade (fates.py).
+    assert [f.path for f in inventory.files] == ["agents/main/sessions/s-1.jsonl", "agents/main/sessions/sessions.json",
+                                                 "openclaw.json"]
     assert inventory.transcript_for("s-1").path == "agents/main/sessions/s-1.jsonl"
 
 
@@ -71,3 +73,19 @@ def test_live_legacy_paths_exclude_the_import_archive_and_logs():
     assert is_live_legacy_path("agents/main/sessions/s-1.jsonl") and is_live_legacy_path("agents/main/sessions/sessions.json")
     assert not is_live_legacy_path("agents/main/session-sqlite-import-archive/legacy-store.sessions.json.imported-1")
     assert not is_live_legacy_path("logs/gateway.jsonl")
+
+
+def test_a_line_that_is_not_valid_utf8_is_malformed_never_repaired():
+    data = jsonl(HEADER) + b'{"type":"message","id":"x","message":{"content":"\xff"}}\n'
+    transcript = parse_transcript("agents/main/sessions/s-1.jsonl", data)
+    assert transcript.malformed_lines == (2,) and len(transcript.events) == 1
+
+
+def test_lines_keep_their_raw_bytes_and_a_crlf_ending_is_not_part_of_them():
+    transcript = parse_transcript("agents/main/sessions/s-1.jsonl", b'{"type":"session","id":"s"}\r\n{"type":"x"}')
+    assert [e.raw for e in transcript.events] == [b'{"type":"session","id":"s"}', b'{"type":"x"}']
+
+
+def test_repeated_lines_are_those_the_gateway_stores_once():
+    transcript = parse_transcript("agents/main/sessions/s-1.jsonl", jsonl(HEADER, MESSAGE, MESSAGE))
+    assert transcript.repeated_lines == (3,) and transcript.distinct_events == 2

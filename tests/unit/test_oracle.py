@@ -1,80 +1,110 @@
 import json
 
-from path3_sandbox import oracle
+from path3_sandbox import fates, oracle
 from path3_sandbox.fixtures import ExpectedSession, Fixture
-from path3_sandbox.inventory import build_inventory
+from path3_sandbox.inventory import build_inventory, js_json
 from path3_sandbox.probes.files import FilesSnapshot, StateFile
 from path3_sandbox.probes.sqlite import parse_snapshot
 
 HEADER = {"type": "session", "version": 3, "id": "s-1", "timestamp": "2026-11-20T09:00:00.000Z"}
 M1 = {"type": "message", "id": "m1", "parentId": None, "message": {"role": "user", "content": "hi"}}
-M2 = {"type": "message", "id": "m2", "parentId": "m1", "message": {"role": "assistant", "content": "yo"}}
+M2 = {"type": "message", "id": "m2", "parentId": "m1", "message": {"role": "assistant", "content": [{"type": "text", "text": "yo"}]}}
+ENTRY = {"sessionId": "s-1", "sessionFile": "/x/s-1.jsonl", "label": "Release notes", "updatedAt": 5, "model": "gpt"}
 
 
 def lines(*values):
     return ("\n".join(json.dumps(v) for v in values) + "\n").encode()
 
 
-def inventory(*events):
+def inventory(*events, entry=ENTRY, extra=None):
     return build_inventory({
-        "agents/main/sessions/sessions.json": (json.dumps({"agent:main:main": {"sessionId": "s-1"}}).encode(), 1.0),
-        "agents/main/sessions/s-1.jsonl": (lines(*events), 1.0),
+        "agents/main/sessions/sessions.json": (json.dumps({"agent:main:main": entry}).encode(), 1.0),
+        "agents/main/sessions/s-1.jsonl": (lines(*events), 1.0), **(extra or {}),
     })
 
 
-def sqlite(*events, archived_at=None):
+def sqlite(*events, archived_at=None, entry=None, identities=True, columns=("archived_at",)):
+    stored = entry if entry is not None else {k: v for k, v in ENTRY.items() if k != "sessionFile"}
     return parse_snapshot({"databases": [{
-        "role": "agent", "agent": "main", "path": "/db", "tables": {"session_nodes": 1, "transcript_events": len(events)},
-        "integrity": ["ok"], "sessions": [{"session_key": "agent:main:main", "current_session_id": "s-1",
-                                           "archived_at": archived_at, "entry_json": "{}"}],
+        "role": "agent", "agent": "main", "path": "/db", "columns": {"session_nodes": ["session_key", *columns]},
+        "tables": {"session_nodes": 1, "transcript_events": len(events)}, "integrity": ["ok"],
+        "sessions": [{"session_key": "agent:main:main", "current_session_id": "s-1", "archived_at": archived_at,
+                      "entry_json": json.dumps(stored)}],
         "windows": [{"session_id": "s-1", "session_key": "agent:main:main"}],
-        "events": [{"session_id": "s-1", "seq": i, "compressed": False, "event_json": json.dumps(e)} for i, e in enumerate(events)],
+        "events": [{"session_id": "s-1", "seq": i, "compressed": False, "event_json": js_json(e)} for i, e in enumerate(events)],
+        "identities": [{"session_id": "s-1", "event_id": e["id"], "seq": i} for i, e in enumerate(events)
+                       if identities and "id" in e],
     }]})
 
 
-def fixture(events):
+def fixture(events, duplicates=()):
     return Fixture(name="t", root=None, catches="", origin="", state_dir_as_written=None,
-                   sessions=(ExpectedSession("main", "agent:main:main", "s-1", events),))
+                   sessions=(ExpectedSession("main", "agent:main:main", "s-1", events, duplicates=duplicates),))
 
 
 def failed(assertions):
     return [a for a in assertions if a.outcome == "failed"]
 
 
+def event_failures(fx, inv, after):
+    return failed(oracle.events_kept(fx, inv, after)[0])
+
+
 def test_a_complete_import_passes_every_check():
     inv, after = inventory(HEADER, M1, M2), sqlite(HEADER, M1, M2)
     checks = (oracle.sessions_present(fixture(3), after) + oracle.legacy_entries_covered(inv, after, fixture(3))
-              + oracle.events_present(fixture(3), inv, after))
-    assert failed(checks) == [] and len(checks) == 5
+              + oracle.events_kept(fixture(3), inv, after)[0] + oracle.metadata_kept(inv, after, fixture(3))[0])
+    assert failed(checks) == [] and len(checks) == 6
 
 
-def test_a_manifest_expecting_one_event_more_fails_naming_the_session_and_the_missing_event():
-    inv, after = inventory(HEADER, M1, M2), sqlite(HEADER, M1, M2)
-    [failure] = failed(oracle.events_present(fixture(4), inv, after))
-    assert (failure.expected, failure.observed) == (4, 3)
-    assert "agent:main:main (s-1)" in failure.detail and "event #4 after seq 2" in failure.detail
+def test_a_missing_event_is_named_by_session_line_and_the_seq_it_should_follow():
+    [failure, total] = event_failures(fixture(3), inventory(HEADER, M1, M2), sqlite(HEADER, M1))
+    assert "agent:main:main (s-1)" in failure.detail and "line 3 (id=m2, type=message) missing" in failure.detail
+    assert "after seq 1" in failure.detail and (total.expected, total.observed) == (3, 2)
 
 
-def test_a_legacy_event_missing_from_sqlite_is_named_by_line_and_id():
-    inv, after = inventory(HEADER, M1, M2), sqlite(HEADER, M1)
-    failures = failed(oracle.events_present(fixture(2), inv, after))
-    assert failures[0].observed == ["line 3 id=m2 type=message"]
+def test_a_changed_byte_of_content_fails_naming_the_event_and_the_key():
+    tampered = {**M2, "message": {"role": "assistant", "content": [{"type": "text", "text": "yO"}]}}
+    [failure, *_] = event_failures(fixture(3), inventory(HEADER, M1, M2), sqlite(HEADER, M1, tampered))
+    assert "line 3 (id=m2, type=message) changed or missing at seq 2" in failure.detail and '"message"' in failure.detail
 
 
-def test_an_event_whose_content_changed_is_missing_even_with_the_same_id():
-    tampered = {**M2, "message": {"role": "assistant", "content": "changed"}}
-    failures = failed(oracle.events_present(fixture(3), inventory(HEADER, M1, M2), sqlite(HEADER, M1, tampered)))
-    assert failures and failures[0].observed == ["line 3 id=m2 type=message"]
+def test_two_swapped_events_fail_as_out_of_order():
+    [failure] = event_failures(fixture(3), inventory(HEADER, M1, M2), sqlite(HEADER, M2, M1))
+    assert "out of order" in failure.detail
 
 
-def test_id_less_v1_lines_match_rows_that_gained_synthetic_ids():
+def test_an_event_no_legacy_line_explains_fails():
+    extra = {"type": "message", "id": "m9", "parentId": "m2", "message": {"role": "user", "content": "new"}}
+    failures = event_failures(fixture(3), inventory(HEADER, M1, M2), sqlite(HEADER, M1, M2, extra))
+    assert "unexplained event at seq 3 (id=m9, type=message)" in failures[0].detail
+
+
+def test_an_event_without_its_identity_row_fails():
+    [failure] = event_failures(fixture(3), inventory(HEADER, M1, M2), sqlite(HEADER, M1, M2, identities=False))
+    assert "has no transcript_event_identities row" in failure.detail
+
+
+def test_an_added_or_nulled_key_is_not_an_accepted_normalisation():
+    for tampered in ({**M1, "extra": 1}, {**M1, "message": None}):
+        assert event_failures(fixture(3), inventory(HEADER, M1, M2), sqlite(HEADER, tampered, M2))
+
+
+def test_v1_transcripts_may_gain_synthetic_ids_and_a_raised_header_and_each_change_is_recorded():
+    v1_header = {"type": "session", "id": "s-1", "timestamp": "t"}
     bare = {"type": "message", "message": {"role": "user", "content": "hi"}}
-    with_id = {**bare, "id": "synthetic", "parentId": None}
-    assert failed(oracle.events_present(fixture(2), inventory(HEADER, bare), sqlite(HEADER, with_id))) == []
+    rows = sqlite({**v1_header, "version": 3}, {**bare, "id": "0123456789abcdef-1", "parentId": None})
+    checks, records = oracle.events_kept(fixture(2), inventory(v1_header, bare), rows)
+    assert failed(checks) == []
+    assert [r["normalisations"] for r in records] == [["header-version-raised"], ["synthetic-id"]]
+    renamed = sqlite({**v1_header, "version": 3, "id": "other"}, {**bare, "id": "0123456789abcdef-1", "parentId": None})
+    assert event_failures(fixture(2), inventory(v1_header, bare), renamed)
 
 
-def test_a_duplicate_line_stored_once_still_counts_as_present():
-    assert failed(oracle.events_present(fixture(3), inventory(HEADER, M1, M1, M2), sqlite(HEADER, M1, M2))) == []
+def test_only_declared_duplicates_may_be_stored_once():
+    inv = inventory(HEADER, M1, M1, M2)
+    assert event_failures(fixture(3, duplicates=(3,)), inv, sqlite(HEADER, M1, M2)) == []
+    assert event_failures(fixture(3), inv, sqlite(HEADER, M1, M2))
 
 
 def test_a_session_expected_active_but_archived_fails():
@@ -82,19 +112,74 @@ def test_a_session_expected_active_but_archived_fails():
     assert failure.observed["archived"] is True
 
 
-def test_legacy_bytes_are_preserved_when_their_hash_exists_anywhere_and_consumed_otherwise():
-    inv = inventory(HEADER, M1)
+def test_a_missing_archived_at_column_is_a_check_the_harness_cannot_make_never_a_default():
+    [failure] = oracle.sessions_present(fixture(3), sqlite(HEADER, M1, M2, columns=()))
+    assert failure.outcome == "failed" and failure.blame == "harness" and "archived_at" in failure.detail
+
+
+def test_a_changed_label_or_a_dropped_field_fails_naming_the_field_while_declared_fates_pass():
+    inv = inventory(HEADER, M1, M2)
+    kept = {k: v for k, v in ENTRY.items() if k != "sessionFile"}
+    for entry, problem in (({**kept, "label": "other"}, "label: changed"), ({k: v for k, v in kept.items() if k != "model"}, "model: dropped")):
+        [failure] = failed(oracle.metadata_kept(inv, sqlite(HEADER, M1, M2, entry=entry), fixture(3))[0])
+        assert problem in failure.detail
+    checks, records = oracle.metadata_kept(inv, sqlite(HEADER, M1, M2, entry=kept), fixture(3))
+    assert failed(checks) == [] and [r["field"] for r in records] == ["sessionFile"]
+
+
+def test_routing_keys_folded_into_delivery_need_the_delivery_object():
+    inv = inventory(HEADER, M1, M2, entry={**ENTRY, "lastChannel": "telegram"})
+    kept = {k: v for k, v in ENTRY.items() if k != "sessionFile"}
+    assert failed(oracle.metadata_kept(inv, sqlite(HEADER, M1, M2, entry=kept), fixture(3))[0])
+    assert not failed(oracle.metadata_kept(inv, sqlite(HEADER, M1, M2, entry={**kept, "delivery": {"kind": "external"}}), fixture(3))[0])
+
+
+def test_every_seeded_file_needs_a_fate_and_an_unknown_one_is_a_harness_gap():
+    inv = inventory(HEADER, M1, extra={"identity/device.json": (b"{}", 1.0), "mystery/thing.bin": (b"x", 1.0)})
     transcript = next(f for f in inv.files if f.path.endswith(".jsonl"))
     archive = "agents/main/session-sqlite-import-archive/agent_main_main.s-1.jsonl.imported-1"
-    kept = FilesSnapshot({archive: StateFile(archive, 1, 1.0, transcript.sha256),
-                          "agents/main/session-sqlite-import-archive/legacy-store.sessions.json.imported-1":
-                              StateFile("x", 1, 1.0, "rewritten")})
-    checks, fates = oracle.legacy_bytes_kept(inv, kept)
-    assert failed(checks) == []
-    assert {f["path"]: f["fate"] for f in fates} == {transcript.path: "preserved",
-                                                     "agents/main/sessions/sessions.json": "transformed"}
-    checks, fates = oracle.legacy_bytes_kept(inv, FilesSnapshot({}))
-    assert {f["fate"] for f in fates} == {"consumed"} and len(failed(checks)) == 2
+    after = FilesSnapshot({archive: StateFile(archive, 1, 1.0, transcript.sha256),
+                           "agents/main/session-sqlite-import-archive/legacy-store.sessions.json.imported-1":
+                               StateFile("x", 1, 1.0, "rewritten")})
+    with_identity = parse_snapshot({"databases": [{"role": "global", "agent": None, "path": "/g", "tables": {},
+                                                   "rows": {"device_identities": [{"identity_key": "primary"}]}}]})
+    checks, file_fates = fates.files_accounted(inv, after, with_identity)
+    by_path = {f["path"]: f["fate"] for f in file_fates}
+    assert by_path[transcript.path] == "preserved" and by_path["agents/main/sessions/sessions.json"] == "transformed"
+    assert by_path["identity/device.json"] == "imported into device_identities"
+    [unknown] = failed(checks)
+    assert unknown.name == "unaccounted legacy file mystery/thing.bin" and unknown.blame == "harness"
+    checks, _ = fates.files_accounted(inv, FilesSnapshot({}), parse_snapshot({"databases": []}))
+    assert {a.name for a in failed(checks)} >= {"transcript agents/main/sessions/s-1.jsonl: bytes-kept",
+                                                 "device identity identity/device.json: in-sqlite"}
+
+
+def test_a_migrated_state_database_needs_a_byte_identical_backup():
+    inv = inventory(HEADER, M1, extra={"state/openclaw.sqlite": (b"SQLite format 3", 1.0)})
+    db = next(f for f in inv.files if f.path == "state/openclaw.sqlite")
+    rule = fates.rule_for(db.path)
+    backup = FilesSnapshot({"state/openclaw.sqlite.pre-startup-migration-1.bak": StateFile("b", 1, 1.0, db.sha256),
+                            "state/openclaw.sqlite": StateFile("s", 1, 1.0, "migrated")})
+    assert fates.judge(db, backup, parse_snapshot({"databases": []}))[:2] == ("migrated, backup kept", True)
+    lost = FilesSnapshot({"state/openclaw.sqlite": StateFile("s", 1, 1.0, "migrated")})
+    assert fates.judge(db, lost, parse_snapshot({"databases": []}))[:2] == ("migrated, no byte-identical backup", False)
+    assert rule.fate == "migrated"
+
+
+def test_session_state_before_the_first_start_fails_unless_declared():
+    assert not oracle.no_session_state_before(sqlite(HEADER, M1), fixture(2)).passed
+    assert oracle.no_session_state_before(parse_snapshot({"databases": []}), fixture(2)).passed
+
+
+def test_imported_rows_must_stay_byte_identical_while_a_turned_session_may_only_grow():
+    fx = fixture(3)
+    baseline = oracle.imported_rows(sqlite(HEADER, M1, M2), fx)
+    turn = {"type": "message", "id": "t1", "parentId": "m2", "message": {"role": "user", "content": "turn"}}
+    assert oracle.imported_rows_unchanged(baseline, sqlite(HEADER, M1, M2, turn), fx, turned={"agent:main:main"}, when="t").passed
+    assert not oracle.imported_rows_unchanged(baseline, sqlite(HEADER, M1, M2, turn), fx, when="t").passed
+    tampered = {**M2, "message": {"role": "assistant", "content": "x"}}
+    failure = oracle.imported_rows_unchanged(baseline, sqlite(HEADER, M1, tampered), fx, turned={"agent:main:main"}, when="t")
+    assert not failure.passed and "seq 2 changed" in failure.observed[0]
 
 
 def test_warnings_must_match_exactly():
@@ -103,11 +188,3 @@ def test_warnings_must_match_exactly():
     assert oracle.warnings_as_expected(fx, {"transcript_missing"}).passed
     assert not oracle.warnings_as_expected(fx, {"transcript_missing", "entry_invalid"}).passed
     assert not oracle.warnings_as_expected(fx, set()).passed
-
-
-def test_an_old_session_header_may_have_its_version_raised_but_nothing_else():
-    v1_header = {"type": "session", "id": "s-1", "timestamp": "t"}
-    raised = {**v1_header, "version": 3}
-    assert failed(oracle.events_present(fixture(1), inventory(v1_header), sqlite(raised))) == []
-    renamed = {**raised, "id": "other"}
-    assert failed(oracle.events_present(fixture(1), inventory(v1_header), sqlite(renamed)))

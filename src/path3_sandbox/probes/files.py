@@ -1,7 +1,8 @@
 """Every file in the state directory with its size, mtime and sha256, read inside the container.
 
-The SQLite databases and their sidecars are listed but not hashed (they change under a running
-Gateway, and SQLite itself is the way to read them); caches and temp dirs are skipped.
+Every file is hashed, SQLite databases too: a stopped Gateway's database is judged by its bytes (a
+migrated `state/openclaw.sqlite` must leave a byte-identical backup); under a running Gateway their
+hashes only describe that moment, and SQLite itself is the way to read them. Caches and temp dirs are skipped.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ function walk(dir) {
     const p = path.join(dir, e.name), rel = path.relative(root, p);
     if (e.isDirectory()) { if (!SKIP_DIRS.has(e.name)) walk(p); continue; }
     if (!e.isFile()) continue;
-    const st = fs.statSync(p);
-    const dbLike = /\.sqlite(-wal|-shm|-journal)?$/.test(e.name);
-    files.push({path: rel, size: st.size, mtime: st.mtimeMs / 1000, nlink: st.nlink,
-      sha256: dbLike ? null : crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex')});
+    try {
+      const st = fs.statSync(p);
+      files.push({path: rel, size: st.size, mtime: st.mtimeMs / 1000, nlink: st.nlink,
+        sha256: crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex')});
+    } catch (err) { if (err.code !== 'ENOENT') throw err; }  // a -journal a live Gateway removed meanwhile
   }
 }
 if (fs.existsSync(root)) walk(root);

@@ -9,6 +9,12 @@ from dataclasses import dataclass
 PATTERNS: dict[str, re.Pattern[str]] = {
     "error-level": re.compile(r'\bERROR\b|"logLevelName":\s*"ERROR"|"level":\s*"error"'),
     "fatal-level": re.compile(r'\bFATAL\b|"logLevelName":\s*"FATAL"|"level":\s*"fatal"'),
+    # pino writes levels as numbers: 50 error, 60 fatal.
+    "pino-error-level": re.compile(r'"level":\s*(50|60)\b'),
+    "uncaught-exception": re.compile(r"uncaught ?exception", re.I),
+    "unhandled-rejection": re.compile(r"unhandled ?(promise )?rejection", re.I),
+    "type-error": re.compile(r"\bTypeError\b"),
+    "lowercase-error": re.compile(r"\berror:"),
     "sqlite-error-code": re.compile(r"\bSQLITE_[A-Z_]+\b"),
     "missing-column": re.compile(r"no such column", re.I),
     "missing-table": re.compile(r"no such table", re.I),

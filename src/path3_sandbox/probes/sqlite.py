@@ -29,6 +29,8 @@ if (fs.existsSync(path.join(root, 'agents'))) {
 }
 const global = path.join(root, 'state', 'openclaw.sqlite');
 if (fs.existsSync(global)) candidates.push({role: 'global', agent: null, path: global});
+const GLOBAL_ROWS = {device_identities: 'select identity_key from device_identities',
+  migration_sources: 'select * from migration_sources'};
 for (const c of candidates) {
   const item = {...c, tables: {}, columns: {}, error: null};
   try {
@@ -44,9 +46,16 @@ for (const c of candidates) {
     }
     item.integrity = db.prepare('pragma integrity_check').all().map(r => Object.values(r)[0]);
     if ('schema_meta' in item.tables) item.schema_meta = db.prepare('select * from schema_meta').all();
+    if (c.role === 'global') {
+      item.rows = {};
+      for (const [t, sql] of Object.entries(GLOBAL_ROWS)) {
+        if (t in item.tables) { try { item.rows[t] = db.prepare(sql).all(); } catch (e) { item.rows[t] = String(e.message); } }
+      }
+    }
     if (full && c.role === 'agent' && 'session_nodes' in item.tables) {
       const archived = item.columns.session_nodes.includes('archived_at') ? 'archived_at' : 'null';
       item.sessions = db.prepare(`select session_key, current_session_id, ${archived} as archived_at, entry_json from session_nodes`).all();
+      if ('session_entry_snapshots' in item.tables) item.entry_snapshots = item.tables.session_entry_snapshots;
       item.windows = db.prepare('select session_id, session_key from session_windows').all();
       const zstd = (item.columns.transcript_events || []).includes('event_zstd');
       const rows = db.prepare(`select session_id, seq, event_json${zstd ? ', event_zstd' : ''} from transcript_events order by session_id, seq`).all();
@@ -67,13 +76,16 @@ console.log(JSON.stringify(out));
 class SqliteEvent:
     session_id: str
     seq: int
-    event_id: str | None
+    event_id: str | None  # the id inside event_json
     content_sha256: str
     compressed: bool
     value: Any
+    raw: str | None = None  # event_json as stored (decompressed when it was zstd)
+    identity: str | None = None  # the event_id of its transcript_event_identities row; None: no row
 
     def to_json(self) -> dict:
-        return {"seq": self.seq, "id": self.event_id, "sha256": self.content_sha256, "compressed": self.compressed}
+        return {"seq": self.seq, "id": self.event_id, "identity": self.identity, "sha256": self.content_sha256,
+                "compressed": self.compressed}
 
 
 @dataclass(frozen=True)
@@ -84,15 +96,18 @@ class AgentDatabase:
     integrity: tuple[str, ...]
     error: str | None
     schema_version: int | None
-    sessions: dict[str, dict] = field(default_factory=dict)  # key -> {sessionId, archived_at, entry}
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # session table -> its columns
+    sessions: dict[str, dict] = field(default_factory=dict)  # key -> {sessionId, archived_at, entry, entry_json}
     windows: dict[str, str] = field(default_factory=dict)  # sessionId -> key
     events: dict[str, tuple[SqliteEvent, ...]] = field(default_factory=dict)  # sessionId -> events
 
     def to_json(self) -> dict:
         return {
             "agent": self.agent, "path": self.path, "schema_version": self.schema_version, "error": self.error,
-            "integrity": list(self.integrity), "tables": self.tables,
-            "sessions": {k: {"sessionId": v["sessionId"], "archived_at": v["archived_at"]} for k, v in self.sessions.items()},
+            "integrity": list(self.integrity), "tables": self.tables, "columns": {k: list(v) for k, v in self.columns.items()},
+            "sessions": {k: {"sessionId": v["sessionId"], "archived_at": v["archived_at"],
+                             "entry_sha256": content_hash(v["entry"]), "entry_keys": sorted(v["entry"] or {})}
+                         for k, v in self.sessions.items()},
             "events": {sid: [e.to_json() for e in events] for sid, events in self.events.items()},
         }
 
@@ -104,6 +119,14 @@ class SqliteSnapshot:
 
     def count(self, table: str) -> int:
         return sum((db.tables.get(table) or 0) for db in self.agents.values())
+
+    def missing_columns(self, table: str, *columns: str) -> list[str]:
+        """Columns the checks need that an agent DB lacks: a check must then say it cannot run, never default."""
+        return [f"{db.agent}: {table}.{c}" for db in self.agents.values() if table in db.columns
+                for c in columns if c not in db.columns[table]]
+
+    def global_rows(self, table: str) -> list | None:
+        return ((self.global_db or {}).get("rows") or {}).get(table)
 
     def session(self, key: str) -> tuple[AgentDatabase, dict] | None:
         for db in self.agents.values():
@@ -134,7 +157,7 @@ def parse_snapshot(raw: dict) -> SqliteSnapshot:
         version = next((row.get("schema_version") for row in item.get("schema_meta") or []), None)
         if item["role"] == "global":
             global_db = {"path": item["path"], "tables": item["tables"], "integrity": item.get("integrity"),
-                         "error": item.get("error"), "schema_version": version}
+                         "error": item.get("error"), "schema_version": version, "rows": item.get("rows") or {}}
             continue
         ids = {(row["session_id"], row["seq"]): row["event_id"] for row in item.get("identities") or []}
         events: dict[str, list[SqliteEvent]] = {}
@@ -143,19 +166,22 @@ def parse_snapshot(raw: dict) -> SqliteSnapshot:
                 value = json.loads(row["event_json"]) if row["event_json"] is not None else None
             except ValueError:
                 value = row["event_json"]
-            event_id = ids.get((row["session_id"], row["seq"])) or (value.get("id") if isinstance(value, dict) else None)
+            event_id = value.get("id") if isinstance(value, dict) and isinstance(value.get("id"), str) else None
             events.setdefault(row["session_id"], []).append(
-                SqliteEvent(row["session_id"], row["seq"], event_id, content_hash(value), row["compressed"], value))
+                SqliteEvent(row["session_id"], row["seq"], event_id, content_hash(value), row["compressed"], value,
+                            row["event_json"], ids.get((row["session_id"], row["seq"]))))
         sessions = {}
         for row in item.get("sessions") or []:
             try:
                 entry = json.loads(row["entry_json"])
             except (TypeError, ValueError):
                 entry = None
-            sessions[row["session_key"]] = {"sessionId": row["current_session_id"], "archived_at": row["archived_at"], "entry": entry}
+            sessions[row["session_key"]] = {"sessionId": row["current_session_id"], "archived_at": row["archived_at"],
+                                            "entry": entry, "entry_json": row["entry_json"]}
         agents[item["agent"]] = AgentDatabase(
             agent=item["agent"], path=item["path"], tables=item["tables"], integrity=tuple(item.get("integrity") or ()),
             error=item.get("error"), schema_version=version, sessions=sessions,
+            columns={t: tuple(cols) for t, cols in (item.get("columns") or {}).items()},
             windows={row["session_id"]: row["session_key"] for row in item.get("windows") or []},
             events={sid: tuple(evs) for sid, evs in events.items()},
         )

@@ -1,0 +1,161 @@
+"""What the Gateway itself reports about its import, held against what the oracle counted.
+
+    the import report   the "Session SQLite" box a startup import (9.6) or `doctor --fix` (8.1-9.5) prints:
+                        Legacy entries / SQLite entries / Transcript events imported / archived artifacts / issues
+    the run manifest    session-sqlite-migration-runs/session-sqlite-<ms>-<hex>.json: per agent, the planned and
+                        completed moves (source, archive, source sha256), the validation before archiving, issues
+    doctor validate     `openclaw doctor --session-sqlite validate --json`: its exit code and its issue count
+
+The Gateway's numbers must agree with ours; a report the Gateway did not print is a check that cannot be made.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from .config import STATE_DIR
+from .evidence import Assertion
+from .fixtures import Fixture
+from .inventory import Inventory
+from .probes.files import FilesSnapshot
+
+HARNESS = "harness"
+
+_FIELDS = {
+    "legacy_entries": re.compile(r"Legacy entries: (\d+); SQLite entries: \d+"),
+    "sqlite_entries": re.compile(r"Legacy entries: \d+; SQLite entries: (\d+)"),
+    "imported_events": re.compile(r"Transcript events: imported=(\d+)"),
+    "archived_transcripts": re.compile(r"Archived (\d+) legacy transcript artifact"),
+    "archived_unreferenced": re.compile(r"Archived (\d+) unreferenced JSONL artifact"),
+    "issues": re.compile(r"Found (\d+) session SQLite issue"),
+}
+# 2026.7.2-beta prints one line instead of the box.
+_BETA_RE = re.compile(r"imported legacy session metadata/transcripts into SQLite[\s\S]{0,400}?importedEntries=(\d+)"
+                      r"[\s\S]{0,200}?importedTranscriptEvents=(\d+)")
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    legacy_entries: int | None
+    sqlite_entries: int | None
+    imported_events: int | None
+    archived_transcripts: int
+    archived_unreferenced: int
+    issues: int
+
+    def to_json(self) -> dict:
+        return self.__dict__.copy()
+
+
+def parse_import_report(output: str) -> ImportReport | None:
+    """The last import report in `output` (the box is drawn with │ borders; they are ignored), or None."""
+    text = output.replace("│", " ")
+    if "Legacy entries:" not in text:
+        if beta := _BETA_RE.search(text):
+            return ImportReport(None, int(beta.group(1)), int(beta.group(2)), 0, 0, 0)
+        return None
+    text = text[text.rindex("Legacy entries:"):]
+    values = {name: int(m.group(1)) if (m := pattern.search(text)) else None for name, pattern in _FIELDS.items()}
+    return ImportReport(values["legacy_entries"], values["sqlite_entries"], values["imported_events"],
+                        values["archived_transcripts"] or 0, values["archived_unreferenced"] or 0, values["issues"] or 0)
+
+
+def import_report_agrees(report: ImportReport | None, inventory: Inventory, fixture: Fixture) -> list[Assertion]:
+    if report is None:
+        return [Assertion("cannot check: the Gateway's import report", False, "a Session SQLite report", None,
+                          "neither the first start nor doctor --fix printed one", blame=HARNESS)]
+    active = [s for s in fixture.sessions if not s.archived]
+    want = {"legacy_entries": len(inventory.entries) if report.legacy_entries is not None else None,
+            "sqlite_entries": len(active),
+            "imported_events": sum(s.events for s in fixture.sessions)}
+    got = {"legacy_entries": report.legacy_entries, "sqlite_entries": report.sqlite_entries,
+           "imported_events": report.imported_events}
+    issues = report.issues
+    return [
+        Assertion("the Gateway's import report agrees with the legacy state (entries, sessions, events)", got == want,
+                  want, got, "legacy entries as read from sessions.json; events: every distinct legacy line"),
+        Assertion("the Gateway's import report finds issues exactly when the manifest expects warnings",
+                  (issues > 0) == bool(fixture.expected_warnings),
+                  f"issues > 0 ({list(fixture.expected_warnings)})" if fixture.expected_warnings else 0, issues),
+    ]
+
+
+def read_manifests(texts: dict[str, str]) -> list[dict]:
+    manifests = []
+    for path, text in sorted(texts.items()):
+        try:
+            manifests.append({"path": path, **json.loads(text)})
+        except ValueError:
+            manifests.append({"path": path, "unreadable": True})
+    return manifests
+
+
+def _relative(path: str) -> str:
+    return str(PurePosixPath(path).relative_to(STATE_DIR)) if path.startswith(STATE_DIR + "/") else path
+
+
+def manifest_agrees(manifests: list[dict], inventory: Inventory, after: FilesSnapshot) -> list[Assertion]:
+    """Every migration run completed what it planned, validated before archiving, and every move it
+    records left the source's bytes at the archive path (the source hash the Gateway recorded is ours)."""
+    if not manifests:
+        return [Assertion("cannot check: the Gateway's migration-run manifest", False, "a manifest", None,
+                          "no session-sqlite-migration-runs/*.json was written", blame=HARNESS)]
+    ours = {f.path: f.sha256 for f in inventory.files}
+    results = []
+    for manifest in manifests:
+        name = manifest["path"]
+        if manifest.get("unreadable"):
+            results.append(Assertion(f"{name} is JSON", False, "JSON", "unreadable"))
+            continue
+        results.append(Assertion(f"{name}: the run completed", bool(manifest.get("completedAt")) and not manifest.get("failedAt"),
+                                 "completedAt, no failedAt", {k: manifest.get(k) for k in ("completedAt", "failedAt")}))
+        for target in manifest.get("targets") or []:
+            agent = target.get("agentId")
+            planned = [(m.get("sourcePath"), m.get("archivePath")) for m in target.get("plannedMoves") or []]
+            done = [(m.get("sourcePath"), m.get("archivePath")) for m in target.get("completedMoves") or []]
+            results.append(Assertion(f"{name} agent {agent}: completed moves = planned moves", planned == done,
+                                     len(planned), len(done), "" if planned == done else
+                                     f"not completed: {sorted(set(planned) - set(done))[:5]}"))
+            results.append(Assertion(f"{name} agent {agent}: validated before archiving",
+                                     target.get("validationBeforeArchive") == "passed", "passed",
+                                     target.get("validationBeforeArchive")))
+            wrong = []
+            for move in target.get("completedMoves") or []:
+                source, archive = _relative(move.get("sourcePath", "")), _relative(move.get("archivePath", ""))
+                recorded = ((move.get("artifact") or {}).get("identity") or {}).get("sha256")
+                kept = after.files.get(archive)
+                if kept is None:
+                    wrong.append(f"{archive}: not in the state dir")
+                elif recorded and kept.sha256 != recorded:
+                    wrong.append(f"{archive}: bytes differ from the source hash the Gateway recorded")
+                elif recorded and source in ours and ours[source] != recorded and move.get("kind") != "legacy-store":
+                    wrong.append(f"{source}: the Gateway recorded a hash that is not the seeded file's")
+            results.append(Assertion(f"{name} agent {agent}: every completed move left the source's bytes at its archive path",
+                                     not wrong, "archive present, same sha256", wrong or "all present"))
+    return results
+
+
+def doctor_validate_checks(exit_code: int, output: str) -> list[Assertion]:
+    """`doctor --session-sqlite validate --json` after the import: exit 0 and no issue."""
+    document = _last_json(output)
+    issues = (document or {}).get("totals", {}).get("issues") if isinstance(document, dict) else None
+    return [
+        Assertion("doctor --session-sqlite validate exits 0 after the import", exit_code == 0, 0, exit_code,
+                  "output in doctor-session-sqlite-validate.json"),
+        Assertion("doctor --session-sqlite validate reports no issue", issues == 0, 0,
+                  issues if issues is not None else "no totals.issues in its JSON",
+                  blame="gateway" if issues is not None else HARNESS),
+    ]
+
+
+def _last_json(output: str):
+    start = output.find("{")
+    while start != -1:
+        try:
+            return json.loads(output[start:])
+        except ValueError:
+            start = output.find("{", start + 1)
+    return None
