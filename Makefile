@@ -7,10 +7,10 @@ FIXTURE ?=
 STATE ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv engine image smoke prove-upgrade repro test unit clean
+.PHONY: help venv engine image smoke prove-upgrade repro fixtures-capture test unit clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 	@echo "  variables: OPENCLAW=$(OPENCLAW) (npm version, dist-tag or .tgz)"
 
 $(VENV)/.installed: pyproject.toml
@@ -36,6 +36,11 @@ prove-upgrade: engine ## prove OPENCLAW upgrades every fixture (the main job); F
 repro: engine ## reproduce a reported migration bug: make repro STATE=path/to/.openclaw-or-archive
 	@test -n "$(STATE)" || { echo "usage: make repro STATE=path/to/state-dir-or-archive [OPENCLAW=version]" >&2; exit 2; }
 	$(P3) repro "$(STATE)" --openclaw $(OPENCLAW)
+
+fixtures-capture: engine ## re-capture every fixtures/recipes/<name>.json with its writer release
+	@set -e; for recipe in fixtures/recipes/*.json; do \
+	  $(P3) fixtures capture --recipe "$$recipe" --name "$$(basename "$$recipe" .json)" --replace; \
+	done
 
 test: engine ## the whole test suite, Docker integration tests included
 	$(VENV)/bin/pytest

@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     repro.add_argument("--first-start-only", action="store_true", help="skip the RPC scenario")
     repro.add_argument("--keep", action="store_true", help="leave containers and volumes for inspection")
 
-    fixtures = commands.add_parser("fixtures", help="list, check, add or redact legacy-store fixtures")
+    fixtures = commands.add_parser("fixtures", help="list, check, add, capture or redact legacy-store fixtures")
     fixture_commands = fixtures.add_subparsers(dest="fixtures_command", required=True, metavar="ACTION")
     fixture_commands.add_parser("list", help="name, sessions and purpose of every fixture")
     check = fixture_commands.add_parser("check", help="compare each manifest with the files on disk")
@@ -66,6 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("state")
     add.add_argument("--name", required=True, help="fixture name (folder under fixtures/legacy-stores/)")
     add.add_argument("--catches", default="", help="what this fixture is meant to catch (e.g. an issue number)")
+    capture = fixture_commands.add_parser("capture", help="a writer release (e.g. 2026.7.35) writes a fixture by running a recipe")
+    capture.add_argument("--recipe", required=True, help="fixtures/recipes/<name>.json: the sessions and turns to write")
+    capture.add_argument("--name", required=True, help="fixture name (folder under fixtures/legacy-stores/)")
+    capture.add_argument("--writer", metavar="VERSION", help="the writer release (default: the recipe's; must match it)")
+    capture.add_argument("--base", default=DEFAULT_BASE, help=f"base image with Node >= 24.16 (default: {DEFAULT_BASE})")
+    capture.add_argument("--replace", action="store_true", help="replace the fixture if it exists (once the new one is written)")
+    capture.add_argument("--keep", action="store_true", help="leave the container and volume for inspection")
     redact = fixture_commands.add_parser("redact", help="copy a state without secrets (and optionally message text)")
     redact.add_argument("source")
     redact.add_argument("dest")
@@ -182,6 +189,8 @@ def _fixtures(args: argparse.Namespace) -> int:
         return 0
     if args.fixtures_command == "add":
         return _fixtures_add(args)
+    if args.fixtures_command == "capture":
+        return _fixtures_capture(args)
     if args.fixtures_command == "list":
         for fixture in _fixture_set(None):
             agents = ",".join(fixture.agents)
@@ -213,6 +222,33 @@ def _fixtures_add(args: argparse.Namespace) -> int:
     sessions = sum(len(a["sessions"]) for a in manifest["agents"].values())
     print(f"added fixture {args.name} at {dest}: {len(manifest['agents'])} agent(s), {sessions} session(s); "
           f"expected warnings: {', '.join(manifest['expected_warnings']) or 'none'}")
+    for problem in problems:
+        print(f"  check: {problem}")
+    return EXIT_USAGE if problems else 0
+
+
+def _fixtures_capture(args: argparse.Namespace) -> int:
+    from .docker_client import docker_client
+    from .errors import FixtureError
+    from .fixtures import Fixture, check
+    from .images import ensure_gateway_image
+    from .paths import FIXTURES_DIR
+    from .target import Target
+    from .upgrades.capture import capture, load_recipe
+
+    recipe = load_recipe(Path(args.recipe))
+    if args.writer and args.writer != recipe.writer:
+        raise FixtureError(f"--writer {args.writer} but recipe {recipe.source} is for {recipe.writer}",
+                           hint="drop --writer, or capture with the recipe's writer")
+    image = ensure_gateway_image(docker_client(), Target.parse(recipe.writer), log_dir=artifacts_root() / "images",
+                                 base=args.base)
+    dest = capture(docker_client(), image, recipe, args.name, FIXTURES_DIR, keep=args.keep, replace=args.replace)
+    problems = check(Fixture.load(dest))
+    manifest = json.loads((dest / "fixture.json").read_text(encoding="utf-8"))
+    sessions = sum(len(a["sessions"]) for a in manifest["agents"].values())
+    print(f"captured fixture {args.name} at {dest} from openclaw {recipe.writer}: {len(manifest['agents'])} agent(s), "
+          f"{sessions} session(s), {len(manifest['turns'])} turn(s); expected warnings: "
+          f"{', '.join(manifest['expected_warnings']) or 'none'}")
     for problem in problems:
         print(f"  check: {problem}")
     return EXIT_USAGE if problems else 0

@@ -8,7 +8,8 @@
         ├── EngineUnavailable ..... no Docker engine answers and none can be installed here
         ├── BaseImageUnavailable .. the public base neither pulls nor can be built locally
         ├── ImageBuildFailed ...... the Gateway image build failed for a reason other than the target
-        └── GatewayNotReady ....... the Gateway container never became ready
+        ├── GatewayNotReady ....... the Gateway container never became ready
+        └── CaptureFailed ......... a writer release did not write what a capture recipe asks (fixtures capture)
 
 A failed proof is not an error: it is a verdict (exit 1), written to the evidence.
 Each message says what was expected, what was seen, and what to do about it.
@@ -63,4 +64,8 @@ class ImageBuildFailed(EnvironmentProblem):
 
 
 class GatewayNotReady(EnvironmentProblem):
+    pass
+
+
+class CaptureFailed(EnvironmentProblem):
     pass

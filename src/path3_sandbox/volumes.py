@@ -1,7 +1,8 @@
-"""Put files into a named volume, owned by the Gateway's uid, with the mtimes we choose.
+"""Put files into a named volume, owned by the Gateway's uid, with the mtimes we choose; copy a volume's
+tree out again.
 
-A created-but-never-started container mounts the volume and receives a tar through the engine API
-(`docker cp` semantics), so this works the same with a local or a remote engine, and the helper
+A created-but-never-started container mounts the volume and receives (or sends) a tar through the engine
+API (`docker cp` semantics), so this works the same with a local or a remote engine, and the helper
 container never runs anything or touches the network.
 """
 
@@ -9,8 +10,10 @@ from __future__ import annotations
 
 import io
 import tarfile
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
 import docker
 
@@ -65,3 +68,40 @@ def put_files(client: docker.DockerClient, resources: RunResources, image: str, 
             raise RuntimeError(f"the engine refused to copy {len(files)} files into volume {volume}")
     finally:
         container.remove(force=True)
+
+
+def get_tree(client: docker.DockerClient, resources: RunResources, image: str, volume: str, dest: Path) -> list[str]:
+    """Copy the whole state directory out of `volume` into `dest`, regular files and folders with their mtimes.
+
+    Links are left out (an OpenClaw state links plugin skills into the installed package, outside the tree);
+    returns them as "path -> target". Only for a volume no container is writing to: a live SQLite database
+    copied mid-transaction is garbage."""
+    name = f"path3-{resources.run_id}-copy-{len(resources.containers)}"
+    container = client.containers.create(
+        image, command=["true"], name=name, network_mode="none", user="node",
+        volumes={volume: {"bind": STATE_DIR, "mode": "ro"}}, labels=run_labels(resources.run_id, "copy"),
+    )
+    resources.track(name)
+    links: list[str] = []
+    try:
+        stream, _ = container.get_archive(STATE_DIR)
+        with tempfile.TemporaryFile() as spool:
+            for chunk in stream:
+                spool.write(chunk)
+            spool.seek(0)
+            with tarfile.open(fileobj=spool, mode="r:") as archive:
+                members = []
+                for member in archive.getmembers():
+                    parts = PurePosixPath(member.name).parts[1:]  # the archive's root is the state dir itself
+                    if not parts:
+                        continue
+                    member.name = "/".join(parts)
+                    if member.issym() or member.islnk():
+                        links.append(f"{member.name} -> {member.linkname}")
+                    elif member.isfile() or member.isdir():
+                        members.append(member)
+                dest.mkdir(parents=True, exist_ok=True)
+                archive.extractall(dest, members=members, filter="data")
+    finally:
+        container.remove(force=True)
+    return links

@@ -1,0 +1,1 @@
+"""Upgrade paths between releases: a writer release capturing a legacy state (capture.py)."""
