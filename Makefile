@@ -30,8 +30,8 @@ image: engine ## build (or reuse) the Gateway image for OPENCLAW
 smoke: engine ## start OPENCLAW's Gateway on an empty state and wait until ready
 	$(P3) smoke --openclaw $(OPENCLAW)
 
-prove-upgrade: engine ## prove OPENCLAW upgrades every fixture (the main job); FIXTURE=name for one
-	$(P3) prove --openclaw $(OPENCLAW) $(if $(FIXTURE),--fixture $(FIXTURE))
+prove-upgrade: engine ## prove OPENCLAW upgrades every fixture (the main job); FIXTURE="a b" for some
+	$(P3) prove --openclaw $(OPENCLAW) $(foreach f,$(FIXTURE),--fixture $(f))
 
 repro: engine ## reproduce a reported migration bug: make repro STATE=path/to/.openclaw-or-archive
 	@test -n "$(STATE)" || { echo "usage: make repro STATE=path/to/state-dir-or-archive [OPENCLAW=version]" >&2; exit 2; }

@@ -134,13 +134,19 @@ def _dispatch(args: argparse.Namespace) -> int:
     return EXIT_USAGE
 
 
-def _gateway_image(args: argparse.Namespace):
-    from .docker_client import docker_client
-    from .images import ensure_gateway_image
+def _target(args: argparse.Namespace):
+    """The target with its exact version (a dist-tag is resolved through the registry), before any build."""
     from .target import Target
 
     target = Target.parse(args.openclaw)
-    return ensure_gateway_image(docker_client(), target, log_dir=artifacts_root() / "images",
+    return target.resolve() if target.needs_resolution() else target
+
+
+def _gateway_image(args: argparse.Namespace, target=None):
+    from .docker_client import docker_client
+    from .images import ensure_gateway_image
+
+    return ensure_gateway_image(docker_client(), target or _target(args), log_dir=artifacts_root() / "images",
                                 base=args.base, rebuild=args.rebuild)
 
 
@@ -271,8 +277,9 @@ def _repro(args: argparse.Namespace) -> int:
                               origin=f"a user's state: {source.name}")
     fixture = Fixture.load(write_fixture(state, root / "fixture", manifest))
     shutil.rmtree(root / "unpacked", ignore_errors=True)
-    image = _gateway_image(args)
-    contract = contract_for(image.target.version, args.contract)
+    target = _target(args)
+    contract = contract_for(target.version, args.contract)  # decided before any image is built
+    image = _gateway_image(args, target)
     result = prove(docker_client(), image, [fixture], contract, run_id=run_id, root=root / "proof", keep=args.keep,
                    argv=sys.argv[1:], scenario=not args.first_start_only)
     bundle = write_bug_report(result, root / "fixture" / "fixture.json", root / "bug-report.tar.gz")
@@ -294,8 +301,9 @@ def _prove(args: argparse.Namespace) -> int:
         if problems := check(fixture):
             raise FixtureError(f"fixture {fixture.name} is inconsistent:\n  " + "\n  ".join(problems),
                                hint=f"fix the manifest or the files; `path3-sandbox fixtures check {fixture.root}`")
-    image = _gateway_image(args)
-    contract = contract_for(image.target.version, args.contract)
+    target = _target(args)
+    contract = contract_for(target.version, args.contract)  # decided before any image is built
+    image = _gateway_image(args, target)
     run_id = new_run_id()
     result = prove(docker_client(), image, fixtures, contract, run_id=run_id,
                    root=artifacts_root() / "path3-upgrade" / run_id, keep=args.keep, argv=sys.argv[1:],

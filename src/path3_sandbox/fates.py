@@ -7,7 +7,10 @@ One rule per kind of file, first match wins; a file no rule covers fails as an u
     bytes-kept   transcripts, trajectory sidecars, checkpoints, .reset/.deleted copies, nested files: the
                  original bytes still exist in the state dir (moved into the import archive, or left in place)
     in-sqlite    identity/device.json: imported into the state DB's device_identities, the file removed
-    migrated     state/openclaw.sqlite: migrated in place, a byte-identical backup kept
+    migrated     state/openclaw.sqlite (with its -wal): every row it held is still there, read through SQLite
+                 (tables the migration reshaped keep their row count; bookkeeping tables excepted), or a backup
+                 with exactly the original's content exists
+    wal-index    a -shm file: SQLite's shared-memory index, rewritten by any reader; not data
     config       openclaw.json: the harness merged its keys; the Gateway may rewrite it (doctor keeps .bak files)
     other-state  areas outside the session store (credentials, workspace, agent config, …): recorded, not judged
 """
@@ -42,7 +45,7 @@ def _name(pattern: str) -> Callable[[str], bool]:
 
 
 # Areas of ~/.openclaw that hold no session data; the import has no business there, so they are recorded only.
-OTHER_STATE_AREAS = ("credentials", "workspace", "cron", "devices", "logs", "canvas", "media", "memory", "extensions",
+OTHER_STATE_AREAS = ("credentials", "workspace", "workspace-attestations", "plugin-skills", "cron", "devices", "logs", "canvas", "media", "memory", "extensions",
                      "skills", "plugins", "browser", "delivery-queue", "subagents", "sandboxes", "hooks", "completions",
                      "telegram", "tasks", "flows", "exec-approvals.json", "update-check.json", ".env")
 
@@ -64,16 +67,19 @@ FATE_RULES: tuple[FateRule, ...] = (
     FateRule("device identity", "in-sqlite", lambda p: p == "identity/device.json",
              "doctor/startup imports it into the state DB's device_identities and deletes the file"),
     FateRule("shared state database", "migrated", lambda p: p == "state/openclaw.sqlite",
-             "migrated in place; a byte-identical backup (*.bak) is kept"),
-    FateRule("state database sidecar", "other-state", _name(r"^openclaw\.sqlite-(wal|shm)$"),
-             "a WAL left by the writer is folded into the database when it is opened"),
+             "migrated in place: every row it held (its WAL's committed rows included) is still there"),
+    FateRule("state database WAL", "other-state", _name(r"^openclaw\.sqlite-wal$"),
+             "its committed rows are part of the database (checked there); the file itself is folded in"),
+    FateRule("WAL index", "wal-index", _name(r"\.sqlite-shm$"), "SQLite's shared-memory index: any reader rewrites it"),
     FateRule("config", "config", lambda p: p == CONFIG_NAME,
              "the harness merged its keys (seed.json lists them); doctor --fix may rewrite it, keeping .bak copies"),
-    FateRule("config backup", "other-state", _name(r"^openclaw\.json\.bak"), "the user's own config backups"),
+    FateRule("config copy", "other-state", _name(r"^openclaw\.json\..+"),
+             "config copies the writer or the user kept (.bak, .last-good)"),
     FateRule("agent config", "other-state", lambda p: p.startswith("agents/") and not is_session_area_path(p),
              "per-agent config and auth (agents/<id>/agent/…): outside the session store"),
     FateRule("other state area", "other-state",
-             lambda p: PurePosixPath(p).parts[0] in OTHER_STATE_AREAS or p in OTHER_STATE_AREAS,
+             lambda p: PurePosixPath(p).parts[0] in OTHER_STATE_AREAS or p in OTHER_STATE_AREAS
+             or PurePosixPath(p).parts[0].startswith("workspace-"),  # per-agent workspaces: workspace-<agent>
              "outside the session store: the import has no business there; recorded, not judged"),
     FateRule("identity material", "other-state", lambda p: p.startswith("identity/"), "device keys beside device.json"),
 )
@@ -83,7 +89,59 @@ def rule_for(path: str) -> FateRule | None:
     return next((rule for rule in FATE_RULES if rule.matches(path)), None)
 
 
-def judge(item: LegacyFile, after: FilesSnapshot, sqlite: SqliteSnapshot) -> tuple[str, bool, list[str]]:
+VOLATILE_FATES = ("wal-index",)  # files whose bytes change when anyone reads the state: never judged by bytes
+
+
+def is_volatile(path: str) -> bool:
+    rule = rule_for(path)
+    return bool(rule and rule.fate in VOLATILE_FATES)
+
+
+# Shared state DB tables whose rows the Gateway rewrites by design on every start or migration.
+STATE_DB_BOOKKEEPING: dict[str, str] = {
+    "schema_meta": "the migration records the new schema version there",
+    "config_health_entries": "the config health check refreshes its entry on every start",
+    "gateway_boot_lifecycle": "every start records its boot",
+}
+
+
+@dataclass(frozen=True)
+class StateDbContent:
+    """The shared state database's rows before the first start, and of every database after it."""
+
+    before: dict  # digests() of the seeded state/openclaw.sqlite
+    after: dict  # digests() of the live database and of backup candidates
+
+    def rows_kept(self) -> list[str]:
+        """What of the original is missing from the live database: rows of same-shaped tables, row counts of
+        tables the migration reshaped, whole tables."""
+        original = (self.before.get("state/openclaw.sqlite") or {}).get("tables")
+        live = (self.after.get("state/openclaw.sqlite") or {}).get("tables")
+        if original is None or live is None:
+            return [f"cannot read it: before {self.before}, after {str(self.after)[:200]}"]
+        missing = []
+        for table, was in original.items():
+            now = live.get(table)
+            if not was["rows"] or table in STATE_DB_BOOKKEEPING:
+                continue
+            if now is None:
+                missing.append(f"table {table} ({len(was['rows'])} rows) is gone")
+            elif now["columns"] == was["columns"]:
+                lost = len(set(was["rows"]) - set(now["rows"]))
+                if lost:
+                    missing.append(f"table {table}: {lost} of {len(was['rows'])} rows gone or changed")
+            elif len(now["rows"]) < len(was["rows"]):
+                missing.append(f"table {table} (reshaped): {len(was['rows'])} rows -> {len(now['rows'])}")
+        return missing
+
+    def backups(self) -> list[str]:
+        """Backups whose content equals the original's."""
+        original = (self.before.get("state/openclaw.sqlite") or {}).get("tables")
+        return [p for p, d in self.after.items() if p != "state/openclaw.sqlite" and d.get("tables") == original]
+
+
+def judge(item: LegacyFile, after: FilesSnapshot, sqlite: SqliteSnapshot,
+          state_db: StateDbContent | None = None) -> tuple[str, bool, list[str]]:
     """(observed fate, whether it is the declared one, where the bytes are now)."""
     rule = rule_for(item.path)
     places = after.by_hash().get(item.sha256, [])
@@ -103,28 +161,55 @@ def judge(item: LegacyFile, after: FilesSnapshot, sqlite: SqliteSnapshot) -> tup
         fate = "imported into device_identities" if imported else "not in device_identities"
         return fate + ("" if gone else ", file still there"), imported, places
     if rule.fate == "migrated":
-        backups = [p for p in places if p != item.path]
-        if item.path in places and not backups:
+        if item.path in places:
             return "untouched", True, places
-        return ("migrated, backup kept" if backups else "migrated, no byte-identical backup"), bool(backups), places
+        if state_db is None:
+            return "migrated, content not read", False, places
+        missing = state_db.rows_kept()
+        backups = state_db.backups()
+        fate = "migrated, every row kept" if not missing else "migrated, rows changed: " + "; ".join(missing[:5])
+        # Nothing is lost while either the live database or a backup with the original's content holds every row.
+        return fate + (f", backup with the same content: {backups[0]}" if backups else ", no backup with the same content"), \
+            not missing or bool(backups), places or backups
+    if rule.fate == "wal-index":
+        return "rewritten by readers (not data)", True, places
     if rule.fate == "config":
         return ("present" if item.path in after.files else "removed"), item.path in after.files, places
     return ("preserved" if places else "changed or removed (recorded, not judged)"), True, places
 
 
-def files_accounted(inventory: Inventory, after: FilesSnapshot, sqlite: SqliteSnapshot) -> tuple[list[Assertion], list[dict]]:
+def files_accounted(inventory: Inventory, after: FilesSnapshot, sqlite: SqliteSnapshot,
+                    state_db: StateDbContent | None = None) -> tuple[list[Assertion], list[dict]]:
     """One assertion per seeded file: its observed fate is the one its rule declares. Returns the fates too."""
     results, fates = [], []
     for item in inventory.files:
         rule = rule_for(item.path)
-        fate, ok, places = judge(item, after, sqlite)
+        fate, ok, places = judge(item, after, sqlite, state_db)
         fates.append({**item.to_json(), "rule": rule.name if rule else None, "declared": rule.fate if rule else None,
                       "fate": fate, "now_at": places})
         if rule is None:
             results.append(Assertion(f"unaccounted legacy file {item.path}", False, "a fate rule for it", "no rule",
                                      "the harness does not know what the Gateway should do with this file: add a rule "
                                      "to FATE_RULES in src/path3_sandbox/fates.py", blame=HARNESS))
-        elif rule.fate != "other-state":
+        elif rule.fate not in ("other-state",) + VOLATILE_FATES:
             results.append(Assertion(f"{rule.name} {item.path}: {rule.fate}", ok, rule.why, fate if not places else
                                      {"fate": fate, "now_at": places[:3]}))
     return results, fates
+
+
+def state_db_candidates(after: FilesSnapshot) -> list[str]:
+    """The live shared state database and every file beside it that may be a copy of it (backups)."""
+    return ["state/openclaw.sqlite"] + sorted(
+        p for p in after.files if p.startswith("state/openclaw.sqlite") and p != "state/openclaw.sqlite"
+        and not p.endswith(("-wal", "-shm", "-journal")))
+
+
+def left_in_place(path: str, after: FilesSnapshot) -> bool:
+    """A live legacy-shaped file the Gateway leaves by design: the trajectory pointer of a transcript copy
+    (.jsonl.reset.* / .jsonl.deleted.*) that itself stays in place, not being a .jsonl name."""
+    name = PurePosixPath(path).name
+    if not name.endswith(".trajectory-path.json"):
+        return False
+    stem, folder = name.removesuffix(".trajectory-path.json"), str(PurePosixPath(path).parent)
+    return any(str(PurePosixPath(p).parent) == folder and re.match(re.escape(stem) + r"\.jsonl\.(reset|deleted)\.",
+                                                                   PurePosixPath(p).name) for p in after.files)

@@ -90,6 +90,7 @@ class FixtureProof:
         self.rpc: GatewayRpc | None = None
         self.log_cursor: dict[str, int] = {}  # log lines that belong to the refusal, scanned with its allowlist only
         self.imported: dict = {}  # oracle.imported_rows right after the import
+        self.state_db_before: dict | None = None  # digests of the seeded state/openclaw.sqlite
 
     # -- helpers --------------------------------------------------------------------------------
     @contextmanager
@@ -150,6 +151,9 @@ class FixtureProof:
             self._check("probe-before",
                         Assertion("seeded files landed byte-identical in the volume", not landed, [], landed),
                         oracle.no_session_state_before(before_sqlite, self.fixture))
+            # The shared state DB's rows, read through SQLite (its WAL included), after the bytes were checked.
+            if any(f.path == "state/openclaw.sqlite" for f in inventory.files):
+                self.state_db_before = sqlite_probe.digests(self._stopped_runner, "state/openclaw.sqlite")
         with self.timed("first-start"):
             self._say("first-start", f"starting {self.image.tag} on the legacy state (contract: {self.contract.contract})")
             self.gateway.start()
@@ -217,8 +221,8 @@ class FixtureProof:
             self.log_cursor = {source: len(text.splitlines()) for source, text in logs.items()}
             scan = logs_probe.scan(logs, self.fixture.log_allowlist + refusal_allowlist(logs["stdout"]))
             after_refusal = files_probe.snapshot(self._stopped_runner)
-            changed = [f.path for f in inventory.files
-                       if getattr(after_refusal.files.get(f.path), "sha256", None) != f.sha256]
+            changed = [f.path for f in inventory.files if not fates.is_volatile(f.path)
+                       and getattr(after_refusal.files.get(f.path), "sha256", None) != f.sha256]
             rows = {t: sqlite_probe.snapshot(self._stopped_runner, full=False).count(t) for t in SESSION_TABLES}
             self._check("refusal", Assertion("the refusal left every seeded byte untouched", not changed, [], changed),
                         Assertion("the refusal wrote no SQLite session rows", not any(rows.values()),
@@ -262,7 +266,9 @@ class FixtureProof:
         ev.write_json("metadata-fates.json", {"fates": field_fates, "table": {k: v.__dict__ for k, v in oracle.FIELD_FATES.items()}})
         events, normalised = oracle.events_kept(fixture, inventory, after)
         ev.write_json("events-compared.json", {"normalisations": oracle.NORMALISATIONS, "not_byte_identical": normalised})
-        files, file_fates = fates.files_accounted(inventory, after_files, after)
+        state_db = fates.StateDbContent(self.state_db_before, sqlite_probe.digests(
+            self._running_runner, *fates.state_db_candidates(after_files))) if self.state_db_before else None
+        files, file_fates = fates.files_accounted(inventory, after_files, after, state_db)
         ev.write_json("legacy-files.json", {"legacy_files": file_fates, "state_after": after_files.to_json()["files"]})
         report = reports.parse_import_report(import_output)
         manifests = reports.read_manifests(files_probe.read_texts(self._running_runner, r"^session-sqlite-migration-runs/.*\.json$"))
@@ -371,8 +377,9 @@ def _no_unallowed(name: str, scan: logs_probe.LogScan) -> Assertion:
 
 
 def _no_live_legacy(after: files_probe.FilesSnapshot) -> Assertion:
-    left = [f.path for f in after.legacy_shaped()]
-    return Assertion("no live legacy files left outside the import archive", not left, [], left)
+    left = [f.path for f in after.legacy_shaped() if not fates.left_in_place(f.path, after)]
+    return Assertion("no live legacy files left outside the import archive", not left, [], left,
+                     "a reset/deleted transcript copy and its trajectory pointer stay in place by design")
 
 
 def _slug(name: str) -> str:

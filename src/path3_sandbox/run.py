@@ -95,6 +95,9 @@ def write_summary(result: RunResult, image: GatewayImage, contract: ContractChoi
         "target": image.target.to_json(), "gateway_version": image.target.version, "image": image.to_json(),
         "contract": {"expected": contract.to_json(), "observed": {v.fixture: v.observed_contract for v in result.verdicts}},
         "first_failure": {"fixture": first.fixture, "assertion": first.first_failure, "evidence": str(first.evidence)} if first else None,
+        # What the Gateway did wrong (findings) is kept apart from what the harness could not do.
+        "gateway_findings": [{"fixture": v.fixture, **f} for v in result.verdicts for f in v.findings],
+        "harness_failures": [{"fixture": v.fixture, **f} for v in result.verdicts for f in v.harness_failures],
         "fixtures": [v.to_json() for v in result.verdicts], "seconds": round(seconds, 1),
         "artifacts": {"summary_md": "summary.md", "junit": "junit.xml"},
     }
@@ -117,8 +120,15 @@ def summary_markdown(result: RunResult, image: GatewayImage, contract: ContractC
         "",
     ]
     if first:
-        lines += [f"**First failure** in `{first.fixture}`: {first.first_failure}", "",
-                  f"Evidence: [`{first.fixture}/events.jsonl`]({first.fixture}/events.jsonl)", ""]
+        lines += [f"**First failure** in `{first.fixture}`: {first.first_failure}", ""]
+    for title, blame, why in (("Gateway findings", "findings", "what the Gateway lost, left or refused against its contract"),
+                              ("Harness failures", "harness_failures", "checks the test bed could not make: not a verdict on the Gateway")):
+        rows = [(v.fixture, f) for v in result.verdicts for f in getattr(v, blame)]
+        if rows:
+            lines += [f"## {title} ({len(rows)})", "", f"_{why}_", "", "| fixture | failure | evidence |", "|---|---|---|"]
+            lines += [f"| {fixture} | {f['message'][:300].replace('|', '/')} | [`{fixture}/{f['evidence']}`]"
+                      f"({fixture}/{f['evidence'].split(':')[0]}) |" for fixture, f in rows[:40]]
+            lines.append("")
     lines += ["| fixture | verdict | first start observed | sessions | events | time |", "|---|---|---|---|---|---|"]
     for v in result.verdicts:
         lines.append(f"| [{v.fixture}]({v.fixture}/events.jsonl) | {'pass' if v.passed else '**FAIL**'} | "

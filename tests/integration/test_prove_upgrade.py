@@ -61,8 +61,9 @@ def test_a_manifest_expecting_one_event_too_many_fails_the_verdict_naming_sessio
     [verdict] = result.verdicts
     assert not verdict.passed and result.exit_code == 1
     assert "agent:main:main" in verdict.first_failure
-    assert "holds 6 transcript events: expected 6, observed 5" in verdict.first_failure
-    assert "event #6 after seq 4" in verdict.first_failure
+    assert "SQLite holds every legacy line in order" in verdict.first_failure
+    assert "transcript_events holds exactly the manifest's events: expected 6, observed 5" in "\n".join(
+        f["message"] for f in verdict.findings)
     summary = json.loads((result.root / "summary.json").read_text())
     assert summary["verdict"] == "fail" and summary["first_failure"]["fixture"] == "one-event-short"
     assert "**FAIL**" in (result.root / "summary.md").read_text()

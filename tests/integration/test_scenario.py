@@ -1,11 +1,12 @@
-"""The Path 3 scenario over the Gateway's RPC, on two fixtures against 2026.9.6, and a wrong declaration."""
+"""The Path 3 scenario over the Gateway's RPC: the README's command on several fixtures in one run, and a wrong declaration."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-
-import pytest
+import os
+import subprocess
+from pathlib import Path
 
 from path3_sandbox.contracts import contract_for
 from path3_sandbox.fixtures import resolve_fixture
@@ -20,24 +21,36 @@ def run(docker_client, image, fixture, artifacts, **kwargs):
                  root=artifacts / "path3-upgrade" / run_id, keep=False, argv=["test"], **kwargs)
 
 
-@pytest.mark.parametrize("fixture", ["minimal", "multi-agent"])
-def test_the_scenario_drives_every_step_through_rpc_and_checks_sqlite_around_each(docker_client, default_image, artifacts, fixture):
-    result = run(docker_client, default_image, fixture, artifacts)
-    [verdict] = result.verdicts
-    assert verdict.passed, f"{verdict.first_failure}\nevidence: {verdict.evidence}"
-    report = json.loads((verdict.evidence / "scenario.json").read_text())
-    assert [s["step"] for s in report["steps"]] == [s.name for s in STEPS]
-    assert {s["outcome"] for s in report["steps"]} == {"passed"}
-    assert report["rpc"]["protocol"] == 4 and report["rpc"]["median_round_trip_s"] > 0  # a figure, not a timed test
-    events = [json.loads(line) for line in (verdict.evidence / "events.jsonl").read_text().splitlines()]
-    skipped = {e["assertion"] for e in events if e.get("event") == "assertion" and e["outcome"] == "skipped"}
-    assert "sessions.compaction.list" in skipped, "9.6 retired compaction checkpoints: recorded as skipped"
-    per_step = [e for e in events if e.get("event") == "assertion" and e["phase"].startswith("step-")]
-    assert {e["phase"] for e in per_step} >= {f"step-{i}-{s.name}" for i, s in enumerate(STEPS, 1)}
-    requests = json.loads((verdict.evidence / "provider-requests.json").read_text())["requests"]
-    markers = [r["marker"] for r in requests]
-    assert any(m.endswith("-S1") for m in markers) and any(m.endswith("-S7") for m in markers)
-    assert any(r["held"] for r in requests), "the restart step held a turn in flight"
+# Run exactly as the README runs it: `make prove-upgrade`, several fixtures in one run, one shared provider.
+# compaction-v1 (a compacted session's context), real-7.35 (written by a real release: 4-event turns).
+README_FIXTURES = ["compaction-v1", "real-7.35"]
+
+
+def test_make_prove_upgrade_drives_every_step_on_several_fixtures_in_one_run(tmp_path):
+    root = Path(__file__).resolve().parents[2]
+    completed = subprocess.run(["make", "-s", "prove-upgrade", f"FIXTURE={' '.join(README_FIXTURES)}"], cwd=root,
+                               env={**os.environ, "PATH3_ARTIFACTS": str(tmp_path)}, capture_output=True, text=True,
+                               timeout=1800)
+    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
+    assert f"PASS: {len(README_FIXTURES)}/{len(README_FIXTURES)} fixtures" in completed.stdout
+    [run] = list((tmp_path / "path3-upgrade").iterdir())
+    summary = json.loads((run / "summary.json").read_text())
+    assert [v["fixture"] for v in summary["fixtures"]] == README_FIXTURES
+    assert summary["gateway_findings"] == [] and summary["harness_failures"] == []
+    markers = set()
+    for fixture in README_FIXTURES:
+        report = json.loads((run / fixture / "scenario.json").read_text())
+        assert [s["step"] for s in report["steps"]] == [s.name for s in STEPS]
+        assert {s["outcome"] for s in report["steps"]} == {"passed"}
+        assert report["rpc"]["protocol"] == 4 and report["rpc"]["median_round_trip_s"] > 0  # a figure, not a timed test
+        events = [json.loads(line) for line in (run / fixture / "events.jsonl").read_text().splitlines()]
+        skipped = {e["assertion"] for e in events if e.get("event") == "assertion" and e["outcome"] == "skipped"}
+        assert "sessions.compaction.list" in skipped, "9.6 retired compaction checkpoints: recorded as skipped"
+        requests = json.loads((run / fixture / "provider-requests.json").read_text())["requests"]
+        mine = {r["marker"] for r in requests if r["marker"]}
+        assert any(m.endswith("-S3") for m in mine) and any(r["held"] for r in requests)
+        assert not (mine & markers), "each fixture's turns carry markers of their own"
+        markers |= mine
 
 
 def test_a_step_declaring_a_wrong_delta_fails_naming_the_table_and_both_counts(docker_client, default_image, artifacts):
@@ -48,5 +61,5 @@ def test_a_step_declaring_a_wrong_delta_fails_naming_the_table_and_both_counts(d
     result = run(docker_client, default_image, "minimal", artifacts, steps=[Step("chat-turn-wrong-delta", STEPS[0].requires, wrong)])
     [verdict] = result.verdicts
     assert not verdict.passed
-    assert verdict.first_failure == ("transcript_events moved by +5: expected 5, observed 6 "
+    assert verdict.first_failure == ("[gateway] transcript_events moved by +5: expected 5, observed 6 "
                                      "(table transcript_events: 11 -> 17)")

@@ -154,16 +154,36 @@ def test_every_seeded_file_needs_a_fate_and_an_unknown_one_is_a_harness_gap():
                                                  "device identity identity/device.json: in-sqlite"}
 
 
-def test_a_migrated_state_database_needs_a_byte_identical_backup():
+def test_the_state_database_is_judged_by_its_rows_not_its_bytes():
     inv = inventory(HEADER, M1, extra={"state/openclaw.sqlite": (b"SQLite format 3", 1.0)})
     db = next(f for f in inv.files if f.path == "state/openclaw.sqlite")
-    rule = fates.rule_for(db.path)
-    backup = FilesSnapshot({"state/openclaw.sqlite.pre-startup-migration-1.bak": StateFile("b", 1, 1.0, db.sha256),
-                            "state/openclaw.sqlite": StateFile("s", 1, 1.0, "migrated")})
-    assert fates.judge(db, backup, parse_snapshot({"databases": []}))[:2] == ("migrated, backup kept", True)
-    lost = FilesSnapshot({"state/openclaw.sqlite": StateFile("s", 1, 1.0, "migrated")})
-    assert fates.judge(db, lost, parse_snapshot({"databases": []}))[:2] == ("migrated, no byte-identical backup", False)
-    assert rule.fate == "migrated"
+    original = {"audit_events": {"columns": ["id", "kind"], "rows": ["r1", "r2"]}, "meta": {"columns": ["k"], "rows": ["m"]}}
+    before = {"state/openclaw.sqlite": {"tables": original}}
+    migrated = FilesSnapshot({"state/openclaw.sqlite": StateFile("s", 1, 1.0, "migrated")})
+    no_rows = parse_snapshot({"databases": []})
+    reshaped = {**original, "audit_events": {"columns": ["id", "kind", "v2"], "rows": ["x1", "x2"]}}
+    kept = fates.StateDbContent(before, {"state/openclaw.sqlite": {"tables": reshaped},
+                                         "state/openclaw.sqlite.pre-1.bak": {"tables": original}})
+    fate, ok, _ = fates.judge(db, migrated, no_rows, kept)
+    assert ok and fate == "migrated, every row kept, backup with the same content: state/openclaw.sqlite.pre-1.bak"
+    lost = fates.StateDbContent(before, {"state/openclaw.sqlite": {"tables": {**original, "meta": {"columns": ["k"], "rows": []}}}})
+    fate, ok, _ = fates.judge(db, migrated, no_rows, lost)
+    assert not ok and "table meta: 1 of 1 rows gone or changed" in fate and "no backup" in fate
+    with_backup = fates.StateDbContent(before, {**lost.after, "state/openclaw.sqlite.pre-1.bak": {"tables": original}})
+    assert fates.judge(db, migrated, no_rows, with_backup)[1]
+    bookkeeping = {**original, "schema_meta": {"columns": ["v"], "rows": ["old"]}}
+    rewritten = fates.StateDbContent({"state/openclaw.sqlite": {"tables": bookkeeping}},
+                                     {"state/openclaw.sqlite": {"tables": {**original, "schema_meta": {"columns": ["v"], "rows": ["new"]}}}})
+    assert fates.judge(db, migrated, no_rows, rewritten)[1]
+    assert fates.rule_for("state/openclaw.sqlite-shm").fate == "wal-index" and fates.is_volatile("state/openclaw.sqlite-shm")
+
+
+def test_a_trajectory_pointer_beside_a_reset_copy_may_stay_but_not_beside_nothing():
+    pointer = "agents/main/sessions/ad93.trajectory-path.json"
+    with_copy = FilesSnapshot({pointer: StateFile(pointer, 1, 1.0, "p"),
+                               "agents/main/sessions/ad93.jsonl.reset.2026-11-23T19-44-59.407Z": StateFile("r", 1, 1.0, "r")})
+    assert fates.left_in_place(pointer, with_copy)
+    assert not fates.left_in_place(pointer, FilesSnapshot({pointer: StateFile(pointer, 1, 1.0, "p")}))
 
 
 def test_session_state_before_the_first_start_fails_unless_declared():

@@ -51,7 +51,7 @@ def test_an_unclassified_row_fails_naming_it():
 def test_a_completed_turn_without_its_reply_fails_and_a_killed_turn_may_lack_it():
     after = snapshot(OLD, message("user", "turn P3-A", "u"))
     [failure] = failed(account(snapshot(OLD), after, (TurnSpec(KEY, "P3-A", COMPLETED),))[0])
-    assert failure.observed == [1, 0]
+    assert failure.observed == [1, 0, 0]
     assert failed(account(snapshot(OLD), after, (TurnSpec(KEY, "P3-A", KILLED_IN_FLIGHT),))[0]) == []
 
 
@@ -59,3 +59,19 @@ def test_rows_in_a_session_the_step_did_not_touch_fail():
     after = snapshot(OLD, message("user", "turn P3-A", "u"))
     [failure] = failed(account(snapshot(OLD), after, ())[0])
     assert "did not touch" in failure.name
+
+
+def test_a_marker_is_matched_as_a_whole_word():
+    after = snapshot(OLD, message("user", "turn P3-A-S7B", "u"), message("assistant", "P3-A-S7B ok", "a"))
+    turns = (TurnSpec(KEY, "P3-A-S7", KILLED_IN_FLIGHT), TurnSpec(KEY, "P3-A-S7B", COMPLETED))
+    checks, _, records = account(snapshot(OLD), after, turns)
+    assert failed(checks) == [] and [r["as"] for r in records] == ["user of P3-A-S7B", "assistant of P3-A-S7B"]
+
+
+def test_a_killed_turn_re_run_by_restart_recovery_carries_its_recovery_prompt():
+    prompt = message("user", "[System] Your previous turn was interrupted by a gateway restart while …", "r")
+    after = snapshot(OLD, message("user", "turn P3-A", "u"), prompt, message("assistant", "P3-A ok", "a"), BOOT)
+    assert failed(account(snapshot(OLD), after, (TurnSpec(KEY, "P3-A", KILLED_IN_FLIGHT),))[0]) == []
+    # The same prompt on a turn that was never killed is unclassified.
+    [failure] = failed(account(snapshot(OLD), after, (TurnSpec(KEY, "P3-A", COMPLETED),))[0])
+    assert failure.observed["unclassified"] == ["seq 2 type=message role=user"]

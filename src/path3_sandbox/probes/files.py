@@ -66,7 +66,10 @@ class FilesSnapshot:
 
 
 def snapshot(runner: Runner) -> FilesSnapshot:
-    raw = run_node_json(runner, SCRIPT, STATE_DIR)
+    return parse_snapshot(run_node_json(runner, SCRIPT, STATE_DIR))
+
+
+def parse_snapshot(raw: dict) -> FilesSnapshot:
     return FilesSnapshot({f["path"]: StateFile(f["path"], f["size"], f["mtime"], f["sha256"]) for f in raw["files"]})
 
 

@@ -186,3 +186,32 @@ def parse_snapshot(raw: dict) -> SqliteSnapshot:
             events={sid: tuple(evs) for sid, evs in events.items()},
         )
     return SqliteSnapshot(agents, global_db)
+
+
+DIGEST_SCRIPT = r"""
+const {DatabaseSync} = require('node:sqlite'); const fs = require('fs'), path = require('path'), crypto = require('crypto');
+const root = process.argv[1], wanted = JSON.parse(process.argv[2]), out = {};
+for (const rel of wanted) {
+  const p = path.join(root, rel);
+  if (!fs.existsSync(p)) continue;
+  try {
+    const db = new DatabaseSync(p, {readOnly: true}), tables = {};
+    for (const t of db.prepare("select name from sqlite_master where type='table' and name not like 'sqlite_%'").all()) {
+      const columns = db.prepare(`pragma table_info("${t.name}")`).all().map(c => c.name);
+      const rows = db.prepare(`select * from "${t.name}"`).all().map(r =>
+        crypto.createHash('sha256').update(JSON.stringify(r, (k, v) => typeof v === 'bigint' ? String(v)
+          : (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v))).digest('hex').slice(0, 24));
+      tables[t.name] = {columns, rows: rows.sort()};
+    }
+    db.close();
+    out[rel] = {tables};
+  } catch (e) { out[rel] = {error: String(e && e.message || e)}; }
+}
+console.log(JSON.stringify({databases: out}));
+"""
+
+
+def digests(runner: Runner, *paths: str) -> dict[str, dict]:
+    """Per database (path relative to the state dir): per table its columns and a hash of every row, read
+    through SQLite (so a WAL's committed pages count). Compares content, not file bytes."""
+    return run_node_json(runner, DIGEST_SCRIPT, STATE_DIR, json.dumps(list(paths)))["databases"]

@@ -9,6 +9,7 @@ compaction). Anything unclassified, or a turn in a shape it does not allow, fail
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,13 +26,16 @@ SIDE_EVENTS: dict[tuple[str, str | None], str] = {
     ("custom", "openclaw:bootstrap-context:full"): "a clean full-bootstrap turn finished (no error, abort or compaction)",
 }
 
-# (user messages, assistant replies) carrying the marker.
-COMPLETED = {(1, 1): "the turn completed"}
+# The prompt the Gateway's restart recovery appends before it re-runs an interrupted turn (2026.9.6).
+RECOVERY_PROMPT_RE = re.compile(r"^\[System\] Your previous turn was interrupted by a gateway restart")
+
+# Shapes: (user messages carrying the marker, assistant replies carrying it, restart-recovery prompts).
+COMPLETED = {(1, 1, 0): "the turn completed"}
 # A turn in flight when the Gateway was SIGKILLed, then restarted on the same volume.
 KILLED_IN_FLIGHT = {
-    (0, 0): "killed before the user message was stored",
-    (1, 0): "the user message was stored; the run died with the process and was not re-run",
-    (1, 1): "the Gateway's restart recovery re-ran the turn to completion",
+    (0, 0, 0): "killed before the user message was stored",
+    (1, 0, 0): "the user message was stored; the run died with the process and was not re-run",
+    (1, 1, 1): "the Gateway's restart recovery prompted a re-run, which completed the turn",
 }
 
 
@@ -39,7 +43,11 @@ KILLED_IN_FLIGHT = {
 class TurnSpec:
     session_key: str
     marker: str
-    shapes: dict[tuple[int, int], str]  # allowed (user, assistant) counts -> what that shape means
+    shapes: dict[tuple[int, int, int], str]  # allowed (user, reply, recovery prompt) counts -> what it means
+
+    @property
+    def may_recover(self) -> bool:
+        return any(shape[2] for shape in self.shapes)
 
 
 def kind_of(value: Any) -> tuple[str, str | None]:
@@ -53,9 +61,18 @@ def role_of(value: Any) -> str | None:
     return message.get("role") if isinstance(message, dict) else None
 
 
-def carries(value: Any, marker: str) -> bool:
+def text_of(value: Any) -> str:
     message = value.get("message") if isinstance(value, dict) else None
-    return marker in json.dumps(message.get("content") if isinstance(message, dict) else None, ensure_ascii=False)
+    content = message.get("content") if isinstance(message, dict) else None
+    parts = [content] if isinstance(content, str) else [c.get("text") for c in content or [] if isinstance(c, dict)]
+    return "\n".join(p for p in parts if isinstance(p, str))
+
+
+def carries(value: Any, marker: str) -> bool:
+    """The message's content names `marker` as a whole word (…-S7 is not carried by a …-S7B message)."""
+    message = value.get("message") if isinstance(value, dict) else None
+    text = json.dumps(message.get("content") if isinstance(message, dict) else None, ensure_ascii=False)
+    return re.search(re.escape(marker) + r"(?![A-Za-z0-9])", text) is not None
 
 
 def added_rows(before: SqliteSnapshot, after: SqliteSnapshot) -> dict[str, list[SqliteEvent]]:
@@ -90,7 +107,8 @@ def account(before: SqliteSnapshot, after: SqliteSnapshot, turns: tuple[TurnSpec
                                     [f"seq {r.seq} {kind_of(r.value)}" for r in rows[:10]]))
             continue
         mine = [t for t in turns if t.session_key == key]
-        counts = {t.marker: [0, 0] for t in mine}
+        counts = {t.marker: [0, 0, 0] for t in mine}
+        recoverable = [t for t in mine if t.may_recover]
         others = dict(declared.get(key, {}))
         unclassified = []
         for row in rows:
@@ -99,6 +117,9 @@ def account(before: SqliteSnapshot, after: SqliteSnapshot, turns: tuple[TurnSpec
             if turn and role in ("user", "assistant"):
                 counts[turn.marker][0 if role == "user" else 1] += 1
                 what = f"{role} of {turn.marker}"
+            elif role == "user" and recoverable and RECOVERY_PROMPT_RE.match(text_of(row.value)):
+                counts[recoverable[0].marker][2] += 1
+                what = f"restart-recovery prompt for {recoverable[0].marker}"
             elif kind in SIDE_EVENTS:
                 what = f"side event: {SIDE_EVENTS[kind]}"
             elif others.get(kind[0], 0) > 0:
@@ -108,11 +129,14 @@ def account(before: SqliteSnapshot, after: SqliteSnapshot, turns: tuple[TurnSpec
                 what = "unclassified"
                 unclassified.append(f"seq {row.seq} type={kind[0]}" + (f"/{kind[1]}" if kind[1] else "")
                                     + (f" role={role}" if role else ""))
-            records.append({"session": key, "seq": row.seq, "kind": list(kind), "role": role, "as": what,
-                            "identity": row.identity is not None})
+            record = {"session": key, "seq": row.seq, "kind": list(kind), "role": role, "as": what,
+                      "identity": row.identity is not None}
+            if what == "unclassified":  # a row the Gateway wrote during our step: what it says, to classify it
+                record["preview"] = json.dumps(row.value, ensure_ascii=False)[:400]
+            records.append(record)
         for turn in mine:
             shape = tuple(counts[turn.marker])
-            checks.append(Assertion(f"turn {turn.marker} on {key} left an allowed shape (user, reply)",
+            checks.append(Assertion(f"turn {turn.marker} on {key} left an allowed shape (user, reply, recovery prompt)",
                                     shape in turn.shapes, {str(list(k)): v for k, v in turn.shapes.items()},
                                     list(shape), turn.shapes.get(shape, "a shape this turn does not allow")))
         missing_declared = {k: v for k, v in others.items() if v > 0}
@@ -126,7 +150,7 @@ def account(before: SqliteSnapshot, after: SqliteSnapshot, turns: tuple[TurnSpec
                                 no_identity))
     for turn in turns:  # a turn whose session got no rows at all
         sid = session_id_of(after, turn.session_key)
-        if sid not in added and (0, 0) not in turn.shapes:
+        if sid not in added and (0, 0, 0) not in turn.shapes:
             checks.append(Assertion(f"turn {turn.marker} on {turn.session_key} wrote its messages", False, "user + reply",
                                     "no row added to the session"))
     return checks, sum(len(rows) for rows in added.values()), records
