@@ -18,6 +18,10 @@ from typing import Any
 from .progress import say
 
 
+GATEWAY = "gateway"  # a failure that is a finding about the Gateway
+HARNESS = "harness"  # a failure of the test bed: a probe that failed, a check it could not make
+
+
 @dataclass(frozen=True)
 class Assertion:
     name: str
@@ -26,7 +30,7 @@ class Assertion:
     observed: Any
     detail: str = ""
     status: str = ""  # "passed" | "failed" | "skipped"; derived from passed unless skipped
-    blame: str = "gateway"  # who a failure is about: "gateway" (a finding) or "harness" (a check it could not make)
+    blame: str = GATEWAY  # who a failure is about: GATEWAY (a finding) or HARNESS (a check it could not make)
 
     @property
     def outcome(self) -> str:

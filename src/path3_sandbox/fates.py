@@ -23,12 +23,11 @@ from pathlib import PurePosixPath
 from typing import Callable
 
 from .config import CONFIG_NAME
-from .evidence import Assertion
+from .evidence import HARNESS, Assertion
 from .inventory import Inventory, LegacyFile, is_session_area_path
 from .probes.files import FilesSnapshot
 from .probes.sqlite import SqliteSnapshot
 
-HARNESS = "harness"
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .evidence import Assertion
+from .evidence import HARNESS, Assertion
 from .fixtures import Fixture
 from .inventory import Inventory, LegacyEvent, LegacyTranscript, content_hash, js_json
 from .probes.sqlite import SqliteEvent, SqliteSnapshot
 
-HARNESS = "harness"  # blame for a check the harness could not make (the Gateway is not at fault)
 
 
 def cannot_check(name: str, why: str) -> Assertion:
@@ -246,8 +245,12 @@ def events_kept(fixture: Fixture, inventory: Inventory, after: SqliteSnapshot) -
             if used is None:
                 elsewhere = next((r.seq for r in rows if normalised_like(
                     legacy, r, version=version, session_id=expected.session_id, previous_id=None) is not None), None)
+                following = want[index + 1] if index + 1 < len(want) else None
                 if elsewhere is not None:
                     problems.append(f"{where} out of order: it is at seq {elsewhere}, expected at seq {row.seq}")
+                elif following and normalised_like(following, row, version=version, session_id=expected.session_id,
+                                                   previous_id=previous_id) is not None:
+                    problems.append(f"{where} missing: no row holds it (seq {row.seq} holds line {following.line})")
                 else:
                     problems.append(f"{where} changed or missing at seq {row.seq}: "
                                     f"{json.dumps(event_difference(legacy.value, row.value))}")

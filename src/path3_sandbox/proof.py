@@ -20,7 +20,7 @@ import docker
 from . import fates, oracle, reports
 from .config import STATE_DIR, deep_merge, harness_config
 from .contracts import REFUSE_THEN_DOCTOR, STARTUP_IMPORT, ContractChoice, StartKind, classify_start, refusal_allowlist, warning_codes
-from .evidence import Assertion, Evidence
+from .evidence import GATEWAY, HARNESS, Assertion, Evidence
 from .fixtures import Fixture
 from .gateway import Gateway
 from .images import GatewayImage
@@ -58,11 +58,11 @@ class FixtureVerdict:
 
     @property
     def findings(self) -> list[dict]:
-        return [f for f in self.failures if f["blame"] == "gateway"]
+        return [f for f in self.failures if f["blame"] == GATEWAY]
 
     @property
     def harness_failures(self) -> list[dict]:
-        return [f for f in self.failures if f["blame"] != "gateway"]
+        return [f for f in self.failures if f["blame"] != GATEWAY]
 
     def to_json(self) -> dict:
         return {"fixture": self.fixture, "verdict": "pass" if self.passed else "fail", "first_failure": self.first_failure,
@@ -125,11 +125,11 @@ class FixtureProof:
         try:
             self._run()
         except ProbeFailed as error:
-            self._check("probe", Assertion("probes ran", False, "probe output", str(error)[:800], blame="harness"))
+            self._check("probe", Assertion("probes ran", False, "probe output", str(error)[:800], blame=HARNESS))
         except Exception as error:  # a broken run is a failed proof with its traceback kept, never a silent pass
             self.evidence.write_text("traceback.txt", traceback.format_exc())
             self._check("internal", Assertion("the proof ran to completion", False, "no error",
-                                              f"{type(error).__name__}: {error}"[:800], "see traceback.txt", blame="harness"))
+                                              f"{type(error).__name__}: {error}"[:800], "see traceback.txt", blame=HARNESS))
         finally:
             self._collect()
             self.evidence.close()
@@ -282,7 +282,7 @@ class FixtureProof:
                     *reports.manifest_agrees(manifests, inventory, after_files),
                     Assertion("sessions.list over the Gateway returns every imported key", missing == [], [],
                               missing if missing is not None else "sessions.list failed",
-                              blame="gateway" if missing is not None else "harness"))
+                              blame=GATEWAY if missing is not None else HARNESS))
 
     def _health(self) -> None:
         handles = handles_probe.snapshot(self._host_pid(), self._running_runner, STATE_DIR)

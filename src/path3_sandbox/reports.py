@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from .config import STATE_DIR
-from .evidence import Assertion
+from .evidence import GATEWAY, HARNESS, Assertion
 from .fixtures import Fixture
 from .inventory import Inventory
 from .probes.files import FilesSnapshot
 
-HARNESS = "harness"
 
 _FIELDS = {
     "legacy_entries": re.compile(r"Legacy entries: (\d+); SQLite entries: \d+"),
@@ -149,7 +148,7 @@ def doctor_validate_checks(exit_code: int, output: str) -> list[Assertion]:
                   "output in doctor-session-sqlite-validate.json"),
         Assertion("doctor --session-sqlite validate reports no issue", issues == 0, 0,
                   issues if issues is not None else "no totals.issues in its JSON",
-                  blame="gateway" if issues is not None else HARNESS),
+                  blame=GATEWAY if issues is not None else HARNESS),
     ]
 
 

@@ -121,4 +121,4 @@ def test_each_tamper_turns_the_verdict_red_naming_what_it_hit(imported, case):
     assert failures, f"{case}: no check failed"
     assert names in failures[0].message(), f"{case}: first failure {failures[0].message()!r} does not name {names!r}"
     assert failures[0].blame == "gateway"
-    print(f"\nMUTATION | {case} | {failures[0].message()[:220]}")
+    print(f"\nMUTATION | {case} | {failures[0].detail[:300] or failures[0].message()[:300]}")

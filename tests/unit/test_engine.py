@@ -35,3 +35,29 @@ def test_a_host_without_apt_is_not_touched():
 def test_a_remote_docker_host_that_does_not_answer_is_reported_not_replaced():
     with pytest.raises(EngineUnavailable, match="DOCKER_HOST=tcp://10.0.0.5:2375 does not answer"):
         plan(facts(docker_host="tcp://10.0.0.5:2375", has_dockerd=True))
+
+
+def test_clean_counts_a_container_that_vanished_between_listing_and_removal_as_removed():
+    import docker.errors
+
+    from path3_sandbox.cleanup import clean
+    from path3_sandbox.resources import LABEL_RUN
+
+    class Vanished:
+        name, labels = "path3-x-oneoff-3", {LABEL_RUN: "x"}
+
+        def remove(self, **_):
+            raise docker.errors.NotFound("No such container")
+
+    class Client:
+        class containers:  # noqa: N801 - docker-py's attribute name
+            @staticmethod
+            def list(**_):
+                return [Vanished()]
+
+        class volumes:  # noqa: N801
+            @staticmethod
+            def list(**_):
+                return []
+
+    assert clean(Client(), run_id="x") == ["container path3-x-oneoff-3 (run x): already gone"]

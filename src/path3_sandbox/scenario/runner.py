@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from .. import oracle
 from ..config import STATE_DIR
-from ..evidence import Assertion, Evidence, skipped
+from ..evidence import HARNESS, Assertion, Evidence, skipped
 from ..fixtures import Fixture
 from ..gateway import Gateway
 from ..inventory import IMPORT_ARCHIVE_DIR, Inventory
@@ -152,7 +152,7 @@ def run_scenario(ctx: Context, steps: list[Step]) -> dict:
             outcome = step.run(ctx, previous)
         except Exception as error:  # a step that breaks is a failed step, recorded; the next steps still run
             outcome = StepOutcome([Assertion(f"step {step.name} ran", False, "no error", f"{type(error).__name__}: {error}",
-                                             blame="harness")], {})
+                                             blame=HARNESS)], {})
         seconds = time.monotonic() - started
         after = probe(ctx)
         for check in outcome.checks:
