@@ -66,18 +66,19 @@ def import_report_agrees(report: ImportReport | None, inventory: Inventory, fixt
     if report is None:
         return [Assertion("cannot check: the Gateway's import report", False, "a Session SQLite report", None,
                           "neither the first start nor doctor --fix printed one", blame=HARNESS)]
-    active = [s for s in fixture.sessions if not s.archived]
-    # The Gateway counts the entries it can import: one without a sessionId is skipped (entry_invalid).
+    # The Gateway counts the entries it can import (one without a sessionId is skipped: entry_invalid) plus
+    # the transcripts it recovers without an entry (orphans and strays, imported as archived sessions).
     valid = [e for e in inventory.entries if e.session_id]
-    want = {"legacy_entries": len(valid) if report.legacy_entries is not None else None,
-            "sqlite_entries": len(active),
+    recovered = [s for s in fixture.sessions if s.archived]
+    want = {"legacy_entries": len(valid) + len(recovered) if report.legacy_entries is not None else None,
+            "sqlite_entries": len(fixture.sessions),
             "imported_events": sum(s.events for s in fixture.sessions)}
     got = {"legacy_entries": report.legacy_entries, "sqlite_entries": report.sqlite_entries,
            "imported_events": report.imported_events}
     issues = report.issues
     return [
         Assertion("the Gateway's import report agrees with the legacy state (entries, sessions, events)", got == want,
-                  want, got, "legacy entries: those with a sessionId; events: every distinct legacy line"),
+                  want, got, "entries: those with a sessionId plus recovered transcripts; events: every distinct legacy line"),
         Assertion("the Gateway's import report finds issues exactly when the manifest expects warnings",
                   (issues > 0) == bool(fixture.expected_warnings),
                   f"issues > 0 ({list(fixture.expected_warnings)})" if fixture.expected_warnings else 0, issues),

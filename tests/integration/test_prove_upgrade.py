@@ -17,6 +17,25 @@ from path3_sandbox.target import Target
 FIXTURES = [path.name for path in default_fixture_dirs()]
 TEST_FIXTURES = Path(__file__).parent.parent / "fixtures"
 RELEASES = {"2026.9.6": STARTUP_IMPORT, "2026.9.5": REFUSE_THEN_DOCTOR}
+# Findings the real release produces (docs/findings.md): the proof stays red on them, and this test pins that
+# it is red for exactly these and nothing else. 2026.9.5's doctor --fix rewrites sessions.json before importing
+# it: every session's model, modelProvider and contextTokens are dropped and updatedAt becomes the import time.
+KNOWN_FINDINGS = {"2026.9.5": {"every legacy field of": {"updatedAt", "model", "modelProvider", "contextTokens"}}}
+
+
+def unexplained_failures(version: str, evidence: Path) -> list[str]:
+    """Failed assertions that are not the release's known findings (and any finding beyond their fields)."""
+    known = KNOWN_FINDINGS.get(version, {})
+    records = [json.loads(line) for line in (evidence / "events.jsonl").read_text().splitlines()]
+    unexplained = []
+    for record in records:
+        if record.get("event") != "assertion" or record["outcome"] != "failed":
+            continue
+        prefix = next((p for p in known if record["assertion"].startswith(p)), None)
+        fields = {w.get("field") for w in record["observed"]} if prefix and isinstance(record["observed"], list) else None
+        if prefix is None or record.get("blame") != "gateway" or not fields or not fields <= known[prefix]:
+            unexplained.append(f"{record['assertion']}: {str(record['observed'])[:300]}")
+    return unexplained
 
 
 @pytest.fixture(scope="session")
@@ -42,10 +61,13 @@ def test_every_fixture_upgrades_by_the_releases_contract(docker_client, release_
     fixture_dir = next(p for p in default_fixture_dirs() if p.name == fixture_name)
     result = run_proof(docker_client, release_images[version], fixture_dir, artifacts)
     [verdict] = result.verdicts
-    assert verdict.passed, f"{fixture_name} on {version}: {verdict.first_failure}\nevidence: {verdict.evidence}"
+    assert unexplained_failures(version, verdict.evidence) == [], f"{fixture_name} on {version}: evidence {verdict.evidence}"
+    assert verdict.passed or version in KNOWN_FINDINGS, f"{fixture_name} on {version}: {verdict.first_failure}"
+    assert verdict.harness_failures == []
     assert verdict.observed_contract == RELEASES[version]
     summary = json.loads((result.root / "summary.json").read_text())
-    assert summary["verdict"] == "pass" and summary["contract"]["expected"]["contract"] == RELEASES[version]
+    assert summary["verdict"] == ("pass" if verdict.passed else "fail")
+    assert summary["contract"]["expected"]["contract"] == RELEASES[version]
     for name in ("events.jsonl", "sqlite-before.json", "sqlite-after.json", "legacy-files.json",
                  "gateway-log-scan.json", "gateway-stdout.log", "doctor-session-sqlite-inspect.json",
                  "doctor-session-sqlite-validate.json", "commands.json"):

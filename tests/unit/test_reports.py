@@ -64,3 +64,11 @@ def test_a_manifest_move_whose_archive_lost_the_recorded_bytes_fails():
 def test_doctor_validate_must_exit_zero_with_no_issue():
     assert all(a.passed for a in reports.doctor_validate_checks(0, 'log line\n{"totals": {"issues": 0}}'))
     assert [a.passed for a in reports.doctor_validate_checks(1, '{"totals": {"issues": 2}}')] == [False, False]
+
+
+def test_recovered_orphan_transcripts_count_as_entries_in_the_gateways_report():
+    orphan = Fixture(name="t", root=None, catches="", origin="", state_dir_as_written=None,
+                     sessions=(ExpectedSession("main", "agent:main:main", "s-1", 1),
+                               ExpectedSession("main", "agent:main:recovered:o-1", "o-1", 2, archived=True)))
+    report = reports.ImportReport(3, 2, 3, 0, 0, 0)  # two entries with a sessionId (one has no transcript) + the orphan
+    assert all(a.passed for a in reports.import_report_agrees(report, state(), orphan))
