@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from .errors import UsageError
 from .gateway import StartObservation
+from .reports import parse_import_report
 
 STARTUP_IMPORT = "startup-import"
 REFUSE_THEN_DOCTOR = "refuse-then-doctor"
@@ -123,11 +124,6 @@ def contract_for(version: str, override: str | None = None) -> ContractChoice:
                      hint=f"pass --contract {STARTUP_IMPORT} or --contract {REFUSE_THEN_DOCTOR}")
 
 
-IMPORT_REPORT_RE = re.compile(r"Legacy entries: (\d+); SQLite entries: (\d+)\.")
-IMPORTED_EVENTS_RE = re.compile(r"Transcript events: imported=(\d+)")
-# 2026.7.2-beta prints this over several lines ("…into SQLite:\n- targets=1 …\n- importedEntries=3 importedTranscriptEvents=11").
-LEGACY_IMPORT_LINE_RE = re.compile(
-    r"imported legacy session metadata/transcripts into SQLite[\s\S]{0,400}?importedEntries=(\d+)[\s\S]{0,200}?importedTranscriptEvents=(\d+)")
 FAILED_RE = re.compile(r"Gateway failed to start: (.*)")
 
 
@@ -151,13 +147,10 @@ class StartKind:
 
 def classify_start(start: StartObservation, output: str) -> StartKind:
     if start.outcome == "ready":
-        entries = events = None
-        if (report := IMPORT_REPORT_RE.search(output)) and (imported := IMPORTED_EVENTS_RE.search(output)):
-            entries, events = int(report.group(2)), int(imported.group(1))
-        elif line := LEGACY_IMPORT_LINE_RE.search(output):
-            entries, events = int(line.group(1)), int(line.group(2))
-        kind = "imported" if events is not None else "ready-without-import"
-        return StartKind(kind, None, start.seconds, entries, events)
+        report = parse_import_report(output)
+        if report is None or report.imported_events is None:
+            return StartKind("ready-without-import", None, start.seconds)
+        return StartKind("imported", None, start.seconds, report.sqlite_entries, report.imported_events)
     if start.outcome == "timeout":
         return StartKind("hung", None, start.seconds, message="neither ready nor exited before the deadline")
     failed = FAILED_RE.search(output)
