@@ -20,6 +20,7 @@ from .config import STATE_DIR
 from .evidence import GATEWAY, HARNESS, Assertion
 from .fixtures import Fixture
 from .inventory import Inventory
+from .oracle import legacy_event_count
 from .probes.files import FilesSnapshot
 
 
@@ -72,7 +73,7 @@ def import_report_agrees(report: ImportReport | None, inventory: Inventory, fixt
     recovered = [s for s in fixture.sessions if s.archived]
     want = {"legacy_entries": len(valid) + len(recovered) if report.legacy_entries is not None else None,
             "sqlite_entries": len(fixture.sessions),
-            "imported_events": sum(s.events for s in fixture.sessions)}
+            "imported_events": legacy_event_count(fixture, inventory)}
     got = {"legacy_entries": report.legacy_entries, "sqlite_entries": report.sqlite_entries,
            "imported_events": report.imported_events}
     issues = report.issues

@@ -25,3 +25,16 @@ def test_fixtures_check_fails_with_a_usage_code_on_an_inconsistent_fixture(capsy
     broken = Path(__file__).parent.parent / "fixtures" / "one-event-short"
     assert main(["fixtures", "check", str(broken)]) == EXIT_USAGE
     assert "events=6 but" in capsys.readouterr().out
+
+
+def test_prove_refuses_a_fixture_whose_manifest_disagrees_with_its_files_before_any_docker_work(capsys, monkeypatch):
+    from pathlib import Path
+
+    import path3_sandbox.docker_client as docker_client
+
+    monkeypatch.setattr(docker_client, "docker_client", lambda: (_ for _ in ()).throw(AssertionError("docker was asked")))
+    broken = Path(__file__).parent.parent / "fixtures" / "one-event-short"
+    assert main(["prove", "--fixture", str(broken)]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "fixture one-event-short is inconsistent" in err
+    assert "manifest session agent:main:main: events=6 but" in err and "fixtures check" in err

@@ -14,15 +14,17 @@ BOX = """◇  Session SQLite ───────────────╮
 │  - Found 2 session SQLite issue(s). Inspect with "openclaw doctor".   │"""
 
 
-def state():
+def state(lines=5):
     store = {"agent:main:main": {"sessionId": "s-1"}, "agent:main:x": {"sessionId": "s-2"}, "agent:main:cron": {}}
+    transcript = b'{"type":"session","id":"s-1"}\n' + b"".join(
+        b'{"type":"message","id":"m%d","message":{"role":"user","content":"hi %d"}}\n' % (i, i) for i in range(lines - 1))
     return build_inventory({"agents/main/sessions/sessions.json": (json.dumps(store).encode(), 1.0),
-                            "agents/main/sessions/s-1.jsonl": (b'{"type":"session","id":"s-1"}\n', 1.0)})
+                            "agents/main/sessions/s-1.jsonl": (transcript, 1.0)})
 
 
 def fixture(events=5, warnings=("entry_invalid", "transcript_missing")):
     return Fixture(name="t", root=None, catches="", origin="", state_dir_as_written=None, expected_warnings=warnings,
-                   sessions=(ExpectedSession("main", "agent:main:main", "s-1", events - 0),
+                   sessions=(ExpectedSession("main", "agent:main:main", "s-1", events),
                              ExpectedSession("main", "agent:main:x", "s-2", 0)))
 
 
@@ -35,8 +37,14 @@ def test_the_session_sqlite_box_is_parsed_through_its_borders():
 def test_the_report_must_agree_with_entries_that_have_a_session_id_and_with_every_distinct_event():
     report = reports.parse_import_report(BOX)
     assert all(a.passed for a in reports.import_report_agrees(report, state(), fixture()))
-    [wrong, _] = reports.import_report_agrees(report, state(), fixture(events=6))
-    assert not wrong.passed and wrong.observed["imported_events"] == 5
+    [wrong, _] = reports.import_report_agrees(report, state(lines=6), fixture(events=6))
+    assert not wrong.passed and (wrong.expected["imported_events"], wrong.observed["imported_events"]) == (6, 5)
+
+
+def test_the_events_the_report_must_count_come_from_the_transcripts_not_the_manifest():
+    report = reports.parse_import_report(BOX)  # imported=5, and the transcript holds 5 lines
+    [counts, _] = reports.import_report_agrees(report, state(lines=5), fixture(events=6))
+    assert counts.passed, counts.message()
 
 
 def test_no_report_is_a_check_the_harness_cannot_make():
@@ -71,4 +79,4 @@ def test_recovered_orphan_transcripts_count_as_entries_in_the_gateways_report():
                      sessions=(ExpectedSession("main", "agent:main:main", "s-1", 1),
                                ExpectedSession("main", "agent:main:recovered:o-1", "o-1", 2, archived=True)))
     report = reports.ImportReport(3, 2, 3, 0, 0, 0)  # two entries with a sessionId (one has no transcript) + the orphan
-    assert all(a.passed for a in reports.import_report_agrees(report, state(), orphan))
+    assert all(a.passed for a in reports.import_report_agrees(report, state(lines=1), orphan))
