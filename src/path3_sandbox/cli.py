@@ -1,6 +1,7 @@
 """Command-line entry point: argument parsing only; the work is done by the modules it calls.
 
-Exit codes: 0 proof passed / command done, 1 proof failed, 2 usage or input error, 3 environment error.
+Exit codes (a contract, errors.py): 0 proof passed / command done, 1 proof failed, 2 usage or input error,
+3 environment error, 130 interrupted (Ctrl-C or SIGTERM, after this run's resources were removed).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import EXIT_USAGE, Path3Error
+from .errors import EXIT_INTERRUPTED, EXIT_USAGE, Path3Error
 from .images import DEFAULT_BASE
 from .paths import artifacts_root
+from .signals import first_signal, ignore_further_signals, terminate_like_interrupt
 from .target import DEFAULT_SPEC
 
 
@@ -22,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="path3-sandbox",
         description="Prove in throwaway containers that an OpenClaw Gateway upgrades legacy session stores into SQLite.",
-        epilog="exit codes: 0 passed, 1 proof failed, 2 usage/input error, 3 environment error",
+        epilog="exit codes: 0 passed, 1 proof failed, 2 usage/input error, 3 environment error, 130 interrupted",
     )
     parser.add_argument("--version", action="version", version=f"path3-sandbox {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -55,7 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     _target_options(repro)
     repro.add_argument("--contract", choices=("startup-import", "refuse-then-doctor"), help="override the release table")
     repro.add_argument("--first-start-only", action="store_true", help="skip the RPC scenario")
-    repro.add_argument("--keep", action="store_true", help="leave containers and volumes for inspection")
+    repro.add_argument("--keep", action="store_true",
+                       help="leave containers, volumes and the unpacked copy of the state for inspection")
+    _unpack_options(repro)
 
     fixtures = commands.add_parser("fixtures", help="list, check, add, capture or redact legacy-store fixtures")
     fixture_commands = fixtures.add_subparsers(dest="fixtures_command", required=True, metavar="ACTION")
@@ -66,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("state")
     add.add_argument("--name", required=True, help="fixture name (folder under fixtures/legacy-stores/)")
     add.add_argument("--catches", default="", help="what this fixture is meant to catch (e.g. an issue number)")
+    _unpack_options(add)
     capture = fixture_commands.add_parser("capture", help="a writer release (e.g. 2026.7.35) writes a fixture by running a recipe")
     capture.add_argument("--recipe", required=True, help="fixtures/recipes/<name>.json: the sessions and turns to write")
     capture.add_argument("--name", required=True, help="fixture name (folder under fixtures/legacy-stores/)")
@@ -82,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     clean = commands.add_parser("clean", help="remove containers and volumes left by runs that are no longer alive")
     clean.add_argument("--run", metavar="RUN_ID", help="remove this run's resources, alive or not")
     clean.add_argument("--all", action="store_true", help="remove every path3-sandbox container and volume")
+    clean.add_argument("--artifacts", action="store_true",
+                       help="also remove evidence folders under .artifacts (PATH3_ARTIFACTS) older than --older-than")
+    clean.add_argument("--older-than", default="7d", metavar="AGE", help="with --artifacts: 7d, 12h, 30m (default 7d)")
     return parser
 
 
@@ -92,8 +100,31 @@ def _target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rebuild", action="store_true", help="build the image even when a cached one exists")
 
 
+def _unpack_options(parser: argparse.ArgumentParser) -> None:
+    from .userstate import UnpackLimits
+
+    default = UnpackLimits()
+    parser.add_argument("--max-unpacked-mb", type=int, default=default.max_bytes // 1024**2, metavar="MB",
+                        help=f"refuse a state that unpacks to more (default {default.max_bytes // 1024**2})")
+    parser.add_argument("--max-members", type=int, default=default.max_members, metavar="N",
+                        help=f"refuse a state with more files (default {default.max_members})")
+    parser.add_argument("--max-ratio", type=float, default=default.max_ratio, metavar="X",
+                        help=f"refuse an archive that expands more than X times (default {default.max_ratio:.0f})")
+
+
+def _unpack(args: argparse.Namespace, workdir: Path):
+    from .userstate import UnpackLimits, unpack_state
+
+    limits = UnpackLimits(args.max_unpacked_mb * 1024**2, args.max_members, args.max_ratio)
+    unpacked = unpack_state(Path(args.state), workdir, limits)
+    for note in unpacked.notes():
+        print(f"path3-sandbox: {note}", file=sys.stderr)
+    return unpacked.root
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    terminate_like_interrupt()
     try:
         return _dispatch(args)
     except Path3Error as error:
@@ -102,8 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like
         return 0
     except KeyboardInterrupt:
-        print("path3-sandbox: interrupted; resources of this run were removed, evidence kept", file=sys.stderr)
-        return 130
+        ignore_further_signals()  # the run is over and cleaned up: a late signal must not turn 130 into a traceback
+        print(f"path3-sandbox: interrupted ({first_signal()}); resources of this run "
+              "were removed, evidence kept", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -128,7 +161,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .cleanup import clean
         from .docker_client import docker_client
 
+        if args.artifacts:  # checked first: a bad age is bad input before any Docker work
+            from .cleanup import parse_age, prune_artifacts
+
+            age = parse_age(args.older_than)
         removed = clean(docker_client(), run_id=args.run, everything=args.all)
+        if args.artifacts:
+            removed += prune_artifacts(artifacts_root(), age)
         print("\n".join(removed) if removed else "nothing to clean")
         return 0
     return EXIT_USAGE
@@ -215,22 +254,30 @@ def _fixtures(args: argparse.Namespace) -> int:
 def _fixtures_add(args: argparse.Namespace) -> int:
     import tempfile
 
+    from .errors import FixtureError
     from .fixtures import Fixture, check
     from .paths import FIXTURES_DIR
-    from .userstate import infer_manifest, unpack_state, write_fixture
+    from .userstate import infer_manifest, write_fixture
 
-    with tempfile.TemporaryDirectory(prefix="path3-add-") as work:
-        state = unpack_state(Path(args.state), Path(work))
+    dest = FIXTURES_DIR / args.name
+    if dest.exists():
+        raise FixtureError(f"{dest} already exists", hint="pick another --name, or remove it first")
+    FIXTURES_DIR.mkdir(parents=True, exist_ok=True)
+    # Unpacked and written in temporary folders; the fixture appears under its name only once it checks clean.
+    with tempfile.TemporaryDirectory(prefix="path3-add-") as work, \
+            tempfile.TemporaryDirectory(prefix=f".{args.name}-", dir=FIXTURES_DIR) as staging:
+        state = _unpack(args, Path(work))
         manifest = infer_manifest(state, args.name, catches=args.catches or f"regression fixture from {Path(args.state).name}",
                                   origin=f"a user's state ({Path(args.state).name}), inferred by path3-sandbox fixtures add")
-        dest = write_fixture(state, FIXTURES_DIR / args.name, manifest)
-    problems = check(Fixture.load(dest))
+        written = write_fixture(state, Path(staging) / args.name, manifest)
+        if problems := check(Fixture.load(written)):
+            raise FixtureError(f"the fixture inferred from {args.state} does not check clean, so nothing was added:\n  "
+                               + "\n  ".join(problems), hint="report this: the inference missed something in the state")
+        written.rename(dest)
     sessions = sum(len(a["sessions"]) for a in manifest["agents"].values())
     print(f"added fixture {args.name} at {dest}: {len(manifest['agents'])} agent(s), {sessions} session(s); "
           f"expected warnings: {', '.join(manifest['expected_warnings']) or 'none'}")
-    for problem in problems:
-        print(f"  check: {problem}")
-    return EXIT_USAGE if problems else 0
+    return 0
 
 
 def _fixtures_capture(args: argparse.Namespace) -> int:
@@ -266,22 +313,27 @@ def _repro(args: argparse.Namespace) -> int:
     from .fixtures import Fixture
     from .resources import new_run_id
     from .run import prove, write_bug_report
-    from .userstate import infer_manifest, unpack_state, write_fixture
+    from .userstate import infer_manifest, write_fixture
 
     run_id = new_run_id()
     root = artifacts_root() / "path3-repro" / run_id
     root.mkdir(parents=True, exist_ok=True)
     source = Path(args.state)
-    state = unpack_state(source, root)
-    manifest = infer_manifest(state, f"repro-{run_id}", catches=f"the migration bug reported with {source.name}",
-                              origin=f"a user's state: {source.name}")
-    fixture = Fixture.load(write_fixture(state, root / "fixture", manifest))
-    shutil.rmtree(root / "unpacked", ignore_errors=True)
-    target = _target(args)
-    contract = contract_for(target.version, args.contract)  # decided before any image is built
-    image = _gateway_image(args, target)
-    result = prove(docker_client(), image, [fixture], contract, run_id=run_id, root=root / "proof", keep=args.keep,
-                   argv=sys.argv[1:], scenario=not args.first_start_only)
+    try:
+        state = _unpack(args, root)
+        manifest = infer_manifest(state, f"repro-{run_id}", catches=f"the migration bug reported with {source.name}",
+                                  origin=f"a user's state: {source.name}")
+        fixture = Fixture.load(write_fixture(state, root / "fixture", manifest))
+        shutil.rmtree(root / "unpacked", ignore_errors=True)
+        target = _target(args)
+        contract = contract_for(target.version, args.contract)  # decided before any image is built
+        image = _gateway_image(args, target)
+        result = prove(docker_client(), image, [fixture], contract, run_id=run_id, root=root / "proof", keep=args.keep,
+                       argv=sys.argv[1:], scenario=not args.first_start_only)
+    finally:  # the user's data does not outlive the run, whatever ended it, unless asked to
+        if not args.keep:
+            shutil.rmtree(root / "unpacked", ignore_errors=True)
+            shutil.rmtree(root / "fixture" / "state", ignore_errors=True)
     bundle = write_bug_report(result, root / "fixture" / "fixture.json", root / "bug-report.tar.gz")
     print(f"bug-report bundle: {bundle} (summary.md, summary.json, junit.xml, the inferred fixture.json, evidence; "
           "the state itself and its openclaw.json are not included: redact with `path3-sandbox fixtures redact` before sharing them)")

@@ -11,7 +11,8 @@
         ├── GatewayNotReady ....... the Gateway container never became ready
         └── CaptureFailed ......... a writer release did not write what a capture recipe asks (fixtures capture)
 
-A failed proof is not an error: it is a verdict (exit 1), written to the evidence.
+A failed proof is not an error: it is a verdict (exit 1), written to the evidence. Ctrl-C or SIGTERM ends a
+run with exit 130 once its containers and volumes are removed (signals.py).
 Each message says what was expected, what was seen, and what to do about it.
 """
 
@@ -21,6 +22,7 @@ EXIT_PROOF_PASSED = 0
 EXIT_PROOF_FAILED = 1
 EXIT_USAGE = 2
 EXIT_ENVIRONMENT = 3
+EXIT_INTERRUPTED = 130
 
 
 class Path3Error(Exception):

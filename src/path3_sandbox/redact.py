@@ -38,10 +38,14 @@ class RedactionReport:
 
 
 def redact_state(source: Path, dest: Path, *, placeholders: bool = False) -> RedactionReport:
+    from .userstate import copy_without_links_out
+
+    if not source.is_dir():
+        raise FixtureError(f"{source} is not a directory", hint="pass the state folder (unpack an archive first)")
     if dest.exists():
         raise FixtureError(f"{dest} already exists", hint="redact into a new folder")
-    shutil.copytree(source, dest, symlinks=False)
     report = RedactionReport()
+    report.removed_files += [f"{link}: a link, not copied" for link in copy_without_links_out(source.resolve(), dest)]
     for path in sorted(dest.rglob("*"), key=lambda p: len(p.parts)):
         if not path.exists():
             continue

@@ -14,14 +14,18 @@ import time
 from typing import Self
 
 import docker
+import psutil
 import docker.errors
+import requests
 
 from .progress import say
+from .signals import cleanup_shielded
 
 LABEL_RUN = "path3-sandbox.run-id"
 LABEL_ROLE = "path3-sandbox.role"
 LABEL_OWNER_HOST = "path3-sandbox.owner-host"
 LABEL_OWNER_PID = "path3-sandbox.owner-pid"
+LABEL_OWNER_STARTED = "path3-sandbox.owner-started"  # the owner's start time: a reused pid is not the owner
 
 
 def new_run_id() -> str:
@@ -29,7 +33,8 @@ def new_run_id() -> str:
 
 
 def run_labels(run_id: str, role: str) -> dict[str, str]:
-    return {LABEL_RUN: run_id, LABEL_ROLE: role, LABEL_OWNER_HOST: socket.gethostname(), LABEL_OWNER_PID: str(os.getpid())}
+    return {LABEL_RUN: run_id, LABEL_ROLE: role, LABEL_OWNER_HOST: socket.gethostname(), LABEL_OWNER_PID: str(os.getpid()),
+            LABEL_OWNER_STARTED: f"{psutil.Process().create_time():.2f}"}
 
 
 class RunResources:
@@ -41,6 +46,7 @@ class RunResources:
         self.keep = keep
         self.containers: list[str] = []
         self.volumes: list[str] = []
+        self.failed: list[str] = []
 
     def volume(self, purpose: str) -> str:
         name = f"path3-{self.run_id}-{purpose}"
@@ -52,21 +58,24 @@ class RunResources:
         self.containers.append(container_name)
 
     def close(self) -> list[str]:
+        """Remove every container, then every volume; a resource already gone is removed, any other error is
+        recorded in `failed` and the removal goes on. No signal interrupts it (signals.cleanup_shielded)."""
         if self.keep:
             return []
         removed: list[str] = []
-        for name in reversed(self.containers):
-            try:
-                self.client.containers.get(name).remove(force=True, v=True)
-                removed.append(f"container {name}")
-            except docker.errors.NotFound:
-                pass
-        for name in reversed(self.volumes):
-            try:
-                self.client.volumes.get(name).remove(force=True)
-                removed.append(f"volume {name}")
-            except docker.errors.NotFound:
-                pass
+        with cleanup_shielded():
+            for kind, name in [("container", n) for n in reversed(self.containers)] + \
+                              [("volume", n) for n in reversed(self.volumes)]:
+                try:
+                    if kind == "container":
+                        self.client.containers.get(name).remove(force=True, v=True)
+                    else:
+                        self.client.volumes.get(name).remove(force=True)
+                    removed.append(f"{kind} {name}")
+                except docker.errors.NotFound:
+                    pass
+                except (docker.errors.DockerException, requests.RequestException) as error:
+                    self.failed.append(f"{kind} {name}: {getattr(error, 'explanation', None) or error}")
         return removed
 
     def keep_instructions(self) -> str:
@@ -84,6 +93,9 @@ class RunResources:
 
     def __exit__(self, *exc_info: object) -> None:
         removed = self.close()
+        if self.failed:
+            say("cleanup", f"could NOT remove {len(self.failed)} resource(s) of run {self.run_id}: "
+                           + "; ".join(self.failed) + f"\n  retry with: path3-sandbox clean --run {self.run_id}")
         if self.keep and (self.containers or self.volumes):
             say("cleanup", self.keep_instructions())
         elif removed:

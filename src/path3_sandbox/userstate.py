@@ -1,7 +1,8 @@
 """A user's state as they attach it to a bug report, turned into a fixture the proof can run.
 
     unpack_state(source, workdir)   a directory, .tar.gz/.tgz/.tar or .zip of ~/.openclaw (bare tree or with a
-                                    top-level .openclaw/ folder, any home prefix) -> the state root
+                                    top-level .openclaw/ folder, any home prefix) -> the state root; links out
+                                    of the state are never followed, archives are held to UnpackLimits
     infer_manifest(state, name)     what the state holds, as a fixture.json: agents, sessions, events, orphans,
                                     invalid entries, the warnings they imply, the author's state dir
     write_fixture(state, dest, …)   fixture.json + state/ at dest
@@ -10,11 +11,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import tarfile
 import zipfile
+import zlib
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .errors import FixtureError
@@ -23,31 +27,123 @@ from .inventory import build_inventory
 STATE_DIR_RE = re.compile(r"(/[^\"\s]*?/\.openclaw)/(?:agents|sessions)/")
 
 
-def unpack_state(source: Path, workdir: Path) -> Path:
-    """The state root inside `source` (copied or extracted under `workdir`)."""
-    if not source.exists():
+@dataclass(frozen=True)
+class UnpackLimits:
+    """What an attached state may expand to; a bigger one is refused before it fills the disk (override with the
+    CLI's --max-unpacked-mb, --max-members, --max-ratio)."""
+
+    max_bytes: int = 2 * 1024**3
+    max_members: int = 100_000
+    max_ratio: float = 200.0  # unpacked bytes per archive byte: JSONL compresses ~10-30x; a bomb, thousands
+
+
+@dataclass(frozen=True)
+class Unpacked:
+    root: Path
+    skipped_links: tuple[str, ...] = ()  # links out of the state or dangling: never followed, never copied
+
+    def notes(self) -> list[str]:
+        return [f"skipped link {link}" for link in self.skipped_links]
+
+
+def unpack_state(source: Path, workdir: Path, limits: UnpackLimits = UnpackLimits()) -> Unpacked:
+    """The state root inside `source`, copied or extracted under `workdir`: no link is followed out of the
+    state, names must be UTF-8, and archives stay within `limits`. Every refusal is a FixtureError (exit 2)."""
+    if not source.exists() and not source.is_symlink():
         raise FixtureError(f"{source} does not exist", hint="pass a state directory, .tar.gz or .zip of ~/.openclaw")
     target = workdir / "unpacked"
+    skipped: list[str] = []
     if source.is_dir():
-        shutil.copytree(source, target, symlinks=True)
+        skipped = copy_without_links_out(source.resolve(), target, limits)
+    elif not source.is_file():
+        raise FixtureError(f"{source} is not a file or directory (a dangling link?)", hint="pass the state itself")
     elif tarfile.is_tarfile(source):
-        with tarfile.open(source) as archive:
-            try:
-                archive.extractall(target, filter="data")  # refuses absolute paths, .. and links out of the tree
-            except (tarfile.TarError, OSError) as error:
-                raise FixtureError(f"{source} cannot be unpacked safely: {error}",
-                                   hint="re-create it with `tar -czf state.tgz -C ~ .openclaw`") from None
+        _extract_tar(source, target, limits)
     elif zipfile.is_zipfile(source):
-        with zipfile.ZipFile(source) as archive:
-            for member in archive.namelist():
-                path = PurePosixPath(member)
-                if path.is_absolute() or ".." in path.parts:
-                    raise FixtureError(f"{source} holds an unsafe path {member!r}", hint="zip the state folder itself")
-            archive.extractall(target)
+        _extract_zip(source, target, limits)
     else:
         raise FixtureError(f"{source} is neither a directory, a tar archive nor a zip file",
                            hint="pass ~/.openclaw itself, or a .tar.gz/.zip of it")
-    return find_state_root(target, source)
+    _refuse_non_utf8_names(target, source)
+    return Unpacked(find_state_root(target, source), tuple(skipped))
+
+
+def copy_without_links_out(source: Path, target: Path, limits: UnpackLimits = UnpackLimits()) -> list[str]:
+    """Copy a directory; a link that stays inside it is copied as what it points to, any other is skipped."""
+    skipped, total, members = [], 0, 0
+    for directory, dirs, files in os.walk(source):
+        here = Path(directory)
+        (target / here.relative_to(source)).mkdir(parents=True, exist_ok=True)
+        for name in sorted(files) + [d for d in dirs if (here / d).is_symlink()]:
+            path = here / name
+            relative = path.relative_to(source)
+            if path.is_symlink():
+                resolved = path.resolve()
+                if not resolved.is_relative_to(source) or not resolved.is_file():
+                    why = "dangling" if not resolved.exists() else "points out of the state" \
+                        if not resolved.is_relative_to(source) else "not a file"
+                    skipped.append(f"{relative} -> {os.readlink(path)} ({why})")
+                    continue
+            elif not path.is_file():
+                skipped.append(f"{relative} (not a regular file)")
+                continue
+            members += 1
+            total += path.stat().st_size
+            _within(limits, source, total, members, None)
+            shutil.copy2(path, target / relative)
+        dirs[:] = [d for d in dirs if not (here / d).is_symlink()]
+    return skipped
+
+
+def _extract_tar(source: Path, target: Path, limits: UnpackLimits) -> None:
+    try:
+        with tarfile.open(source) as archive:
+            total = members = 0
+            for member in archive:  # reads the whole index first: a truncated archive fails here, not half-way
+                members += 1
+                total += member.size if member.isfile() else 0
+                _within(limits, source, total, members, source.stat().st_size)
+            archive.extractall(target, filter="data")  # refuses absolute paths, .. and links out of the tree
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
+        raise FixtureError(f"{source} cannot be unpacked: {error or type(error).__name__}",
+                           hint="re-create it with `tar -czf state.tgz -C ~ .openclaw`") from None
+
+
+def _extract_zip(source: Path, target: Path, limits: UnpackLimits) -> None:
+    try:
+        with zipfile.ZipFile(source) as archive:
+            infos = archive.infolist()
+            _within(limits, source, sum(i.file_size for i in infos), len(infos), source.stat().st_size)
+            for info in infos:
+                path = PurePosixPath(info.filename)
+                if path.is_absolute() or ".." in path.parts:
+                    raise FixtureError(f"{source} holds an unsafe path {info.filename!r}", hint="zip the state folder itself")
+            archive.extractall(target)  # zip links are extracted as small files holding their target, never followed
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
+        raise FixtureError(f"{source} cannot be unpacked: {error or type(error).__name__}",
+                           hint="re-create it with `cd ~ && zip -r state.zip .openclaw`") from None
+
+
+def _within(limits: UnpackLimits, source: Path, total: int, members: int, archive_bytes: int | None) -> None:
+    if members > limits.max_members:
+        raise FixtureError(f"{source} holds more than {limits.max_members} files", hint="raise --max-members if it is genuine")
+    if total > limits.max_bytes:
+        raise FixtureError(f"{source} unpacks to more than {limits.max_bytes // 1024**2} MB",
+                           hint="raise --max-unpacked-mb if the state is genuinely that large")
+    if archive_bytes and total > 1024**2 and total / archive_bytes > limits.max_ratio:
+        raise FixtureError(f"{source} expands {total / archive_bytes:.0f}x ({archive_bytes} bytes to {total}), more than "
+                           f"the {limits.max_ratio:.0f}x a state compresses to: refused as a possible archive bomb",
+                           hint="raise --max-ratio if the state is genuinely that repetitive")
+
+
+def _refuse_non_utf8_names(tree: Path, source: Path) -> None:
+    for path in tree.rglob("*"):
+        try:
+            str(path.relative_to(tree)).encode("utf-8")
+        except UnicodeEncodeError:
+            shown = os.fsencode(path.relative_to(tree)).decode("utf-8", "backslashreplace")
+            raise FixtureError(f"{source} holds a file name that is not UTF-8: {shown}",
+                               hint="OpenClaw writes UTF-8 names; rename or remove that file, then attach the state again") from None
 
 
 def find_state_root(tree: Path, source: Path) -> Path:

@@ -12,6 +12,7 @@ import tarfile
 import time
 
 import httpx
+import pytest
 
 from path3_sandbox.cacerts import ssl_context
 from path3_sandbox.cleanup import clean
@@ -116,13 +117,18 @@ def wait_for_gateway(docker_client, pid):
     raise AssertionError("the run never started its Gateway")
 
 
-def test_ctrl_c_leaves_nothing_behind_but_the_evidence(docker_client, default_image, tmp_path):
+@pytest.mark.parametrize("signals", [("SIGINT",), ("SIGTERM",), ("SIGTERM", "SIGINT")],
+                         ids=["ctrl-c", "sigterm", "a second signal during cleanup"])
+def test_an_interrupted_run_leaves_nothing_behind_but_the_evidence(docker_client, default_image, tmp_path, signals):
     run = start_prove(tmp_path)
     selector = wait_for_gateway(docker_client, run.pid)
-    run.send_signal(signal.SIGINT)
+    for index, name in enumerate(signals):
+        if index:
+            time.sleep(0.5)  # the first signal has started the cleanup; the second must not cut it short
+        run.send_signal(getattr(signal, name))
     _, err = run.communicate(timeout=120)
     assert run.returncode == 130, err[-2000:]
-    assert "interrupted" in err
+    assert f"interrupted ({signals[0]})" in err and "Traceback" not in err, err[-2000:]
     assert docker_client.containers.list(all=True, filters=selector) == []
     assert docker_client.volumes.list(filters=selector) == []
     [events] = (tmp_path / "artifacts" / "path3-upgrade").glob("*/minimal/events.jsonl")

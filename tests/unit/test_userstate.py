@@ -18,7 +18,7 @@ def tar_with_prefix(fixture_name: str, prefix: str, dest):
 
 def test_a_tarball_with_a_home_prefix_unpacks_to_the_state_root(tmp_path):
     archive = tar_with_prefix("minimal", "home/alice/.openclaw", tmp_path / "state.tgz")
-    root = unpack_state(archive, tmp_path / "work")
+    root = unpack_state(archive, tmp_path / "work").root
     assert root.name == ".openclaw" and (root / "agents/main/sessions/sessions.json").is_file()
 
 
@@ -29,7 +29,7 @@ def test_a_zip_of_the_bare_tree_unpacks(tmp_path):
         for path in state.rglob("*"):
             if path.is_file():
                 z.write(path, path.relative_to(state).as_posix())
-    root = unpack_state(archive, tmp_path / "work")
+    root = unpack_state(archive, tmp_path / "work").root
     assert (root / "sessions").is_dir() and (root / "agents").is_dir()
 
 
@@ -47,7 +47,7 @@ def test_an_archive_escaping_its_folder_is_refused(tmp_path):
         info = tarfile.TarInfo("../../etc/evil")
         info.size = 1
         tar.addfile(info, io.BytesIO(data))
-    with pytest.raises(FixtureError, match="cannot be unpacked safely"):
+    with pytest.raises(FixtureError, match="cannot be unpacked"):
         unpack_state(archive, tmp_path / "work")
 
 

@@ -1,0 +1,150 @@
+"""Every bad input a user can hand us ends with exit 2 and a message naming the problem and the fix:
+never a traceback, never the code of a failed proof, never a file left behind, never Docker asked."""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import path3_sandbox.docker_client as docker_client_module
+from path3_sandbox.cli import main
+from path3_sandbox.errors import EXIT_USAGE
+from path3_sandbox.fixtures import resolve_fixture
+from path3_sandbox.paths import FIXTURES_DIR
+
+
+def state_tgz(path: Path) -> Path:
+    with tarfile.open(path, "w:gz") as tar:
+        tar.add(resolve_fixture("minimal").state, arcname=".openclaw")
+    return path
+
+
+def truncated_tgz(tmp: Path) -> Path:
+    whole = state_tgz(tmp / "whole.tgz").read_bytes()
+    (tmp / "truncated.tgz").write_bytes(whole[: len(whole) // 2])
+    return tmp / "truncated.tgz"
+
+
+def corrupt_zip(tmp: Path) -> Path:
+    path = tmp / "corrupt.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(".openclaw/agents/main/sessions/sessions.json", "{" + '"k": "v",' * 2000 + '"end": 1}')
+    data = bytearray(path.read_bytes())
+    data[60:70] = b"\xff" * 10  # inside the compressed data: the CRC or the stream breaks on extraction
+    path.write_bytes(bytes(data))
+    return path
+
+
+def tar_member(tmp: Path, name: str, *, data: bytes = b"x", link: str | None = None, raw_name: bytes | None = None) -> Path:
+    path = tmp / "member.tgz"
+    with tarfile.open(path, "w:gz", encoding="utf-8", errors="surrogateescape") as tar:
+        info = tarfile.TarInfo(raw_name.decode("utf-8", "surrogateescape") if raw_name else name)
+        if link:
+            info.type, info.linkname = tarfile.SYMTYPE, link
+            tar.addfile(info)
+        else:
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def zip_bomb(tmp: Path) -> Path:
+    path = tmp / "bomb.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(".openclaw/agents/main/sessions/big.jsonl", b"\n" * (50 * 1024**2))
+    return path
+
+
+def many_files(tmp: Path) -> Path:
+    root = tmp / "many" / ".openclaw" / "agents" / "main" / "sessions"
+    root.mkdir(parents=True)
+    for i in range(12):
+        (root / f"s{i}.jsonl").write_text('{"type":"session","id":"s%d"}\n' % i)
+    return tmp / "many"
+
+
+def dangling_link(tmp: Path) -> Path:
+    (tmp / "dangling").symlink_to(tmp / "nowhere")
+    return tmp / "dangling"
+
+
+def not_a_state(tmp: Path) -> Path:
+    (tmp / "photos").mkdir()
+    (tmp / "photos" / "a.jpg").write_bytes(b"\xff\xd8")
+    return tmp / "photos"
+
+
+# input -> (how to make it, extra CLI options, what the message must say)
+BAD_INPUTS = {
+    "missing path": (lambda t: t / "no-such-state", [], "does not exist"),
+    "dangling symlink as the state": (dangling_link, [], "dangling link"),
+    "neither directory nor archive": (lambda t: (t / "x.bin").write_bytes(b"\x00garbage") and t / "x.bin", [],
+                                      "neither a directory, a tar archive nor a zip file"),
+    "truncated .tgz": (truncated_tgz, [], "cannot be unpacked"),
+    "corrupt zip": (corrupt_zip, [], "cannot be unpacked"),
+    "tar member escaping with ..": (lambda t: tar_member(t, "../../etc/evil"), [], "cannot be unpacked"),
+    "tar symlink out of the state": (lambda t: tar_member(t, ".openclaw/agents/main/sessions/x.jsonl", link="/etc/passwd"),
+                                     [], "cannot be unpacked"),
+    "non-UTF-8 file name": (lambda t: tar_member(t, "", raw_name=b".openclaw/caf\xe9.jsonl"), [], "not UTF-8: .openclaw/caf\\xe9"),
+    "zip bomb": (zip_bomb, [], "possible archive bomb"),
+    "too many files": (many_files, ["--max-members", "5"], "more than 5 files"),
+    "too large": (zip_bomb, ["--max-unpacked-mb", "10", "--max-ratio", "1000000"], "unpacks to more than 10 MB"),
+    "not an OpenClaw state": (not_a_state, [], "is not an OpenClaw state"),
+}
+
+
+@pytest.fixture(autouse=True)
+def no_docker(monkeypatch, tmp_path):
+    monkeypatch.setattr(docker_client_module, "docker_client",
+                        lambda: (_ for _ in ()).throw(AssertionError("bad input must be refused before Docker is asked")))
+    monkeypatch.setenv("PATH3_ARTIFACTS", str(tmp_path / "artifacts"))
+
+
+@pytest.mark.parametrize("command", ["repro", "fixtures add"])
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_a_bad_state_is_refused_with_exit_2_and_a_message_and_nothing_is_left(tmp_path, capsys, command, case):
+    make, options, message = BAD_INPUTS[case]
+    source = make(tmp_path)
+    name = f"p3-bad-input-{os.getpid()}"
+    argv = ["repro", str(source), *options] if command == "repro" else \
+        ["fixtures", "add", str(source), "--name", name, *options]
+    assert main(argv) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert message in err and "fix:" in err and "Traceback" not in err, err
+    assert not (FIXTURES_DIR / name).exists() and not list(FIXTURES_DIR.glob(f".{name}-*"))
+    leftovers = [p for p in (tmp_path / "artifacts").rglob("*") if p.is_file()]
+    assert leftovers == [], f"user data left behind: {leftovers}"
+
+
+def test_redact_of_a_missing_source_is_bad_input(tmp_path, capsys):
+    assert main(["fixtures", "redact", str(tmp_path / "nope"), str(tmp_path / "out")]) == EXIT_USAGE
+    assert "is not a directory" in capsys.readouterr().err
+
+
+def test_a_directory_state_never_brings_a_file_from_outside_through_a_link(tmp_path):
+    from path3_sandbox.userstate import unpack_state
+
+    state = tmp_path / "home" / ".openclaw"
+    sessions = state / "agents" / "main" / "sessions"
+    sessions.mkdir(parents=True)
+    for path in resolve_fixture("minimal").state.rglob("*"):
+        if path.is_file():
+            (state / path.relative_to(resolve_fixture("minimal").state)).parent.mkdir(parents=True, exist_ok=True)
+            (state / path.relative_to(resolve_fixture("minimal").state)).write_bytes(path.read_bytes())
+    (tmp_path / "secret.txt").write_text("outside")
+    (sessions / "leak.jsonl").symlink_to(tmp_path / "secret.txt")
+    (sessions / "gone.jsonl").symlink_to(tmp_path / "nowhere")
+    (state / "inside-link.json").symlink_to(sessions / "sessions.json")
+    unpacked = unpack_state(state, tmp_path / "work")
+    copied = {p.relative_to(unpacked.root).as_posix() for p in unpacked.root.rglob("*")}
+    assert "agents/main/sessions/leak.jsonl" not in copied and "agents/main/sessions/gone.jsonl" not in copied
+    assert not any("outside" in p.read_text(errors="replace") for p in unpacked.root.rglob("*") if p.is_file())
+    assert (unpacked.root / "inside-link.json").read_bytes() == (sessions / "sessions.json").read_bytes()
+    assert not (unpacked.root / "inside-link.json").is_symlink()
+    assert sorted(n.split(" ")[2].split(" ")[0] for n in unpacked.notes()) == [
+        "agents/main/sessions/gone.jsonl", "agents/main/sessions/leak.jsonl"]
