@@ -10,13 +10,15 @@ import argparse
 import json
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from . import __version__
 from .errors import EXIT_INTERRUPTED, EXIT_USAGE, Path3Error
 from .images import DEFAULT_BASE
 from .paths import artifacts_root
-from .signals import first_signal, ignore_further_signals, terminate_like_interrupt
+from .redaction import sweep
+from .signals import first_signal, ignore_further_signals, signals_ignored, terminate_like_interrupt
 from .target import DEFAULT_SPEC
 
 
@@ -70,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("state")
     add.add_argument("--name", required=True, help="fixture name (folder under fixtures/legacy-stores/)")
     add.add_argument("--catches", default="", help="what this fixture is meant to catch (e.g. an issue number)")
+    add.add_argument("--allow-secrets", action="store_true",
+                     help="add a state the redactor still finds secrets in (throwaway values only; the manifest says so)")
     _unpack_options(add)
     capture = fixture_commands.add_parser("capture", help="a writer release (e.g. 2026.7.35) writes a fixture by running a recipe")
     capture.add_argument("--recipe", required=True, help="fixtures/recipes/<name>.json: the sessions and turns to write")
@@ -125,6 +129,7 @@ def _unpack(args: argparse.Namespace, workdir: Path):
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     terminate_like_interrupt()
+    started = time.time()
     try:
         return _dispatch(args)
     except Path3Error as error:
@@ -137,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"path3-sandbox: interrupted ({first_signal()}); resources of this run "
               "were removed, evidence kept", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:  # whatever ended the command, what it wrote under .artifacts goes through the one redactor
+        with signals_ignored():
+            sweep(artifacts_root(), since=started)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -257,6 +265,7 @@ def _fixtures_add(args: argparse.Namespace) -> int:
     from .errors import FixtureError
     from .fixtures import Fixture, check
     from .paths import FIXTURES_DIR
+    from .redaction import find_secrets
     from .userstate import infer_manifest, write_fixture
 
     dest = FIXTURES_DIR / args.name
@@ -267,8 +276,16 @@ def _fixtures_add(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="path3-add-") as work, \
             tempfile.TemporaryDirectory(prefix=f".{args.name}-", dir=FIXTURES_DIR) as staging:
         state = _unpack(args, Path(work))
+        if (found := find_secrets(state)) and not args.allow_secrets:
+            shown = "\n  ".join(str(f) for f in found[:20]) + (f"\n  … and {len(found) - 20} more" if len(found) > 20 else "")
+            raise FixtureError(f"{args.state} still holds {len(found)} secret(s); a fixture is committed and public:\n  {shown}",
+                               hint=f"path3-sandbox fixtures redact {args.state} REDACTED_DIR [--placeholders], then add "
+                                    "REDACTED_DIR; or --allow-secrets if every one is a throwaway value")
         manifest = infer_manifest(state, args.name, catches=args.catches or f"regression fixture from {Path(args.state).name}",
                                   origin=f"a user's state ({Path(args.state).name}), inferred by path3-sandbox fixtures add")
+        if found:
+            manifest["secrets_allowed"] = (f"{len(found)} value(s) the redactor flags were kept by --allow-secrets: "
+                                           + "; ".join(str(f) for f in found[:20]))
         written = write_fixture(state, Path(staging) / args.name, manifest)
         if problems := check(Fixture.load(written)):
             raise FixtureError(f"the fixture inferred from {args.state} does not check clean, so nothing was added:\n  "
@@ -334,9 +351,10 @@ def _repro(args: argparse.Namespace) -> int:
         if not args.keep:
             shutil.rmtree(root / "unpacked", ignore_errors=True)
             shutil.rmtree(root / "fixture" / "state", ignore_errors=True)
+    sweep(root)  # the bundle is made of redacted files only
     bundle = write_bug_report(result, root / "fixture" / "fixture.json", root / "bug-report.tar.gz")
-    print(f"bug-report bundle: {bundle} (summary.md, summary.json, junit.xml, the inferred fixture.json, evidence; "
-          "the state itself and its openclaw.json are not included: redact with `path3-sandbox fixtures redact` before sharing them)")
+    print(f"bug-report bundle: {bundle} (summary.md, summary.json, junit.xml, the inferred fixture.json, evidence, every "
+          "file redacted; the state itself is not included: `path3-sandbox fixtures redact` makes a shareable copy of it)")
     return result.exit_code
 
 

@@ -17,6 +17,7 @@ import docker.errors
 import httpx
 
 from .config import GATEWAY_PORT, STATE_DIR
+from .redaction import remember
 from .resources import RunResources, run_labels
 
 READY_TIMEOUT_S = 180.0
@@ -76,6 +77,7 @@ class Gateway:
 
     def __post_init__(self) -> None:
         self.name = self.name or f"path3-{self.resources.run_id}-gateway"
+        remember(self.token)  # redacted from every evidence file and progress line from now on
 
     @property
     def hostname(self) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 import time
 
+from .redaction import scrub_text
+
 _START = time.monotonic()
 
 
@@ -13,4 +15,6 @@ def elapsed() -> float:
 
 
 def say(phase: str, message: str) -> None:
-    print(f"[{elapsed():7.1f}s] {phase}: {message}", file=sys.stderr, flush=True)
+    """One progress line; secrets are redacted (CI logs are public evidence too)."""
+    line, _ = scrub_text(f"[{elapsed():7.1f}s] {phase}: {message}")
+    print(line, file=sys.stderr, flush=True)

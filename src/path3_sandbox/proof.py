@@ -17,7 +17,7 @@ from pathlib import Path
 
 import docker
 
-from . import fates, oracle, reports
+from . import fates, oracle, redaction, reports
 from .config import STATE_DIR, deep_merge, harness_config
 from .contracts import REFUSE_THEN_DOCTOR, STARTUP_IMPORT, ContractChoice, StartKind, classify_start, refusal_allowlist, warning_codes
 from .evidence import GATEWAY, HARNESS, Assertion, Evidence
@@ -35,7 +35,7 @@ from .provider import ScriptedProvider, provider_config
 from .resources import RunResources
 from .rpc import GatewayRpc
 from .scenario import STEPS, Context, Step, run_scenario
-from .seeding import build_seed
+from .seeding import build_seed, read_state
 from .volumes import put_files
 
 SESSION_TABLES = ("session_nodes", "session_windows", "transcript_events")
@@ -185,6 +185,10 @@ class FixtureProof:
         if self.provider:
             harness, _ = deep_merge(harness, provider_config(self.provider.base_url_for_containers))
         seed = build_seed(self.fixture, harness)
+        # Secrets of the state as the user had it (the harness replaces some: the evidence records their old value)
+        # and as seeded (the harness's own): redacted from every evidence file and progress line.
+        redaction.remember(*redaction.known_secrets(read_state(self.fixture)),
+                           *redaction.known_secrets({f.path: f.data for f in seed.files}))
         inventory = build_inventory(seed.as_inventory_input())
         self.evidence.write_json("seed.json", seed.to_json())
         self.evidence.write_json("inventory.json", inventory.to_json())

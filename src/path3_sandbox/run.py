@@ -19,6 +19,7 @@ from .contracts import ContractChoice
 from .errors import EXIT_PROOF_FAILED, EXIT_PROOF_PASSED
 from .fixtures import Fixture
 from .images import GatewayImage
+from . import redaction
 from .progress import say
 from .proof import FixtureProof, FixtureVerdict
 from .provider import ScriptedProvider
@@ -79,6 +80,9 @@ def prove(client: docker.DockerClient, image: GatewayImage, fixtures: list[Fixtu
         provider.stop()
     result = RunResult(run_id, root, tuple(verdicts))
     write_summary(result, image, contract, argv, time.monotonic() - started)
+    redacted = redaction.sweep(root)  # the one redaction pass: every evidence file, before anyone shares it
+    if redacted:
+        say("prove", f"redacted {len(redacted)} secret(s) in the evidence (harness tokens, the state's own secrets)")
     print(("PASS" if result.passed else "FAIL") + f": {sum(v.passed for v in verdicts)}/{len(verdicts)} fixtures; "
           f"summary: {root / 'summary.md'}", file=sys.stdout)
     return result

@@ -3,6 +3,7 @@
     terminate_like_interrupt()   SIGTERM raises KeyboardInterrupt as SIGINT does, so every `finally` and `with`
                                  runs (exit 130); first_signal() names the one that ended the run
     ignore_further_signals()     once a run has ended on a signal and cleaned up
+    signals_ignored()            while a command redacts what it wrote, its very last step
     cleanup_shielded()           while resources are being removed, SIGINT/SIGTERM only say "still cleaning up";
                                  a signal that came during the cleanup is raised once it is done
 """
@@ -41,6 +42,20 @@ def ignore_further_signals() -> None:
     if threading.current_thread() is threading.main_thread():
         for sig in _SIGNALS:
             signal.signal(sig, signal.SIG_IGN)
+
+
+@contextmanager
+def signals_ignored() -> Iterator[None]:
+    """For the last thing a command does (redacting what it wrote): a signal then must not leave it half done."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in _SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @contextmanager

@@ -46,6 +46,27 @@ def test_repro_of_a_tarball_with_a_home_prefix_writes_a_bug_report_bundle(docker
     assert summary.startswith("# ✅ PASS")
 
 
+def test_no_planted_secret_reaches_any_evidence_file_or_the_bug_report_bundle(docker_client, default_image, tmp_path,
+                                                                             monkeypatch, capsys):
+    from tests.planted import leaks, plant_secrets
+
+    archive = tmp_path / "alice-openclaw.tgz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(plant_secrets(tmp_path / "state"), arcname="home/alice/.openclaw")
+    monkeypatch.setenv("PATH3_ARTIFACTS", str(tmp_path / "artifacts"))
+    code = main(["repro", str(archive), "--first-start-only"])
+    out, err = capsys.readouterr()
+    [bundle] = (tmp_path / "artifacts" / "path3-repro").glob("*/bug-report.tar.gz")
+    with tarfile.open(bundle) as tar:
+        names = tar.getnames()
+    assert "bug-report/evidence/sqlite-after.json" in names and "bug-report/evidence/seed.json" in names, \
+        f"the run must reach the import for this test to mean anything (exit {code}): {err[-1500:]}"
+    assert leaks(tmp_path / "artifacts") == {}
+    assert all(value not in out + err for value in __import__("tests.planted").planted.SECRETS.values()), \
+        "progress lines are evidence too (CI logs are public)"
+    assert "redacted" in err and "secret(s) in the evidence" in err
+
+
 def test_a_redacted_state_with_placeholders_imports_the_same_counts(docker_client, default_image, artifacts, tmp_path):
     source = resolve_fixture("duplicate-event")
     redact_state(source.state, tmp_path / "redacted", placeholders=True)

@@ -148,3 +148,29 @@ def test_a_directory_state_never_brings_a_file_from_outside_through_a_link(tmp_p
     assert not (unpacked.root / "inside-link.json").is_symlink()
     assert sorted(n.split(" ")[2].split(" ")[0] for n in unpacked.notes()) == [
         "agents/main/sessions/gone.jsonl", "agents/main/sessions/leak.jsonl"]
+
+
+def test_fixtures_add_refuses_a_state_that_still_holds_secrets_and_names_them(tmp_path, capsys):
+    from tests.planted import plant_secrets
+
+    name = f"p3-secrets-{os.getpid()}"
+    assert main(["fixtures", "add", str(plant_secrets(tmp_path / "state")), "--name", name]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "still holds" in err and "openclaw.json:5: key token" in err and "fixtures redact" in err, err
+    assert not (FIXTURES_DIR / name).exists() and not list(FIXTURES_DIR.glob(f".{name}-*"))
+
+
+def test_a_redacted_state_is_added_and_its_manifest_checks_clean(tmp_path, capsys):
+    from path3_sandbox.fixtures import Fixture, check
+    from tests.planted import plant_secrets
+
+    name = f"p3-redacted-{os.getpid()}"
+    assert main(["fixtures", "redact", str(plant_secrets(tmp_path / "state")), str(tmp_path / "clean")]) == 0
+    try:
+        assert main(["fixtures", "add", str(tmp_path / "clean"), "--name", name]) == 0, capsys.readouterr().err
+        added = Fixture.load(FIXTURES_DIR / name)
+        assert check(added) == [] and "secrets_allowed" not in (FIXTURES_DIR / name / "fixture.json").read_text()
+    finally:
+        import shutil
+
+        shutil.rmtree(FIXTURES_DIR / name, ignore_errors=True)

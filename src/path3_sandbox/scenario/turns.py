@@ -24,6 +24,9 @@ SIDE_EVENTS: dict[tuple[str, str | None], str] = {
     ("model_change", None): "the run's model differs from the one the branch last recorded",
     ("custom", "model-snapshot"): "provider/api/model of the run differ from the branch's last model snapshot",
     ("custom", "openclaw:bootstrap-context:full"): "a clean full-bootstrap turn finished (no error, abort or compaction)",
+    ("custom", "openclaw.cache-ttl"): "a turn finished on a provider/model that cache-TTL context pruning applies to: a "
+                                      "timestamp marker for pruning, never part of the model's context (seen on a user "
+                                      "state that configures its own openai provider)",
 }
 
 # The prompt the Gateway's restart recovery appends before it re-runs an interrupted turn (2026.9.6).
