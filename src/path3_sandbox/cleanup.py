@@ -1,4 +1,4 @@
-"""`path3-sandbox clean`: remove containers and volumes left by runs that are no longer alive, and, with
+"""`path3-sandbox clean`: remove containers, networks and volumes left by runs that are no longer alive, and, with
 `--artifacts --older-than 7d`, the evidence folders of old runs."""
 
 from __future__ import annotations
@@ -45,6 +45,16 @@ def clean(client: docker.DockerClient, *, run_id: str | None = None, everything:
                 removed.append(f"{name}: already gone")
             except docker.errors.APIError as error:
                 removed.append(f"{name} NOT removed: {error.explanation}")
+    for network in client.networks.list(filters={"label": selector}):
+        labels = network.attrs.get("Labels") or {}
+        if run_id or everything or not owner_alive(labels):
+            try:
+                network.remove()
+                removed.append(f"network {network.name} (run {labels.get(LABEL_RUN)})")
+            except docker.errors.NotFound:
+                removed.append(f"network {network.name} (run {labels.get(LABEL_RUN)}): already gone")
+            except docker.errors.APIError as error:  # a container another run owns is still attached
+                removed.append(f"network {network.name} NOT removed: {error.explanation}")
     for volume in client.volumes.list(filters={"label": selector}):
         labels = volume.attrs.get("Labels") or {}
         if run_id or everything or not owner_alive(labels):

@@ -53,12 +53,14 @@ def _parser() -> argparse.ArgumentParser:
                        help="stop after the first-start proof (skip the RPC scenario and its model provider)")
     prove.add_argument("--keep-artifacts", action="store_true",
                        help="keep the proof session and the provider's full request bodies in the evidence")
+    _network_option(prove)
 
     repro = commands.add_parser("repro", help="reproduce a reported migration bug from a user's state; writes a bug-report bundle")
     repro.add_argument("state", help="the user's ~/.openclaw: a directory, .tar.gz/.tgz/.tar or .zip")
     _target_options(repro)
     repro.add_argument("--contract", choices=("startup-import", "refuse-then-doctor"), help="override the release table")
     repro.add_argument("--first-start-only", action="store_true", help="skip the RPC scenario")
+    _network_option(repro)
     repro.add_argument("--keep", action="store_true",
                        help="leave containers, volumes and the unpacked copy of the state for inspection")
     _unpack_options(repro)
@@ -102,6 +104,12 @@ def _target_options(parser: argparse.ArgumentParser) -> None:
                         help=f"npm version or dist-tag, or a packed .tgz (default: {DEFAULT_SPEC})")
     parser.add_argument("--base", default=DEFAULT_BASE, help=f"base image with Node >= 24.16 (default: {DEFAULT_BASE})")
     parser.add_argument("--rebuild", action="store_true", help="build the image even when a cached one exists")
+
+
+def _network_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--network", choices=("hermetic", "open"), default="hermetic",
+                        help="hermetic (default): the Gateway reaches only the scripted provider and every DNS lookup "
+                             "it makes is recorded; open: Docker's default bridge, as the machine's network allows")
 
 
 def _unpack_options(parser: argparse.ArgumentParser) -> None:
@@ -346,7 +354,7 @@ def _repro(args: argparse.Namespace) -> int:
         contract = contract_for(target.version, args.contract)  # decided before any image is built
         image = _gateway_image(args, target)
         result = prove(docker_client(), image, [fixture], contract, run_id=run_id, root=root / "proof", keep=args.keep,
-                       argv=sys.argv[1:], scenario=not args.first_start_only)
+                       argv=sys.argv[1:], scenario=not args.first_start_only, network=args.network)
     finally:  # the user's data does not outlive the run, whatever ended it, unless asked to
         if not args.keep:
             shutil.rmtree(root / "unpacked", ignore_errors=True)
@@ -377,7 +385,7 @@ def _prove(args: argparse.Namespace) -> int:
     run_id = new_run_id()
     result = prove(docker_client(), image, fixtures, contract, run_id=run_id,
                    root=artifacts_root() / "path3-upgrade" / run_id, keep=args.keep, argv=sys.argv[1:],
-                   scenario=not args.first_start_only, keep_artifacts=args.keep_artifacts)
+                   scenario=not args.first_start_only, keep_artifacts=args.keep_artifacts, network=args.network)
     return result.exit_code
 
 

@@ -72,6 +72,7 @@ class Gateway:
     token: str
     name: str = ""
     extra_hosts: dict[str, str] = field(default_factory=dict)
+    network: Any = None  # a network.HermeticNetwork: the Gateway's only door; None: Docker's default bridge
     commands: list[dict] = field(default_factory=list)
     _container: Any = None
 
@@ -105,13 +106,14 @@ class Gateway:
     def start(self) -> Self:
         """Create the container on first call, then (re)start it; returns at once."""
         if self._container is None:
+            # Hermetic: no published ports (the witness publishes them), the internal network, the witness as DNS.
+            doors = self.network.container_kwargs() if self.network else {
+                "ports": {f"{GATEWAY_PORT}/tcp": ("127.0.0.1", None), f"{RELAY_PORT}/tcp": ("127.0.0.1", None)}}
+            self.resources.track(self.name)  # tracked first: a signal between create and track must not leak it
             self._container = self.client.containers.create(
                 self.image, command=self.argv, name=self.name, detach=True,
-                labels=run_labels(self.resources.run_id, "gateway"),
-                ports={f"{GATEWAY_PORT}/tcp": ("127.0.0.1", None), f"{RELAY_PORT}/tcp": ("127.0.0.1", None)},
-                **self._run_kwargs(),
+                labels=run_labels(self.resources.run_id, "gateway"), **{**self._run_kwargs(), **doors},
             )
-            self.resources.track(self.name)
         self._container.start()
         self._record("start", self.argv)
         return self
@@ -131,6 +133,8 @@ class Gateway:
         return None if state.get("Running") else int(state.get("ExitCode", 0))
 
     def _host_port(self, port: int) -> int:
+        if self.network is not None:
+            return self.network.host_port(port)
         bindings = self.container.attrs["NetworkSettings"]["Ports"].get(f"{port}/tcp") or []
         if not bindings:
             raise RuntimeError(f"port {port} is not published (is the container running?)")
@@ -197,11 +201,11 @@ class Gateway:
         (e.g. `openclaw doctor --fix`, which needs exclusive access to the state)."""
         name = f"{self.name}-oneoff-{len(self.commands)}"
         started = time.monotonic()
+        self.resources.track(name)  # tracked first: a signal between create and track must not leak it
         container = self.client.containers.create(
             self.image, command=argv, name=name, labels=run_labels(self.resources.run_id, "oneoff"),
             network_mode="none", **self._run_kwargs(),
         )
-        self.resources.track(name)
         try:
             container.start()
             try:

@@ -31,6 +31,7 @@ from .probes import logs as logs_probe
 from .probes import sqlite as sqlite_probe
 from .probes._node import ProbeFailed
 from .progress import say
+from .network import HERMETIC, HermeticNetwork, open_network_json
 from .provider import ScriptedProvider, provider_config
 from .resources import RunResources
 from .rpc import GatewayRpc
@@ -55,6 +56,7 @@ class FixtureVerdict:
     scenario: dict | None = None
     phase_results: tuple[dict, ...] = ()
     failures: tuple[dict, ...] = ()  # every failed assertion: blame (gateway | harness), message, evidence line
+    network: dict | None = None  # network.json: hermetic (with the names the Gateway looked up) or open
 
     @property
     def findings(self) -> list[dict]:
@@ -69,14 +71,18 @@ class FixtureVerdict:
                 "observed_contract": self.observed_contract, "seconds": round(self.seconds, 1),
                 "phases": {k: round(v, 1) for k, v in self.phases.items()}, "evidence": str(self.evidence),
                 "gateway_findings": self.findings, "harness_failures": self.harness_failures,
-                "counts": self.counts, "scenario": self.scenario, "phases_checked": list(self.phase_results)}
+                "counts": self.counts, "scenario": self.scenario, "phases_checked": list(self.phase_results),
+                "network": {k: v for k, v in (self.network or {}).items() if k != "dns_lookups"}}
 
 
 class FixtureProof:
     def __init__(self, client: docker.DockerClient, image: GatewayImage, fixture: Fixture, contract: ContractChoice,
                  resources: RunResources, evidence_dir: Path, *, provider: ScriptedProvider | None = None,
-                 keep_artifacts: bool = False, steps: list[Step] | None = None) -> None:
+                 keep_artifacts: bool = False, steps: list[Step] | None = None, network: str = HERMETIC) -> None:
         self.client, self.image, self.fixture, self.contract = client, image, fixture, contract
+        self.network_mode = network
+        self.network: HermeticNetwork | None = None
+        self.network_record: dict = {"mode": network}
         self.provider = provider  # with a provider, the scenario runs after the first-start proof
         self.keep_artifacts = keep_artifacts
         self.steps = STEPS if steps is None else steps
@@ -138,7 +144,7 @@ class FixtureProof:
                               f"[{first.blame}] {first.message()}" if first else None,
                               self.observed_contract, time.monotonic() - started, self.phases, self.evidence.root,
                               self.counts, self.scenario, tuple(self.evidence.phase_results()),
-                              tuple(self.evidence.failures()))
+                              tuple(self.evidence.failures()), self.network_record)
 
     def _run(self) -> None:
         with self.timed("seed"):
@@ -194,8 +200,12 @@ class FixtureProof:
         self.evidence.write_json("inventory.json", inventory.to_json())
         volume = self.resources.volume(f"state-{_slug(self.fixture.name)}")
         put_files(self.client, self.resources, self.image.tag, volume, list(seed.files))
-        self.gateway = Gateway(self.client, self.resources, self.image.tag, volume, token,
-                               name=f"path3-{self.resources.run_id}-{_slug(self.fixture.name)}",
+        name = f"path3-{self.resources.run_id}-{_slug(self.fixture.name)}"
+        if self.network_mode == HERMETIC:
+            self.network = HermeticNetwork(
+                self.client, self.resources, self.image.tag, name, provider_port=self.provider.port if self.provider else None,
+                provider_host=self.provider.host if self.provider else None).create()
+        self.gateway = Gateway(self.client, self.resources, self.image.tag, volume, token, name=name, network=self.network,
                                extra_hosts={"host.docker.internal": "host-gateway"} if self.provider else {})
         self._say("seed", f"{len(seed.files)} files, {len(inventory.entries)} legacy entries, "
                           f"{sum(len(t.events) for t in inventory.transcripts)} transcript lines; "
@@ -373,6 +383,21 @@ class FixtureProof:
             except Exception as error:  # evidence collection must never hide the verdict
                 ev.event("collect", "error", message=f"{type(error).__name__}: {error}")
             ev.write_json("commands.json", gateway.commands)
+            self._record_network()
+
+    def _record_network(self) -> None:
+        """network.json: how the Gateway was connected, and in a hermetic run every name it looked up."""
+        try:
+            self.network_record = self.network.to_json() if self.network else open_network_json()
+        except Exception as error:  # the witness is evidence, never the verdict
+            self.network_record = {"mode": self.network_mode, "error": f"{type(error).__name__}: {error}"}
+        self.evidence.write_json("network.json", self.network_record)
+        for lookup in self.network_record.get("dns_lookups", []):
+            self.evidence.event("network", "dns-lookup", **lookup)
+        names = self.network_record.get("names_looked_up")
+        if names is not None:
+            self._say("network", f"hermetic; the Gateway looked up {len(names)} name(s)"
+                                 + (f": {', '.join(names[:8])}" if names else ""))
 
 
 def _no_unallowed(name: str, scan: logs_probe.LogScan) -> Assertion:

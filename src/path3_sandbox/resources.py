@@ -46,29 +46,40 @@ class RunResources:
         self.keep = keep
         self.containers: list[str] = []
         self.volumes: list[str] = []
+        self.networks: list[str] = []
         self.failed: list[str] = []
 
     def volume(self, purpose: str) -> str:
         name = f"path3-{self.run_id}-{purpose}"
+        self.volumes.append(name)  # recorded first: a signal between create and append must not leak it
         self.client.volumes.create(name=name, labels=run_labels(self.run_id, f"volume:{purpose}"))
-        self.volumes.append(name)
+        return name
+
+    def network(self, purpose: str, *, internal: bool) -> str:
+        name = f"path3-{self.run_id}-{purpose}"
+        self.networks.append(name)
+        self.client.networks.create(name, driver="bridge", internal=internal,
+                                    labels=run_labels(self.run_id, f"network:{purpose}"))
         return name
 
     def track(self, container_name: str) -> None:
         self.containers.append(container_name)
 
     def close(self) -> list[str]:
-        """Remove every container, then every volume; a resource already gone is removed, any other error is
+        """Remove every container, then every network and volume; a resource already gone is removed, any other error is
         recorded in `failed` and the removal goes on. No signal interrupts it (signals.cleanup_shielded)."""
         if self.keep:
             return []
         removed: list[str] = []
         with cleanup_shielded():
             for kind, name in [("container", n) for n in reversed(self.containers)] + \
+                              [("network", n) for n in reversed(self.networks)] + \
                               [("volume", n) for n in reversed(self.volumes)]:
                 try:
                     if kind == "container":
                         self.client.containers.get(name).remove(force=True, v=True)
+                    elif kind == "network":
+                        self.client.networks.get(name).remove()
                     else:
                         self.client.volumes.get(name).remove(force=True)
                     removed.append(f"{kind} {name}")
@@ -85,7 +96,8 @@ class RunResources:
             lines += [f"  docker start {name} && docker exec -it {name} bash", f"  docker logs {name}"]
         lines += [f"  docker run --rm -it -v {volume}:/home/node/.openclaw --entrypoint bash <image>" for volume in self.volumes]
         lines.append(f"remove with: path3-sandbox clean --run {self.run_id}")
-        lines.append(f"  (or: docker rm -f {' '.join(alive) or '-'}; docker volume rm {' '.join(self.volumes) or '-'})")
+        lines.append(f"  (or: docker rm -f {' '.join(alive) or '-'}; docker network rm {' '.join(self.networks) or '-'}; "
+                     f"docker volume rm {' '.join(self.volumes) or '-'})")
         return "\n".join(lines)
 
     def __enter__(self) -> Self:

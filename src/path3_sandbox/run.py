@@ -20,6 +20,7 @@ from .errors import EXIT_PROOF_FAILED, EXIT_PROOF_PASSED
 from .fixtures import Fixture
 from .images import GatewayImage
 from . import redaction
+from .network import HERMETIC
 from .progress import say
 from .proof import FixtureProof, FixtureVerdict
 from .provider import ScriptedProvider
@@ -52,7 +53,7 @@ class RunResult:
 
 def prove(client: docker.DockerClient, image: GatewayImage, fixtures: list[Fixture], contract: ContractChoice,
           *, run_id: str, root: Path, keep: bool, argv: list[str], scenario: bool = True,
-          keep_artifacts: bool = False, steps: list | None = None) -> RunResult:
+          keep_artifacts: bool = False, steps: list | None = None, network: str = HERMETIC) -> RunResult:
     root.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     verdicts: list[FixtureVerdict] = []
@@ -66,7 +67,8 @@ def prove(client: docker.DockerClient, image: GatewayImage, fixtures: list[Fixtu
             say("prove", f"[{index}/{len(fixtures)}] fixture {fixture.name}: {fixture.catches}")
             try:
                 verdict = FixtureProof(client, image, fixture, contract, resources, root / fixture.name,
-                                       provider=provider, keep_artifacts=keep_artifacts, steps=steps).run()
+                                       provider=provider, keep_artifacts=keep_artifacts, steps=steps,
+                                       network=network).run()
             except BaseException:
                 if provider:
                     provider.stop()
@@ -103,11 +105,22 @@ def write_summary(result: RunResult, image: GatewayImage, contract: ContractChoi
         "gateway_findings": [{"fixture": v.fixture, **f} for v in result.verdicts for f in v.findings],
         "harness_failures": [{"fixture": v.fixture, **f} for v in result.verdicts for f in v.harness_failures],
         "fixtures": [v.to_json() for v in result.verdicts], "seconds": round(seconds, 1),
+        "network": network_line(result),
         "artifacts": {"summary_md": "summary.md", "junit": "junit.xml"},
     }
     (result.root / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     (result.root / "summary.md").write_text(summary_markdown(result, image, contract, seconds))
     write_junit(result.root / "junit.xml", result.verdicts, target=f"openclaw {image.target.version}")
+
+
+def network_line(result: RunResult) -> str:
+    records = [v.network or {} for v in result.verdicts]
+    if any(r.get("mode") == "open" for r in records):
+        return "**open** (`--network open`): the Gateway could reach whatever this machine reaches; nothing was recorded"
+    names = sorted({name for r in records for name in r.get("names_looked_up", [])})
+    return ("hermetic: an internal network whose only door is a witness (DNS, the Gateway's ports, the scripted "
+            "provider); the Gateway looked up " + (", ".join(f"`{n}`" for n in names[:12]) if names else "no name")
+            + " (every lookup: `<fixture>/network.json`)")
 
 
 def summary_markdown(result: RunResult, image: GatewayImage, contract: ContractChoice, seconds: float) -> str:
@@ -121,6 +134,7 @@ def summary_markdown(result: RunResult, image: GatewayImage, contract: ContractC
         f"- **target**: openclaw {image.target.version} ({image.target.kind} `{image.target.spec}`), image `{image.tag}`",
         f"- **contract expected**: `{contract.contract}` ({contract.source})",
         f"- **run**: `{result.run_id}`, {seconds:.0f}s; evidence per fixture in `<fixture>/`, JUnit in `junit.xml`",
+        f"- **network**: {network_line(result)}",
         "",
     ]
     if first:

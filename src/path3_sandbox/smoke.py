@@ -18,6 +18,7 @@ from .config import CONFIG_NAME, harness_config
 from .errors import GatewayNotReady
 from .gateway import Gateway, StartObservation
 from .images import GatewayImage
+from .network import HermeticNetwork
 from .progress import say
 from .resources import RunResources
 from .volumes import VolumeFile, put_files
@@ -41,7 +42,9 @@ def smoke(client: docker.DockerClient, image: GatewayImage, resources: RunResour
     config = json.dumps(harness_config(token), indent=2).encode()
     put_files(client, resources, image.tag, volume,
               [VolumeFile(CONFIG_NAME, config, time.time(), 0o600)])
-    gateway = Gateway(client, resources, image.tag, volume, token)
+    name = f"path3-{resources.run_id}-gateway"
+    network = HermeticNetwork(client, resources, image.tag, name).create()
+    gateway = Gateway(client, resources, image.tag, volume, token, name=name, network=network)
     say("gateway", f"starting {image.tag} on the empty volume {volume}")
     gateway.start()
     start = gateway.wait_ready()

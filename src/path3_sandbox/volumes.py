@@ -58,11 +58,11 @@ def state_tar(files: list[VolumeFile]) -> bytes:
 def put_files(client: docker.DockerClient, resources: RunResources, image: str, volume: str,
               files: list[VolumeFile]) -> None:
     name = f"path3-{resources.run_id}-seed-{len(resources.containers)}"
+    resources.track(name)  # tracked first: a signal between create and track must not leak it
     container = client.containers.create(
         image, command=["true"], name=name, network_mode="none", user="node",
         volumes={volume: {"bind": STATE_DIR, "mode": "rw"}}, labels=run_labels(resources.run_id, "seed"),
     )
-    resources.track(name)
     try:
         if not container.put_archive(STATE_DIR, state_tar(files)):
             raise RuntimeError(f"the engine refused to copy {len(files)} files into volume {volume}")
@@ -77,11 +77,11 @@ def get_tree(client: docker.DockerClient, resources: RunResources, image: str, v
     returns them as "path -> target". Only for a volume no container is writing to: a live SQLite database
     copied mid-transaction is garbage."""
     name = f"path3-{resources.run_id}-copy-{len(resources.containers)}"
+    resources.track(name)  # tracked first: a signal between create and track must not leak it
     container = client.containers.create(
         image, command=["true"], name=name, network_mode="none", user="node",
         volumes={volume: {"bind": STATE_DIR, "mode": "ro"}}, labels=run_labels(resources.run_id, "copy"),
     )
-    resources.track(name)
     links: list[str] = []
     try:
         stream, _ = container.get_archive(STATE_DIR)

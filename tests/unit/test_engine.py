@@ -60,4 +60,6 @@ def test_clean_counts_a_container_that_vanished_between_listing_and_removal_as_r
             def list(**_):
                 return []
 
+        networks = volumes
+
     assert clean(Client(), run_id="x") == ["container path3-x-oneoff-3 (run x): already gone"]

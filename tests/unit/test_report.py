@@ -51,3 +51,18 @@ def test_junit_has_a_suite_per_fixture_and_a_failure_per_failed_phase(tmp_path):
     failures = [c for s in suites for c in s.findall("testcase") if c.find("failure") is not None]
     assert [(c.get("classname"), c.get("name")) for c in failures] == [("path3.one-event-short", "oracle")]
     assert "expected 6, observed 5" in failures[0].find("failure").get("message")
+
+
+def test_summary_says_plainly_when_the_gateway_had_the_open_network_and_what_it_looked_up_when_hermetic(tmp_path):
+    from path3_sandbox.run import network_line
+
+    import dataclasses
+
+    base = verdict("minimal", True, tmp_path)
+
+    def result(*records):
+        return RunResult("r", tmp_path, tuple(dataclasses.replace(base, network=r) for r in records))
+
+    hermetic = {"mode": "hermetic", "names_looked_up": ["clawhub.ai"]}
+    assert "the Gateway looked up `clawhub.ai`" in network_line(result(hermetic))
+    assert network_line(result(hermetic, {"mode": "open"})).startswith("**open** (`--network open`)")
