@@ -56,3 +56,14 @@ def test_a_hermetic_gateway_reaches_only_the_provider_door_and_its_lookups_are_r
         assert docker_client.networks.list(filters={"label": f"{LABEL_RUN}={run_id}"}) == [], "the network is removed"
     finally:
         provider.stop()
+
+
+def test_network_open_is_said_plainly_in_the_summary(docker_client, default_image, tmp_path, monkeypatch):
+    from path3_sandbox.cli import main
+
+    monkeypatch.setenv("PATH3_ARTIFACTS", str(tmp_path / "artifacts"))
+    assert main(["prove", "--fixture", "minimal", "--first-start-only", "--network", "open"]) == 0
+    [summary] = (tmp_path / "artifacts" / "path3-upgrade").glob("*/summary.md")
+    assert "- **network**: **open** (`--network open`)" in summary.read_text()
+    [network] = (tmp_path / "artifacts" / "path3-upgrade").glob("*/minimal/network.json")
+    assert json.loads(network.read_text())["mode"] == "open"

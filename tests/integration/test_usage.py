@@ -170,3 +170,17 @@ def test_keep_leaves_the_resources_and_prints_how_to_inspect_and_remove_them(doc
         removed = clean(docker_client, run_id=run_id)
     assert any(line.startswith("volume ") for line in removed)
     assert docker_client.volumes.list(filters=selector) == []
+
+
+def test_clean_artifacts_removes_old_evidence_and_keeps_recent(docker_client, tmp_path, monkeypatch, capsys):
+    old, recent = tmp_path / "path3-upgrade" / "old-run", tmp_path / "path3-upgrade" / "recent-run"
+    for folder in (old, recent):
+        folder.mkdir(parents=True)
+        (folder / "summary.md").write_text("# PASS\n")
+    week_ago = time.time() - 8 * 86400
+    for path in (old / "summary.md", old):
+        os.utime(path, (week_ago, week_ago))
+    monkeypatch.setenv("PATH3_ARTIFACTS", str(tmp_path))
+    assert main(["clean", "--artifacts", "--older-than", "7d"]) == 0
+    assert "evidence path3-upgrade/old-run" in capsys.readouterr().out
+    assert not old.exists() and recent.is_dir()
