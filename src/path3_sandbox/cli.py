@@ -349,7 +349,6 @@ def _repro(args: argparse.Namespace) -> int:
         manifest = infer_manifest(state, f"repro-{run_id}", catches=f"the migration bug reported with {source.name}",
                                   origin=f"a user's state: {source.name}")
         fixture = Fixture.load(write_fixture(state, root / "fixture", manifest))
-        shutil.rmtree(root / "unpacked", ignore_errors=True)
         target = _target(args)
         contract = contract_for(target.version, args.contract)  # decided before any image is built
         image = _gateway_image(args, target)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import docker
@@ -69,7 +69,6 @@ class HermeticNetwork:
     name: str = ""
     witness: Any = None
     witness_ip: str = ""
-    started_at: float = field(default_factory=time.time)
 
     def create(self) -> HermeticNetwork:
         self.name = self.resources.network(f"net-{self.gateway_name.rsplit('-', 1)[-1]}", internal=True)
@@ -112,15 +111,11 @@ class HermeticNetwork:
         lines = self.witness.logs(stdout=True, stderr=False).decode(errors="replace").splitlines()
         return [json.loads(line) for line in lines if line.startswith("{")]
 
-    def lookups(self) -> list[dict]:
-        return [{"at": r["at"], "name": r["name"], "type": r["type"]} for r in self.records() if r.get("event") == "dns"]
-
     def to_json(self) -> dict:
         records = self.records()
-        lookups = [r for r in records if r.get("event") == "dns"]
+        lookups = [{"at": r["at"], "name": r["name"], "type": r["type"]} for r in records if r.get("event") == "dns"]
         return {"mode": HERMETIC, "network": self.name, "internal": True, "witness": self.witness.name,
-                "dns_lookups": [{"at": r["at"], "name": r["name"], "type": r["type"]} for r in lookups],
-                "names_looked_up": sorted({r["name"] for r in lookups}),
+                "dns_lookups": lookups, "names_looked_up": sorted({r["name"] for r in lookups}),
                 "provider_connections": sum(1 for r in records if r.get("event") == "relay"),
                 "other_egress": "none possible: the network is internal; the witness relays only the ports above"}
 

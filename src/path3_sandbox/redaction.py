@@ -89,7 +89,7 @@ def known_secrets(files: Mapping[str, bytes]) -> set[str]:
     found: set[str] = set()
     for path, data in files.items():
         text = data.decode("utf-8", "surrogateescape")
-        found.update(value for _, _, value in _key_values(text, credential_file=bool(CREDENTIAL_FILE_RE.search(path))))
+        found.update(value for *_, value in _key_value_spans(text, bool(CREDENTIAL_FILE_RE.search(path))))
         for _, pattern in SHAPES:
             found.update(m.group("v") if "v" in pattern.groupindex else m.group(0) for m in pattern.finditer(text))
     return {v for v in found if len(v) >= MIN_REMEMBERED and not _NOT_A_SECRET.match(v)}
@@ -160,11 +160,6 @@ def sweep(root: Path, *, since: float | None = None) -> list[Finding]:
         if since is None or path.stat().st_mtime >= since - 1:
             findings += scrub_file(path, str(path.relative_to(root)))
     return findings
-
-
-def _key_values(text: str, *, credential_file: bool = False) -> Iterable[tuple[int, str, str]]:
-    for start, _, key, value in _key_value_spans(text, credential_file):
-        yield start, key, value
 
 
 def _key_value_spans(text: str, credential_file: bool) -> Iterable[tuple[int, int, str, str]]:
