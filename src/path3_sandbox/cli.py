@@ -174,11 +174,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "repro":
         return _repro(args)
     if args.command == "clean":
-        from .cleanup import clean
-        from .docker_client import docker_client
+        from .containers.cleanup import clean
+        from .containers.docker_client import docker_client
 
         if args.artifacts:  # checked first: a bad age is bad input before any Docker work
-            from .cleanup import parse_age, prune_artifacts
+            from .containers.cleanup import parse_age, prune_artifacts
 
             age = parse_age(args.older_than)
         removed = clean(docker_client(), run_id=args.run, everything=args.all)
@@ -198,7 +198,7 @@ def _target(args: argparse.Namespace):
 
 
 def _gateway_image(args: argparse.Namespace, target=None):
-    from .docker_client import docker_client
+    from .containers.docker_client import docker_client
     from .images import ensure_gateway_image
 
     return ensure_gateway_image(docker_client(), target or _target(args), log_dir=artifacts_root() / "images",
@@ -206,8 +206,8 @@ def _gateway_image(args: argparse.Namespace, target=None):
 
 
 def _smoke(args: argparse.Namespace) -> int:
-    from .docker_client import docker_client
-    from .resources import RunResources, new_run_id
+    from .containers.docker_client import docker_client
+    from .containers.resources import RunResources, new_run_id
     from .smoke import smoke
 
     image = _gateway_image(args)
@@ -306,7 +306,7 @@ def _fixtures_add(args: argparse.Namespace) -> int:
 
 
 def _fixtures_capture(args: argparse.Namespace) -> int:
-    from .docker_client import docker_client
+    from .containers.docker_client import docker_client
     from .errors import FixtureError
     from .fixtures import Fixture, check
     from .images import ensure_gateway_image
@@ -334,9 +334,9 @@ def _fixtures_capture(args: argparse.Namespace) -> int:
 
 def _repro(args: argparse.Namespace) -> int:
     from .contracts import contract_for
-    from .docker_client import docker_client
+    from .containers.docker_client import docker_client
     from .fixtures import Fixture
-    from .resources import new_run_id
+    from .containers.resources import new_run_id
     from .run import prove, write_bug_report
     from .userstate import infer_manifest, write_fixture
 
@@ -367,10 +367,10 @@ def _repro(args: argparse.Namespace) -> int:
 
 def _prove(args: argparse.Namespace) -> int:
     from .contracts import contract_for
-    from .docker_client import docker_client
+    from .containers.docker_client import docker_client
     from .errors import FixtureError
     from .fixtures import check
-    from .resources import new_run_id
+    from .containers.resources import new_run_id
     from .run import prove
 
     fixtures = _fixture_set(args.fixture)

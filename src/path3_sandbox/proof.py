@@ -22,7 +22,7 @@ from .config import STATE_DIR, deep_merge, harness_config
 from .contracts import REFUSE_THEN_DOCTOR, STARTUP_IMPORT, ContractChoice, StartKind, classify_start, refusal_allowlist, warning_codes
 from .evidence import GATEWAY, HARNESS, Assertion, Evidence
 from .fixtures import Fixture
-from .gateway import Gateway
+from .containers.gateway import Gateway
 from .images import GatewayImage
 from .inventory import Inventory, build_inventory
 from .probes import files as files_probe
@@ -31,13 +31,13 @@ from .probes import logs as logs_probe
 from .probes import sqlite as sqlite_probe
 from .probes._node import ProbeFailed
 from .progress import say
-from .network import HERMETIC, HermeticNetwork, open_network_json
+from .containers.network import HERMETIC, HermeticNetwork, open_network_json
 from .provider import ScriptedProvider, provider_config
-from .resources import RunResources
-from .rpc import GatewayRpc
+from .containers.resources import RunResources
+from .containers.rpc import GatewayRpc
 from .scenario import STEPS, Context, Step, run_scenario
 from .seeding import build_seed, read_state
-from .volumes import put_files
+from .containers.volumes import put_files
 
 SESSION_TABLES = ("session_nodes", "session_windows", "transcript_events")
 FILE_LOGS = r"^logs/.*\.jsonl$"

@@ -20,11 +20,11 @@ from .errors import EXIT_PROOF_FAILED, EXIT_PROOF_PASSED
 from .fixtures import Fixture
 from .images import GatewayImage
 from . import redaction
-from .network import HERMETIC
+from .containers.network import HERMETIC
 from .progress import say
 from .proof import FixtureProof, FixtureVerdict
 from .provider import ScriptedProvider
-from .resources import RunResources
+from .containers.resources import RunResources
 from .junit import write_junit
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from .config import CONFIG_NAME, STATE_DIR, Override, deep_merge
 from .errors import FixtureError
 from .fixtures import Fixture
-from .volumes import VolumeFile
+from .containers.volumes import VolumeFile
 
 TEXT_SUFFIXES = (".json", ".jsonl")
 ISO_RE = re.compile(rb'"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z)"')

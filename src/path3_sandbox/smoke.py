@@ -16,12 +16,12 @@ import docker
 
 from .config import CONFIG_NAME, harness_config
 from .errors import GatewayNotReady
-from .gateway import Gateway, StartObservation
+from .containers.gateway import Gateway, StartObservation
 from .images import GatewayImage
-from .network import HermeticNetwork
+from .containers.network import HermeticNetwork
 from .progress import say
-from .resources import RunResources
-from .volumes import VolumeFile, put_files
+from .containers.resources import RunResources
+from .containers.volumes import VolumeFile, put_files
 
 
 @dataclass(frozen=True)

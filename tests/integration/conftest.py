@@ -28,7 +28,7 @@ def docker_client():
         if os.environ.get("CI") or os.environ.get("PATH3_REQUIRE_DOCKER"):
             pytest.fail(message + ": integration tests must run here, not skip", pytrace=False)
         pytest.skip(message)
-    from path3_sandbox.docker_client import docker_client as client
+    from path3_sandbox.containers.docker_client import docker_client as client
 
     return client()
 

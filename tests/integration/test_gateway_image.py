@@ -1,5 +1,5 @@
 from path3_sandbox.images import ensure_gateway_image
-from path3_sandbox.resources import RunResources, new_run_id
+from path3_sandbox.containers.resources import RunResources, new_run_id
 from path3_sandbox.smoke import smoke
 from path3_sandbox.target import DEFAULT_SPEC
 

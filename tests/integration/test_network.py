@@ -8,10 +8,10 @@ import secrets
 import time
 
 from path3_sandbox.config import CONFIG_NAME, harness_config
-from path3_sandbox.gateway import Gateway
-from path3_sandbox.network import HermeticNetwork
-from path3_sandbox.resources import LABEL_RUN, RunResources, new_run_id
-from path3_sandbox.volumes import VolumeFile, put_files
+from path3_sandbox.containers.gateway import Gateway
+from path3_sandbox.containers.network import HermeticNetwork
+from path3_sandbox.containers.resources import LABEL_RUN, RunResources, new_run_id
+from path3_sandbox.containers.volumes import VolumeFile, put_files
 
 PROBE = r"""
 const dns = require('dns'), net = require('net'), http = require('http');

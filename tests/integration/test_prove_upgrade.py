@@ -10,7 +10,7 @@ import pytest
 from path3_sandbox.contracts import REFUSE_THEN_DOCTOR, STARTUP_IMPORT, contract_for
 from path3_sandbox.fixtures import Fixture, default_fixture_dirs
 from path3_sandbox.images import ensure_gateway_image
-from path3_sandbox.resources import new_run_id
+from path3_sandbox.containers.resources import new_run_id
 from path3_sandbox.run import prove
 from path3_sandbox.target import Target
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from path3_sandbox.contracts import contract_for
 from path3_sandbox.fixtures import resolve_fixture
-from path3_sandbox.resources import new_run_id
+from path3_sandbox.containers.resources import new_run_id
 from path3_sandbox.run import prove
 from path3_sandbox.scenario import STEPS, Step, step_chat_turn
 

@@ -15,13 +15,13 @@ import httpx
 import pytest
 
 from path3_sandbox.cacerts import ssl_context
-from path3_sandbox.cleanup import clean
+from path3_sandbox.containers.cleanup import clean
 from path3_sandbox.cli import main
 from path3_sandbox.contracts import contract_for
 from path3_sandbox.fixtures import Fixture, resolve_fixture
 from path3_sandbox.images import ensure_gateway_image
 from path3_sandbox.redact import redact_state
-from path3_sandbox.resources import LABEL_OWNER_PID, LABEL_RUN, new_run_id
+from path3_sandbox.containers.resources import LABEL_OWNER_PID, LABEL_RUN, new_run_id
 from path3_sandbox.run import prove
 from path3_sandbox.target import DEFAULT_SPEC, Target, registry_url
 from path3_sandbox.userstate import infer_manifest, write_fixture

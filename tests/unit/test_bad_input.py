@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import path3_sandbox.docker_client as docker_client_module
+import path3_sandbox.containers.docker_client as docker_client_module
 from path3_sandbox.cli import main
 from path3_sandbox.errors import EXIT_USAGE
 from path3_sandbox.fixtures import resolve_fixture

@@ -8,8 +8,8 @@ import pytest
 
 
 def test_clean_tells_a_live_owner_from_a_reused_pid_and_a_dead_one():
-    from path3_sandbox.cleanup import owner_alive
-    from path3_sandbox.resources import LABEL_OWNER_STARTED, run_labels
+    from path3_sandbox.containers.cleanup import owner_alive
+    from path3_sandbox.containers.resources import LABEL_OWNER_STARTED, run_labels
 
     mine = run_labels("run-1", "gateway")
     assert owner_alive(mine)
@@ -18,7 +18,7 @@ def test_clean_tells_a_live_owner_from_a_reused_pid_and_a_dead_one():
 
 
 def test_clean_artifacts_prunes_only_run_folders_older_than_the_age(tmp_path):
-    from path3_sandbox.cleanup import parse_age, prune_artifacts
+    from path3_sandbox.containers.cleanup import parse_age, prune_artifacts
 
     now = 1_800_000_000.0
     for kind, run, age_days in (("path3-upgrade", "old", 8), ("path3-upgrade", "new", 1), ("path3-repro", "old", 30)):
@@ -34,7 +34,7 @@ def test_clean_artifacts_prunes_only_run_folders_older_than_the_age(tmp_path):
 
 
 def test_an_age_that_is_not_one_is_bad_input():
-    from path3_sandbox.cleanup import parse_age
+    from path3_sandbox.containers.cleanup import parse_age
     from path3_sandbox.errors import UsageError
 
     with pytest.raises(UsageError, match="not an age"):

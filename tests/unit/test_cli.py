@@ -30,7 +30,7 @@ def test_fixtures_check_fails_with_a_usage_code_on_an_inconsistent_fixture(capsy
 def test_prove_refuses_a_fixture_whose_manifest_disagrees_with_its_files_before_any_docker_work(capsys, monkeypatch):
     from pathlib import Path
 
-    import path3_sandbox.docker_client as docker_client
+    import path3_sandbox.containers.docker_client as docker_client
 
     monkeypatch.setattr(docker_client, "docker_client", lambda: (_ for _ in ()).throw(AssertionError("docker was asked")))
     broken = Path(__file__).parent.parent / "fixtures" / "one-event-short"

@@ -40,8 +40,8 @@ def test_a_remote_docker_host_that_does_not_answer_is_reported_not_replaced():
 def test_clean_counts_a_container_that_vanished_between_listing_and_removal_as_removed():
     import docker.errors
 
-    from path3_sandbox.cleanup import clean
-    from path3_sandbox.resources import LABEL_RUN
+    from path3_sandbox.containers.cleanup import clean
+    from path3_sandbox.containers.resources import LABEL_RUN
 
     class Vanished:
         name, labels = "path3-x-oneoff-3", {LABEL_RUN: "x"}

@@ -1,4 +1,4 @@
-from path3_sandbox.gateway import parse_version
+from path3_sandbox.containers.gateway import parse_version
 
 
 def test_version_is_read_from_the_cli_banner():

@@ -8,7 +8,7 @@ import threading
 import pytest
 from websockets.sync.server import serve
 
-from path3_sandbox.rpc import GatewayRpc, RpcError
+from path3_sandbox.containers.rpc import GatewayRpc, RpcError
 
 
 class FakeGateway:

@@ -10,7 +10,7 @@ import docker.errors
 import pytest
 
 from path3_sandbox import signals
-from path3_sandbox.resources import RunResources
+from path3_sandbox.containers.resources import RunResources
 from path3_sandbox.signals import cleanup_shielded, terminate_like_interrupt
 
 

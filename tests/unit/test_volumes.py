@@ -1,7 +1,7 @@
 import io
 import tarfile
 
-from path3_sandbox.volumes import VolumeFile, state_tar
+from path3_sandbox.containers.volumes import VolumeFile, state_tar
 
 
 def test_state_tar_owns_files_and_parent_directories_by_the_gateway_user():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from ..gateway import ExecResult
+from ..containers.gateway import ExecResult
 
 # gateway.exec while the Gateway runs, gateway.run_oneoff while it is stopped or refused to start.
 Runner = Callable[[list[str]], ExecResult]

@@ -19,7 +19,7 @@ from .. import oracle
 from ..config import STATE_DIR
 from ..evidence import HARNESS, Assertion, Evidence, skipped
 from ..fixtures import Fixture
-from ..gateway import Gateway
+from ..containers.gateway import Gateway
 from ..inventory import IMPORT_ARCHIVE_DIR, Inventory
 from ..probes import files as files_probe
 from ..probes import handles as handles_probe
@@ -29,7 +29,7 @@ from ..probes.files import FilesSnapshot
 from ..probes.sqlite import SqliteSnapshot
 from ..progress import say
 from ..provider import ScriptedProvider
-from ..rpc import GatewayRpc
+from ..containers.rpc import GatewayRpc
 from . import turns as turn_accounting
 from .turns import TurnSpec
 

@@ -12,7 +12,7 @@ from ..evidence import Assertion
 from ..inventory import LegacyTranscript
 from ..probes import sqlite as sqlite_probe
 from ..probes.sqlite import SqliteSnapshot
-from ..rpc import RpcError
+from ..containers.rpc import RpcError
 from .runner import Context, Probe, Step, StepOutcome, probe
 from .turns import COMPLETED, KILLED_IN_FLIGHT, TurnSpec
 

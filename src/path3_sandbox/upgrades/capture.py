@@ -45,15 +45,15 @@ import docker
 
 from ..config import CONFIG_NAME, STATE_DIR, deep_merge, harness_config
 from ..errors import CaptureFailed, FixtureError, GatewayNotReady
-from ..gateway import Gateway
+from ..containers.gateway import Gateway
 from ..images import GatewayImage
 from ..paths import PROJECT_ROOT
 from ..progress import say
 from ..provider import PROVIDER_ID, ScriptedProvider, provider_config
-from ..resources import RunResources, new_run_id
-from ..rpc import GatewayRpc, RpcError
+from ..containers.resources import RunResources, new_run_id
+from ..containers.rpc import GatewayRpc, RpcError
 from ..userstate import infer_manifest, write_fixture
-from ..volumes import VolumeFile, get_tree, put_files
+from ..containers.volumes import VolumeFile, get_tree, put_files
 
 RECIPES_DIR = PROJECT_ROOT / "fixtures" / "recipes"
 RECIPE_KEYS = ("writer", "catches", "agents", "sessions", "compact", "reset", "after")

@@ -74,7 +74,7 @@ _AGE_RE = re.compile(r"^(\d+(?:\.\d+)?)([dhm])$")
 
 def parse_age(text: str) -> float:
     """'7d', '12h', '30m' -> seconds."""
-    from .errors import UsageError
+    from ..errors import UsageError
 
     match = _AGE_RE.match(text.strip())
     if not match:

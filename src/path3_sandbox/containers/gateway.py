@@ -16,8 +16,8 @@ import docker
 import docker.errors
 import httpx
 
-from .config import GATEWAY_PORT, STATE_DIR
-from .redaction import remember
+from ..config import GATEWAY_PORT, STATE_DIR
+from ..redaction import remember
 from .resources import RunResources, run_labels
 
 READY_TIMEOUT_S = 180.0

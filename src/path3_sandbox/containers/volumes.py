@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 
 import docker
 
-from .config import STATE_DIR
+from ..config import STATE_DIR
 from .resources import RunResources, run_labels
 
 GATEWAY_UID = 1000

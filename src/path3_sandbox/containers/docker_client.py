@@ -6,7 +6,7 @@ import functools
 
 import docker
 
-from .engine import ensure_engine
+from ..engine import ensure_engine
 
 
 @functools.cache

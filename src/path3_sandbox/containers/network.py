@@ -19,7 +19,7 @@ from typing import Any
 
 import docker
 
-from .config import GATEWAY_PORT
+from ..config import GATEWAY_PORT
 from .gateway import RELAY_PORT
 from .resources import RunResources, run_labels
 

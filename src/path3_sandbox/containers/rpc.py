@@ -18,7 +18,7 @@ from typing import Any, Self
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from . import __version__
+from .. import __version__
 
 MIN_PROTOCOL, MAX_PROTOCOL = 3, 4
 SCOPES = ["operator.read", "operator.write", "operator.admin"]

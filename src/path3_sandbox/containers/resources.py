@@ -18,8 +18,8 @@ import psutil
 import docker.errors
 import requests
 
-from .progress import say
-from .signals import cleanup_shielded
+from ..progress import say
+from ..signals import cleanup_shielded
 
 LABEL_RUN = "path3-sandbox.run-id"
 LABEL_ROLE = "path3-sandbox.role"
