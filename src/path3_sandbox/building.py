@@ -16,6 +16,7 @@ from typing import Iterator
 import docker
 
 from .progress import say
+from .redaction import scrub_text
 
 
 class BuildError(Exception):
@@ -53,7 +54,9 @@ def stream_build(
     started = time.monotonic()
     tail: list[str] = []
     with log_path.open("w") as log:
-        log.write(f"# docker build -t {tag} {context} buildargs={sorted(buildargs)}\n")
+        log.write(f"# docker build -t {tag} {context}\n")
+        for name, value in sorted(buildargs.items()):  # the evidence of what the build used, redacted
+            log.write(f"# --build-arg {name}={scrub_text(value)[0]}\n")
         chunks = client.api.build(
             path=str(context), tag=tag, buildargs=buildargs, labels=labels,
             rm=True, forcerm=True, pull=False, decode=True,
@@ -64,6 +67,7 @@ def stream_build(
                 text = f"ERROR: {chunk['error']}\n"
             if not text:
                 continue
+            text = scrub_text(text)[0]  # a registry URL with credentials, echoed by a tool, stays out of the log
             log.write(text if text.endswith("\n") else text + "\n")
             log.flush()
             for line in text.splitlines():
@@ -72,5 +76,5 @@ def stream_build(
                 if line.startswith("Step "):
                     say(phase, f"{line.strip()[:110]}  ({time.monotonic() - started:.0f}s)")
             if "error" in chunk:
-                raise BuildError(chunk["error"].strip(), tail)
+                raise BuildError(scrub_text(chunk["error"].strip())[0], tail)
     return client.images.get(tag).id

