@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import UsageError
-from .containers.gateway import StartObservation
+from .containers.waits import StartObservation
 from .reports import parse_import_report
 
 STARTUP_IMPORT = "startup-import"

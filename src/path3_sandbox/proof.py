@@ -162,8 +162,7 @@ class FixtureProof:
                 self.state_db_before = sqlite_probe.digests(self._stopped_runner, "state/openclaw.sqlite")
         with self.timed("first-start"):
             self._say("first-start", f"starting {self.image.tag} on the legacy state (contract: {self.contract.contract})")
-            self.gateway.start()
-            first = classify_start(self.gateway.wait_ready(), self.gateway.logs())
+            first = classify_start(self.gateway.start(), self.gateway.logs())
             self.observed_contract = {"imported": STARTUP_IMPORT, "refused": REFUSE_THEN_DOCTOR}.get(first.kind, first.kind)
             self.evidence.event("first-start", "observation", **first.to_json())
             self._say("first-start", f"{first.kind} after {first.seconds:.1f}s" + (
@@ -199,13 +198,13 @@ class FixtureProof:
         self.evidence.write_json("seed.json", seed.to_json())
         self.evidence.write_json("inventory.json", inventory.to_json())
         volume = self.resources.volume(f"state-{_slug(self.fixture.name)}")
-        put_files(self.client, self.resources, self.image.tag, volume, list(seed.files))
+        put_files(self.resources, self.image.tag, volume, list(seed.files))
         name = f"path3-{self.resources.run_id}-{_slug(self.fixture.name)}"
         if self.network_mode == HERMETIC:
-            self.network = HermeticNetwork(
-                self.client, self.resources, self.image.tag, name, provider_port=self.provider.port if self.provider else None,
-                provider_host=self.provider.host if self.provider else None).create()
-        self.gateway = Gateway(self.client, self.resources, self.image.tag, volume, token, name=name, network=self.network,
+            self.network = HermeticNetwork(self.resources, self.image.tag, name,
+                                           provider_port=self.provider.port if self.provider else None,
+                                           provider_host=self.provider.host if self.provider else None).create()
+        self.gateway = Gateway(self.resources, self.image.tag, volume, token, name=name, network=self.network,
                                extra_hosts={"host.docker.internal": "host-gateway"} if self.provider else {})
         self._say("seed", f"{len(seed.files)} files, {len(inventory.entries)} legacy entries, "
                           f"{sum(len(t.events) for t in inventory.transcripts)} transcript lines; "
@@ -258,8 +257,7 @@ class FixtureProof:
         if not ok:
             return False, doctor.output
         with self.timed("second-start"):
-            self.gateway.start()
-            second = classify_start(self.gateway.wait_ready(), self.gateway.logs())
+            second = classify_start(self.gateway.start(), self.gateway.logs())
             ev.event("second-start", "observation", **second.to_json())
             self._say("second-start", f"{second.kind} after {second.seconds:.1f}s")
         ready = second.kind in ("ready-without-import", "imported")

@@ -16,7 +16,8 @@ import docker
 
 from .config import CONFIG_NAME, harness_config
 from .errors import GatewayNotReady
-from .containers.gateway import Gateway, StartObservation
+from .containers.gateway import Gateway
+from .containers.waits import StartObservation
 from .images import GatewayImage
 from .containers.network import HermeticNetwork
 from .progress import say
@@ -40,14 +41,13 @@ def smoke(client: docker.DockerClient, image: GatewayImage, resources: RunResour
     token = secrets.token_hex(16)
     volume = resources.volume("state")
     config = json.dumps(harness_config(token), indent=2).encode()
-    put_files(client, resources, image.tag, volume,
+    put_files(resources, image.tag, volume,
               [VolumeFile(CONFIG_NAME, config, time.time(), 0o600)])
     name = f"path3-{resources.run_id}-gateway"
-    network = HermeticNetwork(client, resources, image.tag, name).create()
-    gateway = Gateway(client, resources, image.tag, volume, token, name=name, network=network)
+    network = HermeticNetwork(resources, image.tag, name).create()
+    gateway = Gateway(resources, image.tag, volume, token, name=name, network=network)
     say("gateway", f"starting {image.tag} on the empty volume {volume}")
-    gateway.start()
-    start = gateway.wait_ready()
+    start = gateway.start()
     log_dir.mkdir(parents=True, exist_ok=True)
     (log_dir / "gateway-stdout.log").write_text(gateway.logs())
     if start.outcome != "ready":

@@ -77,10 +77,9 @@ def imported(docker_client, default_image):
     inventory = build_inventory(seed.as_inventory_input())
     with RunResources(docker_client, new_run_id()) as resources:
         volume = resources.volume("state-mutations")
-        put_files(docker_client, resources, default_image.tag, volume, list(seed.files))
-        gateway = Gateway(docker_client, resources, default_image.tag, volume, token, name=f"path3-{resources.run_id}-mut")
-        gateway.start()
-        assert gateway.wait_ready().outcome == "ready", gateway.logs()[-2000:]
+        put_files(resources, default_image.tag, volume, list(seed.files))
+        gateway = Gateway(resources, default_image.tag, volume, token, name=f"path3-{resources.run_id}-mut")
+        assert gateway.start().outcome == "ready", gateway.logs()[-2000:]
         gateway.stop()
         yield fixture, inventory, docker_client, default_image.tag, volume, resources
 

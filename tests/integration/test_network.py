@@ -36,14 +36,13 @@ def test_a_hermetic_gateway_reaches_only_the_provider_door_and_its_lookups_are_r
     try:
         with RunResources(docker_client, new_run_id()) as resources:
             volume = resources.volume("state")
-            put_files(docker_client, resources, default_image.tag, volume,
+            put_files(resources, default_image.tag, volume,
                       [VolumeFile(CONFIG_NAME, json.dumps(harness_config(token)).encode(), time.time(), 0o600)])
             name = f"path3-{resources.run_id}-net"
-            network = HermeticNetwork(docker_client, resources, default_image.tag, name,
+            network = HermeticNetwork(resources, default_image.tag, name,
                                       provider_port=provider.port, provider_host=provider.host).create()
-            gateway = Gateway(docker_client, resources, default_image.tag, volume, token, name=name, network=network)
-            gateway.start()
-            assert gateway.wait_ready().outcome == "ready", gateway.logs()[-2000:]
+            gateway = Gateway(resources, default_image.tag, volume, token, name=name, network=network)
+            assert gateway.start().outcome == "ready", gateway.logs()[-2000:]
             result = gateway.exec(["node", "-e", PROBE, str(provider.port)], timeout_s=30)
             seen = json.loads(result.output.strip().splitlines()[-1])
             assert seen["internet"] in ("timeout", "ENETUNREACH", "EHOSTUNREACH", "ECONNREFUSED"), seen
@@ -53,6 +52,10 @@ def test_a_hermetic_gateway_reaches_only_the_provider_door_and_its_lookups_are_r
             assert "path3-probe.example.org" in record["names_looked_up"], record
             assert record["internal"] and docker_client.networks.get(network.name).attrs["Internal"] is True
             run_id = resources.run_id
+            # testcontainers made them: its labels and ours, on the Gateway, its witness and the network alike
+            for labels in (gateway.container.labels, network.witness.labels,
+                           docker_client.networks.get(network.name).attrs["Labels"]):
+                assert labels["org.testcontainers"] == "true" and labels[LABEL_RUN] == run_id, labels
         assert docker_client.networks.list(filters={"label": f"{LABEL_RUN}={run_id}"}) == [], "the network is removed"
     finally:
         provider.stop()

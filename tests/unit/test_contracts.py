@@ -4,7 +4,7 @@ from path3_sandbox.contracts import (
     REFUSE_THEN_DOCTOR, STARTUP_IMPORT, classify_start, contract_for, version_key, warning_codes,
 )
 from path3_sandbox.errors import UsageError
-from path3_sandbox.containers.gateway import StartObservation
+from path3_sandbox.containers.waits import StartObservation
 
 IMPORT_BOX = """│  - Legacy entries: 3; SQLite entries: 3.                                 │
 │  - Transcript events: imported=11; validated=0.                          │"""

@@ -1,26 +1,25 @@
-"""The Gateway container: start, observe the start, stop, kill, restart, exec, logs.
+"""The Gateway container, on testcontainers: start (and observe the start), stop, kill, restart, exec, logs.
 
-One `Gateway` is one container on one state volume. Stop/kill/start reuse the same container, so the
-hostname (and with it the Gateway's owner lease) stays the same across restarts (openclaw.md §11).
-Every command run in the container, and every one-off container on the volume, is appended to
-`commands` in order: the evidence shows exactly what touched the state, and when.
+One `Gateway` is one testcontainers `DockerContainer` on one state volume. testcontainers creates it, labels it and
+runs the start's wait strategy (waits.GatewayReadyOrExited). A restart reuses the same container (testcontainers'
+`stop()` would remove it), so the hostname, and with it the Gateway's owner lease, stays the same (openclaw.md §11).
+Every command run in the container, and every one-off container on the volume, is appended to `commands` in order:
+the evidence shows exactly what touched the state, and when.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any
 
-import docker
-import docker.errors
-import httpx
+from testcontainers.core.container import DockerContainer
 
-from ..config import GATEWAY_PORT, STATE_DIR
+from ..config import GATEWAY_PORT
 from ..redaction import remember
-from .resources import RunResources, run_labels
+from .resources import RunResources
+from .waits import READY_TIMEOUT_S, GatewayReadyOrExited, StartObservation
 
-READY_TIMEOUT_S = 180.0
 # The Gateway grants operator scopes to token-only clients on its own loopback only (openclaw.md §11),
 # so RPC goes through a byte-for-byte TCP relay inside the container: host -> RELAY_PORT -> 127.0.0.1:18789.
 RELAY_PORT = 28789
@@ -35,6 +34,7 @@ const server = net.createServer(client => {
 server.on('error', e => { console.error(String(e)); process.exit(e.code === 'EADDRINUSE' ? 0 : 1); });
 server.listen(Number(process.argv[1]), '0.0.0.0');
 """
+LOOPBACK_ONLY = ("127.0.0.1", None)  # published on the host's loopback, at a port the engine picks
 
 
 @dataclass(frozen=True)
@@ -48,24 +48,8 @@ class ExecResult:
         return {"argv": self.argv, "exit_code": self.exit_code, "seconds": round(self.seconds, 2)}
 
 
-@dataclass(frozen=True)
-class StartObservation:
-    """What one start did: became ready, exited (with its code), or neither before the deadline."""
-
-    outcome: str  # "ready" | "exited" | "timeout"
-    seconds: float
-    exit_code: int | None = None
-    healthz: Any = None
-    readyz: Any = None
-
-    def to_json(self) -> dict:
-        return {"outcome": self.outcome, "seconds": round(self.seconds, 2), "exit_code": self.exit_code,
-                "healthz": self.healthz, "readyz": self.readyz}
-
-
 @dataclass
 class Gateway:
-    client: docker.DockerClient
     resources: RunResources
     image: str
     volume: str
@@ -74,7 +58,8 @@ class Gateway:
     extra_hosts: dict[str, str] = field(default_factory=dict)
     network: Any = None  # a network.HermeticNetwork: the Gateway's only door; None: Docker's default bridge
     commands: list[dict] = field(default_factory=list)
-    _container: Any = None
+    ready_timeout_s: float = READY_TIMEOUT_S
+    _container: DockerContainer | None = None
 
     def __post_init__(self) -> None:
         self.name = self.name or f"path3-{self.resources.run_id}-gateway"
@@ -95,35 +80,40 @@ class Gateway:
                  for arg in argv]
         self.commands.append({"at": time.time(), "kind": kind, "argv": shown, **extra})
 
-    def _run_kwargs(self) -> dict[str, Any]:
-        return dict(
-            volumes={self.volume: {"bind": STATE_DIR, "mode": "rw"}},
-            hostname=self.hostname,
-            environment={"OPENCLAW_GATEWAY_TOKEN": self.token},
-            extra_hosts=self.extra_hosts or None,
-        )
+    def _on_volume(self, name: str, role: str, argv: list[str], **kwargs: Any) -> DockerContainer:
+        """A container on the state volume, with the Gateway's hostname and environment."""
+        return self.resources.container(name, role, self.image, argv, state_volume=self.volume, hostname=self.hostname,
+                                        **kwargs).with_env("OPENCLAW_GATEWAY_TOKEN", self.token)
 
-    def start(self) -> Self:
-        """Create the container on first call, then (re)start it; returns at once."""
+    def start(self) -> StartObservation:
+        """Create and start the container on the first call, start it again after a stop or kill; then wait until
+        the Gateway is ready, exits, or `ready_timeout_s` passes, and return what it did."""
+        wait = GatewayReadyOrExited(self.base_url).with_startup_timeout(int(self.ready_timeout_s))
         if self._container is None:
-            # Hermetic: no published ports (the witness publishes them), the internal network, the witness as DNS.
-            doors = self.network.container_kwargs() if self.network else {
-                "ports": {f"{GATEWAY_PORT}/tcp": ("127.0.0.1", None), f"{RELAY_PORT}/tcp": ("127.0.0.1", None)}}
-            self.resources.track(self.name)  # tracked first: a signal between create and track must not leak it
-            self._container = self.client.containers.create(
-                self.image, command=self.argv, name=self.name, detach=True,
-                labels=run_labels(self.resources.run_id, "gateway"), **{**self._run_kwargs(), **doors},
-            )
-        self._container.start()
-        self._record("start", self.argv)
-        return self
+            if self.network is not None:  # the internal network, the witness as resolver and only door
+                doors = self.network.container_kwargs()
+                extra_hosts = {**self.extra_hosts, **doors.pop("extra_hosts")}
+            else:  # Docker's default bridge, ports on the host's loopback
+                doors, extra_hosts = {"network": "bridge"}, self.extra_hosts
+            self._container = self._on_volume(self.name, "gateway", self.argv, extra_hosts=extra_hosts or None, **doors)
+            if self.network is None:
+                self._container.ports.update({f"{GATEWAY_PORT}/tcp": LOOPBACK_ONLY, f"{RELAY_PORT}/tcp": LOOPBACK_ONLY})
+            self._record("start", self.argv)
+            self._container.waiting_for(wait).start()
+        else:
+            self._record("start", self.argv)
+            self._container.get_wrapped_container().start()
+            wait.wait_until_ready(self._container)
+        assert wait.observation is not None
+        return wait.observation
 
     @property
     def container(self) -> Any:
+        """The docker-py container, freshly inspected."""
         if self._container is None:
             raise RuntimeError("the Gateway container was never started")
         self._container.reload()
-        return self._container
+        return self._container.get_wrapped_container()
 
     def status(self) -> str:
         return self.container.status
@@ -165,27 +155,9 @@ class Gateway:
                     raise RuntimeError(f"cannot reach the Gateway RPC through {url}: {error}") from None
                 time.sleep(0.2)
 
-    def wait_ready(self, timeout_s: float = READY_TIMEOUT_S, interval_s: float = 0.5) -> StartObservation:
-        """Poll /healthz and /readyz until both say so, the container exits, or the deadline passes."""
-        started = time.monotonic()
-        healthz = readyz = None
-        while (elapsed := time.monotonic() - started) < timeout_s:
-            state = self.container.attrs["State"]
-            if not state.get("Running"):
-                return StartObservation("exited", elapsed, int(state.get("ExitCode", -1)), healthz, readyz)
-            healthz, readyz = self.probe_http("/healthz"), self.probe_http("/readyz")
-            if _is_live(healthz) and _is_ready(readyz):
-                return StartObservation("ready", time.monotonic() - started, None, healthz, readyz)
-            time.sleep(interval_s)
-        return StartObservation("timeout", time.monotonic() - started, None, healthz, readyz)
-
     def probe_http(self, path: str) -> Any:
         """{status, body} of a GET on the Gateway's published HTTP port, or None when it doesn't answer."""
-        try:
-            response = httpx.get(self.base_url() + path, timeout=2)
-            return {"status": response.status_code, "body": response.json()}
-        except (httpx.HTTPError, ValueError, RuntimeError, KeyError):
-            return None
+        return GatewayReadyOrExited(self.base_url).probe(path)
 
     def exec(self, argv: list[str], *, timeout_s: float | None = None) -> ExecResult:
         """Run a command inside the running Gateway container (as node, with the container's env)."""
@@ -199,15 +171,10 @@ class Gateway:
     def run_oneoff(self, argv: list[str], *, timeout_s: float = 300) -> ExecResult:
         """Run a command in a new container on the same volume and hostname while the Gateway is stopped
         (e.g. `openclaw doctor --fix`, which needs exclusive access to the state)."""
-        name = f"{self.name}-oneoff-{len(self.commands)}"
         started = time.monotonic()
-        self.resources.track(name)  # tracked first: a signal between create and track must not leak it
-        container = self.client.containers.create(
-            self.image, command=argv, name=name, labels=run_labels(self.resources.run_id, "oneoff"),
-            network_mode="none", **self._run_kwargs(),
-        )
+        oneoff = self._on_volume(f"{self.name}-oneoff-{len(self.commands)}", "oneoff", argv, extra_hosts=self.extra_hosts or None)
         try:
-            container.start()
+            container = oneoff.start().get_wrapped_container()
             try:
                 code = int(container.wait(timeout=timeout_s)["StatusCode"])
             except Exception:  # requests' ReadTimeout: the command outlived its budget
@@ -215,7 +182,7 @@ class Gateway:
                 code = 124
             output = container.logs(stdout=True, stderr=True).decode(errors="replace")
         finally:
-            container.remove(force=True)
+            oneoff.stop()  # removes it
         result = ExecResult(argv, code, output, time.monotonic() - started)
         self._record("oneoff", argv, exit_code=code)
         return result
@@ -228,12 +195,12 @@ class Gateway:
     def stop(self, timeout_s: int = 20) -> None:
         """SIGTERM, then SIGKILL after `timeout_s`."""
         if self._container is not None and self.status() == "running":
-            self._container.stop(timeout=timeout_s)
+            self.container.stop(timeout=timeout_s)  # docker-py's stop keeps the container; testcontainers' removes it
             self._record("stop", [])
 
     def kill(self) -> None:
         if self._container is not None and self.status() == "running":
-            self._container.kill()
+            self.container.kill()
             self._record("kill", ["SIGKILL"])
 
     def version(self) -> str:
@@ -249,10 +216,3 @@ def parse_version(output: str) -> str:
             return token
     return output.strip()
 
-
-def _is_live(probe: Any) -> bool:
-    return bool(probe and probe["status"] == 200 and isinstance(probe["body"], dict) and probe["body"].get("ok"))
-
-
-def _is_ready(probe: Any) -> bool:
-    return bool(probe and probe["status"] == 200 and isinstance(probe["body"], dict) and probe["body"].get("ready"))

@@ -13,15 +13,19 @@ Open: Docker's default bridge, as before: the Gateway reaches whatever the machi
 from __future__ import annotations
 
 import json
-import time
+import re
 from dataclasses import dataclass
 from typing import Any
 
-import docker
+from testcontainers.core.container import DockerContainer
+from testcontainers.core.network import Network
+from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
 from ..config import GATEWAY_PORT
-from .gateway import RELAY_PORT
-from .resources import RunResources, run_labels
+from .gateway import LOOPBACK_ONLY, RELAY_PORT
+from .resources import RunResources
+
+WITNESS_START_TIMEOUT_S = 30
 
 HERMETIC = "hermetic"
 OPEN = "open"
@@ -60,40 +64,42 @@ for (const spec of process.argv.slice(1)) {
 class HermeticNetwork:
     """An internal network for one Gateway container, and the witness that is its only door."""
 
-    client: docker.DockerClient
     resources: RunResources
     image: str
     gateway_name: str
     provider_port: int | None = None  # the scripted provider's port on the host's bridge address
     provider_host: str | None = None
-    name: str = ""
-    witness: Any = None
+    network: Network | None = None
+    witness: Any = None  # the witness's docker-py container, once started
     witness_ip: str = ""
 
+    @property
+    def name(self) -> str:
+        return self.network.name if self.network else ""
+
     def create(self) -> HermeticNetwork:
-        self.name = self.resources.network(f"net-{self.gateway_name.rsplit('-', 1)[-1]}", internal=True)
+        self.network = self.resources.network(f"net-{self.gateway_name.rsplit('-', 1)[-1]}", internal=True)
         relays = [f"{GATEWAY_PORT}:{self.gateway_name}:{GATEWAY_PORT}", f"{RELAY_PORT}:{self.gateway_name}:{RELAY_PORT}"]
         if self.provider_port:
             relays.append(f"{self.provider_port}:{self.provider_host}:{self.provider_port}:scripted-provider")
-        witness_name = f"{self.gateway_name}-witness"
-        self.resources.track(witness_name)  # tracked first: a signal between create and track must not leak it
-        # On the default bridge first (the host's provider, the published ports), then the internal network.
-        self.witness = self.client.containers.create(
-            self.image, command=["node", "-e", WITNESS_SCRIPT, *relays], name=witness_name, user="root",
-            labels=run_labels(self.resources.run_id, "network-witness"), detach=True,
-            ports={f"{GATEWAY_PORT}/tcp": ("127.0.0.1", None), f"{RELAY_PORT}/tcp": ("127.0.0.1", None)})
-        self.client.networks.get(self.name).connect(self.witness)
-        self.witness.start()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            self.witness.reload()
-            self.witness_ip = self.witness.attrs["NetworkSettings"]["Networks"][self.name]["IPAddress"]
-            if self.witness_ip and self._listening() >= 1 + len(relays):
-                return self
-            if self.witness.status == "exited":
-                break
-            time.sleep(0.2)
-        raise RuntimeError(f"the network witness did not start: {self.witness.logs().decode(errors='replace')[-1000:]}")
+        # On the default bridge (the host's provider, the published ports), then also on the internal network (its
+        # relays resolve the Gateway's name per connection). Ready when the resolver and every relay listen.
+        witness: DockerContainer = self.resources.container(
+            f"{self.gateway_name}-witness", "network-witness", self.image, ["node", "-e", WITNESS_SCRIPT, *relays],
+            network="bridge", user="root")
+        witness.ports.update({f"{GATEWAY_PORT}/tcp": LOOPBACK_ONLY, f"{RELAY_PORT}/tcp": LOOPBACK_ONLY})
+        listening = LogMessageWaitStrategy(re.compile(r'"event":"listening"'), times=1 + len(relays))
+        witness.waiting_for(listening.with_startup_timeout(WITNESS_START_TIMEOUT_S).with_poll_interval(0.2))
+        try:
+            witness.start()
+        except (TimeoutError, RuntimeError) as error:
+            logs = b"".join(witness.get_logs()).decode(errors="replace")[-1000:]
+            raise RuntimeError(f"the network witness did not start ({error}): {logs}") from None
+        self.witness = witness.get_wrapped_container()
+        self.network.connect(self.witness.id)
+        self.witness.reload()
+        self.witness_ip = self.witness.attrs["NetworkSettings"]["Networks"][self.name]["IPAddress"]
+        return self
 
     def container_kwargs(self) -> dict[str, Any]:
         """What the Gateway container is created with: the internal network, the witness as resolver and door."""
@@ -118,9 +124,6 @@ class HermeticNetwork:
                 "dns_lookups": lookups, "names_looked_up": sorted({r["name"] for r in lookups}),
                 "provider_connections": sum(1 for r in records if r.get("event") == "relay"),
                 "other_egress": "none possible: the network is internal; the witness relays only the ports above"}
-
-    def _listening(self) -> int:
-        return sum(1 for r in self.records() if r.get("event") == "listening")
 
 
 def open_network_json() -> dict:

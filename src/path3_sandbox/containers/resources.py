@@ -1,8 +1,10 @@
 """Everything a run creates in Docker, labelled with its run id and removed in a `finally`.
 
-Containers and named volumes carry `path3-sandbox.run-id`, plus the host and pid of the process that
-owns them, so `path3-sandbox clean` can tell a live run's resources from a dead run's leftovers.
-(Ryuk-style reapers ignore named volumes; we don't rely on one.)
+One factory per resource: `volume()`, `network()` and `container()` (a testcontainers `DockerContainer`, not yet
+started). Each carries `path3-sandbox.run-id` plus the host, pid and start time of the process that owns it, so
+`path3-sandbox clean` can tell a live run's resources from a dead run's leftovers, and testcontainers' session
+label, so Ryuk (where it runs, see reaper.py) reaps volumes and networks too, not only containers.
+Every name is recorded before the resource is created: a signal in between must not leak it.
 """
 
 from __future__ import annotations
@@ -14,18 +16,24 @@ import time
 from typing import Self
 
 import docker
-import psutil
 import docker.errors
+import psutil
 import requests
+from testcontainers.core.container import DockerContainer
+from testcontainers.core.labels import create_labels
+from testcontainers.core.network import Network
 
+from ..config import STATE_DIR
 from ..progress import say
 from ..signals import cleanup_shielded
+from . import reaper
 
 LABEL_RUN = "path3-sandbox.run-id"
 LABEL_ROLE = "path3-sandbox.role"
 LABEL_OWNER_HOST = "path3-sandbox.owner-host"
 LABEL_OWNER_PID = "path3-sandbox.owner-pid"
 LABEL_OWNER_STARTED = "path3-sandbox.owner-started"  # the owner's start time: a reused pid is not the owner
+API_TIMEOUT_S = 900  # a container's docker client: a `wait` on a one-off can take minutes
 
 
 def new_run_id() -> str:
@@ -38,12 +46,13 @@ def run_labels(run_id: str, role: str) -> dict[str, str]:
 
 
 class RunResources:
-    """Creates labelled volumes, tracks containers, and removes them all on close unless `keep`."""
+    """Creates labelled volumes, networks and containers, and removes them all on close unless `keep`."""
 
     def __init__(self, client: docker.DockerClient, run_id: str, *, keep: bool = False) -> None:
         self.client = client
         self.run_id = run_id
         self.keep = keep
+        self.reaper: reaper.ReaperChoice | None = None  # decided before the first testcontainers object
         self.containers: list[str] = []
         self.volumes: list[str] = []
         self.networks: list[str] = []
@@ -52,18 +61,31 @@ class RunResources:
     def volume(self, purpose: str) -> str:
         name = f"path3-{self.run_id}-{purpose}"
         self.volumes.append(name)  # recorded first: a signal between create and append must not leak it
-        self.client.volumes.create(name=name, labels=run_labels(self.run_id, f"volume:{purpose}"))
+        self.client.volumes.create(name=name, labels=create_labels("", run_labels(self.run_id, f"volume:{purpose}")))
         return name
 
-    def network(self, purpose: str, *, internal: bool) -> str:
-        name = f"path3-{self.run_id}-{purpose}"
-        self.networks.append(name)
-        self.client.networks.create(name, driver="bridge", internal=internal,
-                                    labels=run_labels(self.run_id, f"network:{purpose}"))
-        return name
+    def _decide_reaper(self) -> None:
+        if self.reaper is None:
+            self.reaper = reaper.configure(self.client, keep=self.keep)
 
-    def track(self, container_name: str) -> None:
-        self.containers.append(container_name)
+    def network(self, purpose: str, *, internal: bool) -> Network:
+        self._decide_reaper()
+        network = Network(docker_network_kw={"driver": "bridge", "internal": internal,
+                                             "labels": run_labels(self.run_id, f"network:{purpose}")})
+        network.name = f"path3-{self.run_id}-{purpose}"  # ours, not a random uuid: `docker network ls` says whose
+        self.networks.append(network.name)
+        return network.create()
+
+    def container(self, name: str, role: str, image: str, command: list[str], *, state_volume: str | None = None,
+                  volume_mode: str = "rw", network: str = "none", **create_kwargs: object) -> DockerContainer:
+        """A labelled, tracked, not yet started container. `network` is always explicit ("none", "bridge" or a
+        network's name): testcontainers would otherwise guess one when it runs inside a container."""
+        self._decide_reaper()
+        self.containers.append(name)
+        container = DockerContainer(image, docker_client_kw={"timeout": API_TIMEOUT_S}).with_name(name).with_command(command)
+        if state_volume:
+            container.with_volume_mapping(state_volume, STATE_DIR, volume_mode)  # testcontainers' default is "ro"
+        return container.with_kwargs(labels=run_labels(self.run_id, role), network=network, **create_kwargs)
 
     def close(self) -> list[str]:
         """Remove every container, then every network and volume; a resource already gone is removed, any other error is

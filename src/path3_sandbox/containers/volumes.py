@@ -1,9 +1,8 @@
 """Put files into a named volume, owned by the Gateway's uid, with the mtimes we choose; copy a volume's
 tree out again.
 
-A created-but-never-started container mounts the volume and receives (or sends) a tar through the engine
-API (`docker cp` semantics), so this works the same with a local or a remote engine, and the helper
-container never runs anything or touches the network.
+A helper container (testcontainers, no network, running only `true`) mounts the volume and receives (or sends) a
+tar through the engine API (`docker cp` semantics), so this works the same with a local or a remote engine.
 """
 
 from __future__ import annotations
@@ -15,10 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-import docker
-
 from ..config import STATE_DIR
-from .resources import RunResources, run_labels
+from .resources import RunResources
 
 GATEWAY_UID = 1000
 GATEWAY_GID = 1000
@@ -55,36 +52,27 @@ def state_tar(files: list[VolumeFile]) -> bytes:
     return buffer.getvalue()
 
 
-def put_files(client: docker.DockerClient, resources: RunResources, image: str, volume: str,
-              files: list[VolumeFile]) -> None:
-    name = f"path3-{resources.run_id}-seed-{len(resources.containers)}"
-    resources.track(name)  # tracked first: a signal between create and track must not leak it
-    container = client.containers.create(
-        image, command=["true"], name=name, network_mode="none", user="node",
-        volumes={volume: {"bind": STATE_DIR, "mode": "rw"}}, labels=run_labels(resources.run_id, "seed"),
-    )
+def put_files(resources: RunResources, image: str, volume: str, files: list[VolumeFile]) -> None:
+    helper = resources.container(f"path3-{resources.run_id}-seed-{len(resources.containers)}", "seed", image, ["true"],
+                                 state_volume=volume, user="node")
     try:
-        if not container.put_archive(STATE_DIR, state_tar(files)):
+        if not helper.start().get_wrapped_container().put_archive(STATE_DIR, state_tar(files)):
             raise RuntimeError(f"the engine refused to copy {len(files)} files into volume {volume}")
     finally:
-        container.remove(force=True)
+        helper.stop()  # removes it
 
 
-def get_tree(client: docker.DockerClient, resources: RunResources, image: str, volume: str, dest: Path) -> list[str]:
+def get_tree(resources: RunResources, image: str, volume: str, dest: Path) -> list[str]:
     """Copy the whole state directory out of `volume` into `dest`, regular files and folders with their mtimes.
 
     Links are left out (an OpenClaw state links plugin skills into the installed package, outside the tree);
     returns them as "path -> target". Only for a volume no container is writing to: a live SQLite database
     copied mid-transaction is garbage."""
-    name = f"path3-{resources.run_id}-copy-{len(resources.containers)}"
-    resources.track(name)  # tracked first: a signal between create and track must not leak it
-    container = client.containers.create(
-        image, command=["true"], name=name, network_mode="none", user="node",
-        volumes={volume: {"bind": STATE_DIR, "mode": "ro"}}, labels=run_labels(resources.run_id, "copy"),
-    )
+    helper = resources.container(f"path3-{resources.run_id}-copy-{len(resources.containers)}", "copy", image, ["true"],
+                                 state_volume=volume, volume_mode="ro", user="node")
     links: list[str] = []
     try:
-        stream, _ = container.get_archive(STATE_DIR)
+        stream, _ = helper.start().get_wrapped_container().get_archive(STATE_DIR)
         with tempfile.TemporaryFile() as spool:
             for chunk in stream:
                 spool.write(chunk)
@@ -103,5 +91,5 @@ def get_tree(client: docker.DockerClient, resources: RunResources, image: str, v
                 dest.mkdir(parents=True, exist_ok=True)
                 archive.extractall(dest, members=members, filter="data")
     finally:
-        container.remove(force=True)
+        helper.stop()  # removes it
     return links

@@ -228,8 +228,7 @@ def step_restart_recovery(ctx: Context, before: Probe) -> StepOutcome:
     ctx.rpc.close()
     ctx.gateway.kill()
     ctx.provider.release()
-    ctx.gateway.start()
-    start = ctx.gateway.wait_ready()
+    start = ctx.gateway.start()
     reconnected = ctx.gateway.rpc()  # the old socket died with the killed Gateway
     reconnected.calls[:0] = ctx.rpc.calls
     ctx.rpc = reconnected

@@ -387,14 +387,13 @@ class _Writer:
     def run(self, dest: Path) -> tuple[Path, dict]:
         volume = self.resources.volume("capture")
         t = time.monotonic()
-        put_files(self.client, self.resources, self.image.tag, volume,
+        put_files(self.resources, self.image.tag, volume,
                   [VolumeFile(CONFIG_NAME, (json.dumps(self.config(), indent=2) + "\n").encode(), time.time(), 0o600)])
-        gateway = Gateway(self.client, self.resources, self.image.tag, volume, self.token,
+        gateway = Gateway(self.resources, self.image.tag, volume, self.token,
                           name=f"path3-{self.resources.run_id}-writer",
                           extra_hosts={"host.docker.internal": "host-gateway"})
         say("capture", f"starting openclaw {self.recipe.writer} ({self.image.tag}) on an empty state volume")
-        gateway.start()
-        start = gateway.wait_ready()
+        start = gateway.start()
         self._timed("ready", t)
         if start.outcome != "ready":
             tail = "\n".join(gateway.logs().splitlines()[-20:])
@@ -424,7 +423,7 @@ class _Writer:
                                 "its SQLite state may be mid-transaction, so it is not captured")
         t = time.monotonic()
         state = dest
-        links = get_tree(self.client, self.resources, self.image.tag, volume, state)
+        links = get_tree(self.resources, self.image.tag, volume, state)
         sidecars = sorted(str(p.relative_to(state)) for p in state.rglob("*.sqlite-*") if p.is_file())
         removed = scrub_state(state, self.token)
         self._timed("copy", t)

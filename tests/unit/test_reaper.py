@@ -1,0 +1,66 @@
+"""Ryuk where it can run, our label-based clean where it cannot (an air-gapped or registry-less host)."""
+
+import docker.errors
+
+from path3_sandbox.containers import reaper
+
+
+class Images:
+    def __init__(self, present: bool, pull_error: str | None) -> None:
+        self.present, self.pull_error, self.pulled = present, pull_error, []
+
+    def get(self, image):
+        if not self.present:
+            raise docker.errors.ImageNotFound(f"No such image: {image}")
+
+    def pull(self, image):
+        self.pulled.append(image)
+        if self.pull_error:
+            raise docker.errors.APIError(self.pull_error)
+
+
+class Client:
+    def __init__(self, present=False, pull_error=None):
+        self.images = Images(present, pull_error)
+
+
+def test_ryuk_runs_when_its_image_is_present():
+    choice = reaper.decide(Client(present=True), keep=False, user_disabled=None)
+    assert choice.ryuk and "present" in choice.reason
+
+
+def test_ryuk_runs_when_its_image_can_be_pulled():
+    client = Client(present=False)
+    choice = reaper.decide(client, keep=False, user_disabled=None)
+    assert choice.ryuk and client.images.pulled == [choice.to_json()["image"]]
+
+
+def test_a_host_that_cannot_pull_ryuk_falls_back_to_clean_and_says_why():
+    choice = reaper.decide(Client(pull_error="dial tcp: lookup registry-1.docker.io: no such host"), keep=False,
+                           user_disabled=None)
+    assert not choice.ryuk
+    assert "cannot pull testcontainers/ryuk" in choice.reason and "no such host" in choice.reason
+    assert "path3-sandbox clean" in choice.reason
+
+
+def test_keep_turns_ryuk_off_so_kept_containers_survive_the_process():
+    client = Client(present=True)
+    choice = reaper.decide(client, keep=True, user_disabled=None)
+    assert not choice.ryuk and "--keep" in choice.reason
+
+
+def test_the_users_own_setting_wins_and_nothing_is_pulled():
+    client = Client(present=False)
+    choice = reaper.decide(client, keep=False, user_disabled=True)
+    assert not choice.ryuk and "TESTCONTAINERS_RYUK_DISABLED" in choice.reason and client.images.pulled == []
+
+
+def test_configure_tells_testcontainers_once_per_process(monkeypatch):
+    from testcontainers.core.config import testcontainers_config
+
+    monkeypatch.setattr(reaper, "_chosen", None)
+    monkeypatch.setattr(testcontainers_config, "_ryuk_disabled", None)
+    monkeypatch.delenv("TESTCONTAINERS_RYUK_DISABLED", raising=False)
+    first = reaper.configure(Client(pull_error="no registry"))
+    assert testcontainers_config.ryuk_disabled is True and not first.ryuk
+    assert reaper.configure(Client(present=True)) is first  # decided once: the first container already ran without it
