@@ -1,17 +1,12 @@
-"""Docker integration tests: real engine, real images, the real Gateway.
-
-Without an engine they are skipped on a laptop, but fail under CI or PATH3_REQUIRE_DOCKER=1:
-a CI run that skipped the Gateway proves nothing.
-"""
+"""Docker integration tests: real engine, real images, the real Gateway, through our own pytest plugin
+(path3_sandbox.pytest_plugin: its `docker` marker skips on a laptop without an engine and fails under CI or
+PATH3_REQUIRE_DOCKER=1, as a contributor's tests do)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-
-from path3_sandbox.engine import probe
 
 
 def pytest_collection_modifyitems(config, items):
@@ -22,15 +17,8 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def docker_client():
-    if probe() is None:
-        message = "no Docker engine answers (run `make engine`)"
-        if os.environ.get("CI") or os.environ.get("PATH3_REQUIRE_DOCKER"):
-            pytest.fail(message + ": integration tests must run here, not skip", pytrace=False)
-        pytest.skip(message)
-    from path3_sandbox.containers.docker_client import docker_client as client
-
-    return client()
+def docker_client(path3_docker):
+    return path3_docker
 
 
 @pytest.fixture(scope="session")
@@ -39,8 +27,5 @@ def artifacts(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def default_image(docker_client, artifacts):
-    from path3_sandbox.images import ensure_gateway_image
-    from path3_sandbox.target import DEFAULT_SPEC, Target
-
-    return ensure_gateway_image(docker_client, Target.parse(DEFAULT_SPEC), log_dir=artifacts / "images")
+def default_image(path3_image):
+    return path3_image()

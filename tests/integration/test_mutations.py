@@ -20,7 +20,7 @@ from path3_sandbox.containers.gateway import Gateway
 from path3_sandbox.inventory import build_inventory
 from path3_sandbox.probes import files as files_probe
 from path3_sandbox.probes import sqlite as sqlite_probe
-from path3_sandbox.containers.resources import RunResources, new_run_id, run_labels
+from path3_sandbox.containers.resources import RunResources, new_run_id
 from path3_sandbox.seeding import build_seed
 from path3_sandbox.containers.volumes import put_files
 
@@ -91,11 +91,16 @@ def read_copy(imported, tamper: str | None):
     if tamper:
         steps.append(f'node -e "$TAMPER_SCRIPT" /tmp/m {DB}')
     steps += ['node -e "$SQLITE" /tmp/m full', 'node -e "$FILES" /tmp/m']
-    output = client.containers.run(
-        image, ["sh", "-ec", " && ".join(steps)], remove=True, network_mode="none",
-        volumes={volume: {"bind": STATE_DIR, "mode": "rw"}}, labels=run_labels(resources.run_id, "oneoff"),
-        environment={"STATE": STATE_DIR, "TAMPER": tamper or "", "TAMPER_SCRIPT": TAMPER_SCRIPT,
-                     "SQLITE": sqlite_probe.SCRIPT, "FILES": files_probe.SCRIPT}).decode()
+    helper = resources.container(f"path3-{resources.run_id}-mutant-{len(resources.containers)}", "oneoff", image,
+                                 ["sh", "-ec", " && ".join(steps)], state_volume=volume)
+    helper.with_envs(STATE=STATE_DIR, TAMPER=tamper or "", TAMPER_SCRIPT=TAMPER_SCRIPT, SQLITE=sqlite_probe.SCRIPT,
+                     FILES=files_probe.SCRIPT)
+    try:
+        container = helper.start().get_wrapped_container()
+        assert container.wait(timeout=120)["StatusCode"] == 0, container.logs().decode(errors="replace")[-2000:]
+        output = container.logs(stdout=True, stderr=False).decode()
+    finally:
+        helper.stop()
     documents = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     return sqlite_probe.parse_snapshot(documents[0]), files_probe.parse_snapshot(documents[1])
 

@@ -1,0 +1,133 @@
+"""A Gateway upgraded over a legacy state and handed to someone else's test: the pytest plugin's `upgraded_gateway`.
+
+Not a proof: it seeds the fixture, starts the Gateway the way the target's contract says its users upgrade
+(`startup-import`: the first start imports; `refuse-then-doctor`: the first start refuses, `openclaw doctor --fix`,
+then a second start), and gives the caller the running Gateway, an RPC client, a read-only SQLite view and the
+evidence folder. What the caller asserts is theirs; `path3-sandbox prove` is the full proof.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import harness_config
+from ..containers.gateway import Gateway
+from ..containers.network import HermeticNetwork
+from ..containers.resources import RunResources
+from ..containers.rpc import GatewayRpc
+from ..containers.volumes import put_files
+from ..contracts import REFUSE_THEN_DOCTOR, ContractChoice, StartKind, classify_start
+from ..fixtures import Fixture
+from ..images import GatewayImage
+from ..probes import sqlite as sqlite_probe
+from ..redaction import known_secrets, remember
+from ..seeding import build_seed, read_state
+
+
+class UpgradeFailed(AssertionError):
+    """The Gateway did not come up on the legacy state the way its contract says; the message names the evidence."""
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """One session as SQLite holds it: its entry's fields read as attributes (`.label`), its events in order."""
+
+    key: str
+    session_id: str
+    entry: dict
+    events: tuple[Any, ...]
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return self.entry[name]
+        except KeyError:
+            raise AttributeError(f"session {self.key} has no field {name!r}; its fields: "
+                                 f"{', '.join(sorted(self.entry)) or 'none'}") from None
+
+
+class SqliteView:
+    """Read-only: every call reads the per-agent databases as they are now (read-only handles, inside the container)."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self._gateway = gateway
+
+    def snapshot(self) -> sqlite_probe.SqliteSnapshot:
+        return sqlite_probe.snapshot(self._gateway.exec)
+
+    def session(self, key: str) -> SessionView:
+        now = self.snapshot()
+        found = now.session(key)
+        if found is None:
+            keys = sorted(k for db in now.agents.values() for k in db.sessions)
+            raise KeyError(f"no session {key!r} in SQLite; the sessions there: {', '.join(keys) or 'none'}")
+        _, row = found
+        return SessionView(key, row["sessionId"], row["entry"] or {},
+                           tuple(e.value for e in now.events_of(row["sessionId"])))
+
+    def session_keys(self) -> list[str]:
+        return sorted(k for db in self.snapshot().agents.values() for k in db.sessions)
+
+    def count(self, table: str) -> int:
+        return self.snapshot().count(table)
+
+
+@dataclass
+class UpgradedGateway:
+    gateway: Gateway
+    fixture: Fixture
+    image: GatewayImage
+    contract: ContractChoice
+    starts: list[StartKind]
+    evidence: Path
+    _rpc: GatewayRpc | None = field(default=None, repr=False)
+
+    @property
+    def rpc(self) -> GatewayRpc:
+        """Connected on first use, with operator scopes (through the Gateway's own loopback)."""
+        if self._rpc is None:
+            self._rpc = self.gateway.rpc()
+        return self._rpc
+
+    @property
+    def sqlite(self) -> SqliteView:
+        return SqliteView(self.gateway)
+
+    def close(self) -> None:
+        """Keep what the run leaves as evidence: the Gateway's output and every command that touched the state."""
+        if self._rpc is not None:
+            self._rpc.close()
+        self.evidence.mkdir(parents=True, exist_ok=True)
+        (self.evidence / "gateway-stdout.log").write_text(self.gateway.logs())
+        (self.evidence / "commands.json").write_text(json.dumps(self.gateway.commands, indent=2))
+
+
+def upgrade(resources: RunResources, image: GatewayImage, fixture: Fixture, contract: ContractChoice,
+            evidence: Path) -> UpgradedGateway:
+    token = secrets.token_hex(16)
+    seed = build_seed(fixture, harness_config(token))
+    remember(*known_secrets(read_state(fixture)), *known_secrets({f.path: f.data for f in seed.files}))
+    volume = resources.volume(f"state-{fixture.name[:40]}")
+    put_files(resources, image.tag, volume, list(seed.files))
+    name = f"path3-{resources.run_id}-{len(resources.volumes)}"
+    network = HermeticNetwork(resources, image.tag, name).create()
+    gateway = Gateway(resources, image.tag, volume, token, name=name, network=network)
+    upgraded = UpgradedGateway(gateway, fixture, image, contract, [], evidence)
+    upgraded.starts.append(classify_start(gateway.start(), gateway.logs()))
+    if contract.contract == REFUSE_THEN_DOCTOR and upgraded.starts[0].kind == "refused":
+        doctor = gateway.run_oneoff(["openclaw", "doctor", "--fix", "--non-interactive"], timeout_s=300)
+        evidence.mkdir(parents=True, exist_ok=True)
+        (evidence / "doctor-fix.log").write_text(doctor.output)
+        upgraded.starts.append(classify_start(gateway.start(), gateway.logs()))
+    last = upgraded.starts[-1]
+    if last.kind not in ("imported", "ready-without-import"):
+        upgraded.close()
+        raise UpgradeFailed(f"openclaw {image.target.version} did not come up on fixture {fixture.name} "
+                            f"(contract {contract.contract}): starts {[s.kind for s in upgraded.starts]}, "
+                            f"last: {last.message or 'no message'}; its output is in {evidence / 'gateway-stdout.log'}")
+    return upgraded
