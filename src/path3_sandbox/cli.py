@@ -214,7 +214,7 @@ def _smoke(args: argparse.Namespace) -> int:
     run_id = new_run_id()
     log_dir = artifacts_root() / "smoke" / run_id
     with RunResources(docker_client(), run_id, keep=args.keep) as resources:
-        result = smoke(docker_client(), image, resources, log_dir)
+        result = smoke(image, resources, log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     (log_dir / "smoke.json").write_text(json.dumps({"image": image.to_json(), **result.to_json()}, indent=2))
     print(json.dumps({"tag": image.tag, "version": result.cli_version, "ready_seconds": round(result.start.seconds, 1),

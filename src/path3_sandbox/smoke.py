@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import docker
 
 from .config import CONFIG_NAME, harness_config
 from .errors import GatewayNotReady
@@ -37,7 +36,7 @@ class SmokeResult:
                 "stop_seconds": round(self.stop_seconds, 2)}
 
 
-def smoke(client: docker.DockerClient, image: GatewayImage, resources: RunResources, log_dir: Path) -> SmokeResult:
+def smoke(image: GatewayImage, resources: RunResources, log_dir: Path) -> SmokeResult:
     token = secrets.token_hex(16)
     volume = resources.volume("state")
     config = json.dumps(harness_config(token), indent=2).encode()

@@ -4,15 +4,27 @@ from path3_sandbox.smoke import smoke
 from path3_sandbox.target import DEFAULT_SPEC
 
 
+def run_in_image(docker_client, image: str, argv: list[str]) -> str:
+    """One command in a throwaway container of `image` (testcontainers, no network), its output."""
+    with RunResources(docker_client, new_run_id()) as resources:
+        helper = resources.container(f"path3-{resources.run_id}-check", "oneoff", image, argv)
+        try:
+            container = helper.start().get_wrapped_container()
+            assert container.wait(timeout=120)["StatusCode"] == 0
+            return container.logs().decode()
+        finally:
+            helper.stop()
+
+
 def test_the_default_target_image_reports_the_target_version(docker_client, default_image):
-    output = docker_client.containers.run(default_image.tag, ["openclaw", "--version"], remove=True, network_mode="none")
-    assert DEFAULT_SPEC in output.decode()
+    output = run_in_image(docker_client, default_image.tag, ["openclaw", "--version"])
+    assert DEFAULT_SPEC in output
     assert default_image.target.version == DEFAULT_SPEC
 
 
 def test_the_image_runs_as_node_with_an_init_as_pid_1_and_no_build_ca(docker_client, default_image):
     script = "id -u; cat /proc/1/cmdline | tr '\\0' ' '; echo; ls /build 2>&1; echo state=$OPENCLAW_STATE_DIR"
-    output = docker_client.containers.run(default_image.tag, ["sh", "-c", script], remove=True, network_mode="none").decode()
+    output = run_in_image(docker_client, default_image.tag, ["sh", "-c", script])
     uid, pid1, build_dir, state = output.strip().splitlines()
     assert uid == "1000"
     assert pid1.startswith("/usr/bin/tini")
@@ -28,7 +40,7 @@ def test_a_present_image_is_reused_without_building(docker_client, default_image
 def test_the_gateway_becomes_ready_on_an_empty_state_and_leaves_nothing_behind(docker_client, default_image, artifacts):
     run_id = new_run_id()
     with RunResources(docker_client, run_id) as resources:
-        result = smoke(docker_client, default_image, resources, artifacts / "smoke")
+        result = smoke(default_image, resources, artifacts / "smoke")
         created = list(resources.containers) + list(resources.volumes)
     assert result.start.outcome == "ready"
     assert result.start.readyz["body"]["ready"] is True

@@ -348,7 +348,7 @@ def capture(client: docker.DockerClient, image: GatewayImage, recipe: Recipe, na
     try:
         with RunResources(client, run_id, keep=keep) as resources, \
                 tempfile.TemporaryDirectory(prefix="path3-capture-") as work:
-            writer = _Writer(client, image, recipe, resources, provider)
+            writer = _Writer(image, recipe, resources, provider)
             state, record = writer.run(Path(work) / "state")
             manifest = _manifest(state, name, recipe, image, record)
             return _write(state, dest, manifest, replace=replace)
@@ -365,9 +365,9 @@ def _bridge_address(client: docker.DockerClient) -> str:
 class _Writer:
     """One writer Gateway on one empty volume: start, drive the recipe, stop, copy out, scrub."""
 
-    def __init__(self, client: docker.DockerClient, image: GatewayImage, recipe: Recipe, resources: RunResources,
+    def __init__(self, image: GatewayImage, recipe: Recipe, resources: RunResources,
                  provider: ScriptedProvider) -> None:
-        self.client, self.image, self.recipe, self.resources, self.provider = client, image, recipe, resources, provider
+        self.image, self.recipe, self.resources, self.provider = image, recipe, resources, provider
         self.token = secrets.token_hex(16)
         self.seconds: dict[str, float] = {}
         self.turns: list[Turn] = []
