@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import docker
 
 from . import fates, oracle, redaction, reports
 from .config import STATE_DIR, deep_merge, harness_config
@@ -76,10 +75,10 @@ class FixtureVerdict:
 
 
 class FixtureProof:
-    def __init__(self, client: docker.DockerClient, image: GatewayImage, fixture: Fixture, contract: ContractChoice,
+    def __init__(self, image: GatewayImage, fixture: Fixture, contract: ContractChoice,
                  resources: RunResources, evidence_dir: Path, *, provider: ScriptedProvider | None = None,
                  keep_artifacts: bool = False, steps: list[Step] | None = None, network: str = HERMETIC) -> None:
-        self.client, self.image, self.fixture, self.contract = client, image, fixture, contract
+        self.image, self.fixture, self.contract = image, fixture, contract
         self.network_mode = network
         self.network: HermeticNetwork | None = None
         self.network_record: dict = {"mode": network}

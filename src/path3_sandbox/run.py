@@ -66,7 +66,7 @@ def prove(client: docker.DockerClient, image: GatewayImage, fixtures: list[Fixtu
         for index, fixture in enumerate(fixtures, start=1):
             say("prove", f"[{index}/{len(fixtures)}] fixture {fixture.name}: {fixture.catches}")
             try:
-                verdict = FixtureProof(client, image, fixture, contract, resources, root / fixture.name,
+                verdict = FixtureProof(image, fixture, contract, resources, root / fixture.name,
                                        provider=provider, keep_artifacts=keep_artifacts, steps=steps,
                                        network=network).run()
             except BaseException:
@@ -139,43 +139,62 @@ def summary_markdown(result: RunResult, image: GatewayImage, contract: ContractC
     ]
     if first:
         lines += [f"**First failure** in `{first.fixture}`: {first.first_failure}", ""]
-    for title, blame, why in (("Gateway findings", "findings", "what the Gateway lost, left or refused against its contract"),
-                              ("Harness failures", "harness_failures", "checks the test bed could not make: not a verdict on the Gateway")):
-        rows = [(v.fixture, f) for v in result.verdicts for f in getattr(v, blame)]
-        if rows:
-            lines += [f"## {title} ({len(rows)})", "", f"_{why}_", "", "| fixture | failure | evidence |", "|---|---|---|"]
-            lines += [f"| {fixture} | {f['message'][:300].replace('|', '/')} | [`{fixture}/{f['evidence']}`]"
-                      f"({fixture}/{f['evidence'].split(':')[0]}) |" for fixture, f in rows[:40]]
-            lines.append("")
+    lines += failures_markdown(result.verdicts)
     lines += ["| fixture | verdict | first start observed | sessions | events | time |", "|---|---|---|---|---|---|"]
     for v in result.verdicts:
         lines.append(f"| [{v.fixture}]({v.fixture}/events.jsonl) | {'pass' if v.passed else '**FAIL**'} | "
                      f"`{v.observed_contract}` | {v.counts.get('session_nodes', '-')} | "
                      f"{v.counts.get('transcript_events', '-')} | {v.seconds:.0f}s |")
     for v in result.verdicts:
-        lines += ["", f"## {v.fixture}: {'pass' if v.passed else 'FAIL'}", "",
-                  "| phase / step | outcome | assertions passed / failed / skipped | counts before → after (nodes, windows, events) | time |",
-                  "|---|---|---|---|---|"]
-        steps = {f"step-{i}-{s.get('step')}": s for i, s in enumerate((v.scenario or {}).get("steps", []), start=1)}
-        for phase in v.phase_results:
-            outcome = "FAIL" if phase["failed"] else ("skipped" if phase["skipped"] and not phase["passed"] else "ok")
-            step = steps.get(phase["phase"], {})
-            counts = ""
-            if step.get("counts_before"):
-                b, a = step["counts_before"], step["counts_after"]
-                counts = " → ".join(f"{c['session_nodes']}, {c['session_windows']}, {c['transcript_events']}" for c in (b, a))
-            took = step.get("seconds", v.phases.get(phase["phase"]))
-            lines.append(f"| {phase['phase']} | {outcome} | {phase['passed']} / {phase['failed']} / {phase['skipped']} | "
-                         f"{counts} | {f'{took:.1f}s' if took is not None else ''} |")
-            if phase["failed"]:
-                lines.append(f"| ↳ | {phase['first_failure']} | | | |")
-        if v.scenario and v.scenario.get("rpc"):
-            rpc = v.scenario["rpc"]
-            lines += ["", f"RPC: protocol {rpc.get('protocol')}, {rpc.get('calls')} calls, median round trip "
-                          f"{rpc.get('median_round_trip_s')}s."]
-        lines += ["", "Evidence: " + ", ".join(f"[{name}]({v.fixture}/{name})" for name in EVIDENCE_FILES
-                                              if (v.evidence / name).exists())]
+        lines += verdict_markdown(v)
     return "\n".join(lines) + "\n"
+
+
+def failures_markdown(verdicts: tuple[FixtureVerdict, ...], *, folders: bool = True) -> list[str]:
+    """Gateway findings apart from harness failures, each with its evidence line (also used by live mode)."""
+    lines: list[str] = []
+    for title, blame, why in (("Gateway findings", "findings", "what the Gateway lost, left or refused against its contract"),
+                              ("Harness failures", "harness_failures", "checks the test bed could not make: not a verdict on the Gateway")):
+        rows = [(v.fixture, f) for v in verdicts for f in getattr(v, blame)]
+        if rows:
+            lines += [f"## {title} ({len(rows)})", "", f"_{why}_", "", "| fixture | failure | evidence |", "|---|---|---|"]
+            lines += [f"| {fixture} | {f['message'][:300].replace('|', '/')} | [`{_in(fixture, folders)}{f['evidence']}`]"
+                      f"({_in(fixture, folders)}{f['evidence'].split(':')[0]}) |" for fixture, f in rows[:40]]
+            lines.append("")
+    return lines
+
+
+def _in(fixture: str, folders: bool) -> str:
+    return f"{fixture}/" if folders else ""
+
+
+def verdict_markdown(v: FixtureVerdict, *, folders: bool = True, files: tuple[str, ...] | None = None) -> list[str]:
+    """One verdict's phases and steps as a table, with its evidence files (also used by live mode, whose evidence
+    is not in a per-fixture folder: folders=False)."""
+    where = _in(v.fixture, folders)
+    lines = ["", f"## {v.fixture}: {'pass' if v.passed else 'FAIL'}", "",
+             "| phase / step | outcome | assertions passed / failed / skipped | counts before → after (nodes, windows, events) | time |",
+             "|---|---|---|---|---|"]
+    steps = {f"step-{i}-{s.get('step')}": s for i, s in enumerate((v.scenario or {}).get("steps", []), start=1)}
+    for phase in v.phase_results:
+        outcome = "FAIL" if phase["failed"] else ("skipped" if phase["skipped"] and not phase["passed"] else "ok")
+        step = steps.get(phase["phase"], {})
+        counts = ""
+        if step.get("counts_before"):
+            b, a = step["counts_before"], step["counts_after"]
+            counts = " → ".join(f"{c['session_nodes']}, {c['session_windows']}, {c['transcript_events']}" for c in (b, a))
+        took = step.get("seconds", v.phases.get(phase["phase"]))
+        lines.append(f"| {phase['phase']} | {outcome} | {phase['passed']} / {phase['failed']} / {phase['skipped']} | "
+                     f"{counts} | {f'{took:.1f}s' if took is not None else ''} |")
+        if phase["failed"]:
+            lines.append(f"| ↳ | {phase['first_failure']} | | | |")
+    if v.scenario and v.scenario.get("rpc"):
+        rpc = v.scenario["rpc"]
+        lines += ["", f"RPC: protocol {rpc.get('protocol')}, {rpc.get('calls')} calls, median round trip "
+                      f"{rpc.get('median_round_trip_s')}s."]
+    lines += ["", "Evidence: " + ", ".join(f"[{name}]({where}{name})" for name in files or EVIDENCE_FILES
+                                          if (v.evidence / name).exists())]
+    return lines
 
 
 EVIDENCE_FILES = ("events.jsonl", "sqlite-before.json", "sqlite-after.json", "legacy-files.json", "gateway-log-scan.json",

@@ -15,10 +15,23 @@ from ..config import STATE_DIR
 from ..inventory import content_hash
 from ._node import Runner, run_node_json
 
+# The one list of the session tables: what a step may move, what live mode hashes per session.
+SESSION_TABLES = ("session_nodes", "session_windows", "transcript_events", "transcript_event_identities")
+# The queries of a full snapshot, run by the in-container script below and by live mode's host reader (host_sqlite.py).
+# {archived}: archived_at, or null on schemas without it; {zstd}: ", event_zstd" where the column exists.
+QUERIES = {
+    "sessions": "select session_key, current_session_id, {archived} as archived_at, entry_json from session_nodes",
+    "windows": "select session_id, session_key from session_windows",
+    "events": "select session_id, seq, event_json{zstd} from transcript_events",
+    "events_order": " order by session_id, seq",
+    "identities": "select session_id, event_id, seq from transcript_event_identities",
+}
+
 SCRIPT = r"""
 const {DatabaseSync} = require('node:sqlite');
 const fs = require('fs'), path = require('path'), zlib = require('zlib');
 const root = process.argv[1], full = process.argv[2] === 'full';
+const Q = __QUERIES__, SESSION_TABLES = __SESSION_TABLES__;
 const out = {databases: []};
 const candidates = [];
 if (fs.existsSync(path.join(root, 'agents'))) {
@@ -41,7 +54,7 @@ for (const c of candidates) {
       try { item.tables[t.name] = db.prepare(`select count(*) as n from "${t.name}"`).get().n; }
       catch (e) { item.tables[t.name] = null; }
     }
-    for (const t of ['session_nodes', 'session_windows', 'transcript_events', 'transcript_event_identities']) {
+    for (const t of SESSION_TABLES) {
       if (t in item.tables) item.columns[t] = db.prepare(`pragma table_info("${t}")`).all().map(r => r.name);
     }
     item.integrity = db.prepare('pragma integrity_check').all().map(r => Object.values(r)[0]);
@@ -54,22 +67,22 @@ for (const c of candidates) {
     }
     if (full && c.role === 'agent' && 'session_nodes' in item.tables) {
       const archived = item.columns.session_nodes.includes('archived_at') ? 'archived_at' : 'null';
-      item.sessions = db.prepare(`select session_key, current_session_id, ${archived} as archived_at, entry_json from session_nodes`).all();
+      item.sessions = db.prepare(Q.sessions.replace('{archived}', archived)).all();
       if ('session_entry_snapshots' in item.tables) item.entry_snapshots = item.tables.session_entry_snapshots;
-      item.windows = db.prepare('select session_id, session_key from session_windows').all();
+      item.windows = db.prepare(Q.windows).all();
       const zstd = (item.columns.transcript_events || []).includes('event_zstd');
-      const rows = db.prepare(`select session_id, seq, event_json${zstd ? ', event_zstd' : ''} from transcript_events order by session_id, seq`).all();
+      const rows = db.prepare(Q.events.replace('{zstd}', zstd ? ', event_zstd' : '') + Q.events_order).all();
       item.events = rows.map(r => ({session_id: r.session_id, seq: r.seq, compressed: !!(zstd && r.event_zstd),
         event_json: (zstd && r.event_zstd) ? zlib.zstdDecompressSync(r.event_zstd).toString('utf8') : r.event_json}));
       if ('transcript_event_identities' in item.tables)
-        item.identities = db.prepare('select session_id, event_id, seq from transcript_event_identities').all();
+        item.identities = db.prepare(Q.identities).all();
     }
     db.close();
   } catch (e) { item.error = String(e && e.message || e); }
   out.databases.push(item);
 }
 console.log(JSON.stringify(out));
-"""
+""".replace("__QUERIES__", json.dumps(QUERIES)).replace("__SESSION_TABLES__", json.dumps(SESSION_TABLES))
 
 
 @dataclass(frozen=True)

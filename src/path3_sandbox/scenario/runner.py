@@ -35,7 +35,7 @@ from .turns import TurnSpec
 
 READ_METHODS = frozenset({"health", "status", "sessions.list", "sessions.describe", "sessions.get", "chat.history",
                           "sessions.branches.list"})
-TRACKED_TABLES = ("session_nodes", "session_windows", "transcript_events", "transcript_event_identities")
+TRACKED_TABLES = sqlite_probe.SESSION_TABLES
 TURN_TIMEOUT_MS = 90_000
 
 
@@ -74,6 +74,10 @@ class Context:
     def run_inside(self, argv: list[str]):
         """The probes' runner: a command inside the running Gateway container."""
         return self.gateway.exec(argv, timeout_s=120)
+
+    def snapshot(self) -> SqliteSnapshot:
+        """SQLite as the Gateway holds it now (live mode reads it on the host instead: live.py)."""
+        return sqlite_probe.snapshot(self.run_inside)
 
     def marker(self, step: str) -> str:
         """Unique per run, fixture and step: the provider is shared by every fixture of a run."""
@@ -196,19 +200,26 @@ def preflight(ctx: Context, first: Probe) -> list[Assertion]:
     ]
 
 
-def invariant_checks(ctx: Context, step: Step, outcome: StepOutcome, before: Probe, after: Probe) -> list[Assertion]:
-    accounted, added, records = turn_accounting.account(before.sqlite, after.sqlite, outcome.turns, outcome.declared_rows)
+def table_checks(ctx: Context, step: Step, outcome: StepOutcome, before: SqliteSnapshot,
+                 after: SqliteSnapshot) -> list[Assertion]:
+    """The step's turns accounted by content, and every session table moved by exactly what the step declares."""
+    accounted, added, records = turn_accounting.account(before, after, outcome.turns, outcome.declared_rows)
     if records:
         ctx.evidence.event("turns", "rows", step=step.name, rows=records)
     checks = list(accounted)
     derived = {"transcript_events": added, "transcript_event_identities": added}
     for table in TRACKED_TABLES:
         declared = outcome.deltas.get(table, derived.get(table, 0))
-        moved = after.sqlite.count(table) - before.sqlite.count(table)
+        moved = after.count(table) - before.count(table)
         if declared is None:
             continue
         checks.append(Assertion(f"{table} moved by {declared:+d}", moved == declared, declared, moved,
-                                f"table {table}: {before.sqlite.count(table)} -> {after.sqlite.count(table)}"))
+                                f"table {table}: {before.count(table)} -> {after.count(table)}"))
+    return checks
+
+
+def invariant_checks(ctx: Context, step: Step, outcome: StepOutcome, before: Probe, after: Probe) -> list[Assertion]:
+    checks = table_checks(ctx, step, outcome, before.sqlite, after.sqlite)
     ctx.turned |= {t.session_key for t in outcome.turns}
     checks.append(oracle.imported_rows_unchanged(ctx.imported, after.sqlite, ctx.fixture, turned=ctx.turned,
                                                  when=f"after step {step.name}"))

@@ -10,7 +10,6 @@ from typing import Any
 
 from ..evidence import Assertion
 from ..inventory import LegacyTranscript
-from ..probes import sqlite as sqlite_probe
 from ..probes.sqlite import SqliteSnapshot
 from ..containers.rpc import RpcError
 from .runner import Context, Probe, Step, StepOutcome, probe
@@ -177,10 +176,10 @@ def step_metadata(ctx: Context, before: Probe) -> StepOutcome:
 def step_patch(ctx: Context, before: Probe) -> StepOutcome:
     label = f"path3 label {ctx.run_id}"
     patched = ctx.rpc.call("sessions.patch", {"key": ctx.proof_key, "label": label})
-    mid = sqlite_probe.snapshot(ctx.run_inside)
+    mid = ctx.snapshot()
     mid_label = ((mid.session(ctx.proof_key) or (None, {}))[1].get("entry") or {}).get("label")
     reverted = ctx.rpc.call("sessions.patch", {"key": ctx.proof_key, "label": None})
-    end = sqlite_probe.snapshot(ctx.run_inside)
+    end = ctx.snapshot()
     end_label = ((end.session(ctx.proof_key) or (None, {}))[1].get("entry") or {}).get("label")
     response_label = (patched.get("entry") or patched).get("label") if isinstance(patched, dict) else None
     return StepOutcome([
@@ -273,7 +272,7 @@ def step_cleanup(ctx: Context, before: Probe) -> StepOutcome:
     windows = sum(1 for db in before.sqlite.agents.values() for key in db.windows.values() if key == ctx.proof_key)
     events = len(before.sqlite.events_of(found[0])) if found else 0
     deleted = ctx.rpc.call("sessions.delete", {"key": ctx.proof_key, "deleteTranscript": True})
-    after = sqlite_probe.snapshot(ctx.run_inside)
+    after = ctx.snapshot()
     left_rows = after.session(ctx.proof_key)
     left_events = after.events_of(found[0]) if found else ()
     return StepOutcome([
