@@ -90,6 +90,21 @@ def _parser() -> argparse.ArgumentParser:
     redact.add_argument("--placeholders", action="store_true",
                         help="replace message text by same-length placeholders (ids, structure, counts stay)")
 
+    live = commands.add_parser("live", help="run the scenario on a Gateway that already runs, touching only its own "
+                                            "proof session (exit 0 pass, 1 fail)")
+    live.add_argument("--url", required=True, help="the Gateway's WebSocket URL, reached from its loopback "
+                                                   "(e.g. ws://127.0.0.1:18789)")
+    live.add_argument("--agent", default="main", help="the agent whose proof session is created (default: main)")
+    live.add_argument("--token-file", type=Path, metavar="FILE",
+                      help="a file holding the Gateway's token (default: $OPENCLAW_GATEWAY_TOKEN)")
+    live.add_argument("--state-dir", type=Path, default=Path("~/.openclaw"), metavar="DIR",
+                      help="the Gateway's state dir on this host, read read-only (default: ~/.openclaw)")
+    live.add_argument("--allow-restart", action="store_true",
+                      help="ask the Gateway to restart itself over RPC (gateway.restart.request) mid-scenario")
+    live.add_argument("--keep-artifacts", action="store_true",
+                      help="keep the proof session and the provider's full request bodies")
+    live.add_argument("--json", action="store_true", help="print summary.json on stdout")
+
     clean = commands.add_parser("clean", help="remove containers and volumes left by runs that are no longer alive")
     clean.add_argument("--run", metavar="RUN_ID", help="remove this run's resources, alive or not")
     clean.add_argument("--all", action="store_true", help="remove every path3-sandbox container and volume")
@@ -173,6 +188,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _fixtures(args)
     if args.command == "repro":
         return _repro(args)
+    if args.command == "live":
+        return _live(args)
     if args.command == "clean":
         from .containers.cleanup import clean
         from .containers.docker_client import docker_client
@@ -385,6 +402,20 @@ def _prove(args: argparse.Namespace) -> int:
     result = prove(docker_client(), image, fixtures, contract, run_id=run_id,
                    root=artifacts_root() / "path3-upgrade" / run_id, keep=args.keep, argv=sys.argv[1:],
                    scenario=not args.first_start_only, keep_artifacts=args.keep_artifacts, network=args.network)
+    return result.exit_code
+
+
+
+def _live(args: argparse.Namespace) -> int:
+    from .live import LiveOptions, live
+
+    result = live(LiveOptions(args.url, args.agent, args.token_file, args.state_dir, args.allow_restart,
+                              args.keep_artifacts), argv=sys.argv[1:])
+    if args.json:
+        print(json.dumps(result.summary, indent=2, ensure_ascii=False))
+    else:
+        print(f"{result.summary['verdict'].upper()}: live scenario on {args.url}; "
+              f"summary: {Path(result.summary['evidence']) / 'summary.md'}")
     return result.exit_code
 
 
