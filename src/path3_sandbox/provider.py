@@ -144,6 +144,10 @@ class ScriptedProvider:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                # Every answer closes its connection, as the streamed ones do: a provider stopped and another
+                # started on the same port must never be reached through a socket the Gateway kept alive.
+                self.send_header("Connection", "close")
+                self.close_connection = True
                 self.end_headers()
                 self.wfile.write(data)
 
