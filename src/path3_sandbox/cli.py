@@ -103,6 +103,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="ask the Gateway to restart itself over RPC (gateway.restart.request) mid-scenario")
     live.add_argument("--keep-artifacts", action="store_true",
                       help="keep the proof session and the provider's full request bodies")
+    live.add_argument("--doctor-cli", metavar="CMD", help="the operator's OpenClaw CLI, run for the informational "
+                      "`doctor --session-sqlite validate` (default: `openclaw` when on PATH, else that check is skipped)")
     live.add_argument("--json", action="store_true", help="print summary.json on stdout")
 
     clean = commands.add_parser("clean", help="remove containers and volumes left by runs that are no longer alive")
@@ -410,7 +412,7 @@ def _live(args: argparse.Namespace) -> int:
     from .live import LiveOptions, live
 
     result = live(LiveOptions(args.url, args.agent, args.token_file, args.state_dir, args.allow_restart,
-                              args.keep_artifacts), argv=sys.argv[1:])
+                              args.keep_artifacts, args.doctor_cli), argv=sys.argv[1:])
     if args.json:
         print(json.dumps(result.summary, indent=2, ensure_ascii=False))
     else:

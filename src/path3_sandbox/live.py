@@ -4,7 +4,8 @@
 
 The rules (design.md, "Live mode"):
 - it never starts, stops or imports: no container or process control, no `doctor --fix`. `doctor --session-sqlite
-  validate` is skipped: no RPC method runs it, and the CLI takes the state's locks and may create files in it;
+  validate` is informational: run with the operator's own CLI (`--doctor-cli`, or `openclaw` on PATH) after the last
+  step, its output kept as evidence, never the verdict; the final hash still holds it to touching no session;
 - it touches only its own proof session `agent:<agent>:path3-live-e2e:<run id>`, created pinned to the scripted model
   (so no real model is ever called), and deletes it over RPC at the end (`sessions.delete`) unless --keep-artifacts;
 - it reads SQLite on the host, read-only (probes/host_sqlite.py); every other session's rows are hashed before the first step,
@@ -21,6 +22,9 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import shlex
+import shutil
+import subprocess
 import time
 import traceback
 from dataclasses import dataclass, field, replace
@@ -30,7 +34,7 @@ from urllib.parse import urlparse
 
 from websockets.exceptions import WebSocketException
 
-from . import redaction
+from . import redaction, reports
 from .containers.resources import new_run_id
 from .containers.rpc import GatewayRpc, RpcError
 from .errors import EXIT_PROOF_FAILED, EXIT_PROOF_PASSED, EnvironmentProblem, UsageError
@@ -53,9 +57,12 @@ from .scenario.turns import COMPLETED, TurnSpec
 PROOF_NAME = "path3-live-e2e"  # the proof session's key part and the evidence folder
 RESTART_METHOD = "gateway.restart.request"
 RESTART_TIMEOUT_S = 240.0
-DOCTOR_SKIPPED = ("no RPC method runs it (the Gateway offers doctor.memory.* only), and the CLI takes the state "
-                  "directory's locks and may create files in it: live mode runs no process on the operator's state")
+DOCTOR_ARGS = ("doctor", "--session-sqlite", "validate", "--session-sqlite-all-agents", "--json")
+DOCTOR_TIMEOUT_S = 180
+DOCTOR_SKIPPED = ("no OpenClaw CLI to run it: no RPC method runs it (the Gateway offers doctor.memory.* only) and "
+                  "`openclaw` is not on this host's PATH; give --doctor-cli CMD (e.g. \"docker exec GATEWAY openclaw\")")
 EVIDENCE_FILES = ("events.jsonl", "scenario.json", "provider-requests.json", "live-preflight.json",
+                  "doctor-session-sqlite-validate.json",
                   "sessions-before.json", "sessions-after.json")
 
 
@@ -67,6 +74,7 @@ class LiveOptions:
     state_dir: Path = Path("~/.openclaw")
     allow_restart: bool = False
     keep_artifacts: bool = False
+    doctor_cli: str | None = None  # the operator's OpenClaw CLI as a command line; None: `openclaw` when on PATH
 
 
 @dataclass
@@ -328,7 +336,6 @@ def _preflight(ctx: LiveContext, options: LiveOptions) -> HostProbe:
         "migration_runs": baseline.migration_runs, "provider": f"{ctx.provider.host}:{ctx.provider.port}"})
     ctx.evidence.check("preflight", Assertion("the proof session is new", ctx.proof_key not in baseline.sessions,
                                               "absent", ctx.proof_key))
-    ctx.evidence.check("preflight", skipped("openclaw doctor --session-sqlite validate", DOCTOR_SKIPPED))
     if not _logs(ctx.state_dir):
         ctx.evidence.check("preflight", skipped("the Gateway's file log is scanned after every step",
                                                 "no logs/*.jsonl in the state dir: its logging.file is elsewhere"))
@@ -370,6 +377,7 @@ def _step(ctx: LiveContext, phase: str, step: Step, previous: HostProbe, logs: d
 
 def _after(ctx: LiveContext, options: LiveOptions, baseline: HostProbe, report: dict) -> None:
     """The last hash against the first, no import, and the proof session gone (unless kept)."""
+    _doctor_validate(ctx, options, report)
     final = ctx.probe()
     ctx.evidence.write_json("sessions-after.json", final.sessions)
     report["counts"] = {t: final.sqlite.count(t) for t in SESSION_TABLES}
@@ -388,6 +396,39 @@ def _after(ctx: LiveContext, options: LiveOptions, baseline: HostProbe, report: 
     reads = sorted(c.seconds for c in ctx.rpc.calls if c.ok and c.method in READ_METHODS)
     report["rpc"] = {"protocol": ctx.rpc.protocol, "calls": len(ctx.rpc.calls), "read_calls": len(reads),
                      "median_round_trip_s": round(reads[len(reads) // 2], 4) if reads else None}
+
+
+def _doctor_validate(ctx: LiveContext, options: LiveOptions, report: dict) -> None:
+    """Informational: the operator's CLI validates its own state; its exit code and issues are evidence, not verdict."""
+    cli = shlex.split(options.doctor_cli) if options.doctor_cli else ["openclaw"] if shutil.which("openclaw") else None
+    if not cli:
+        ctx.evidence.check("diagnostics", skipped("openclaw doctor --session-sqlite validate (informational)",
+                                                  DOCTOR_SKIPPED))
+        report["doctor_validate"] = {"ran": False, "why": DOCTOR_SKIPPED}
+        return
+    started = time.monotonic()
+    try:
+        done = subprocess.run([*cli, *DOCTOR_ARGS], capture_output=True, text=True, timeout=DOCTOR_TIMEOUT_S,
+                              env={**os.environ, "OPENCLAW_STATE_DIR": str(ctx.state_dir)})
+        code, output = done.returncode, done.stdout + done.stderr
+    except (OSError, subprocess.TimeoutExpired) as error:
+        code, output = None, f"{type(error).__name__}: {error}"
+    document = reports.last_json(output)
+    issues = document.get("totals", {}).get("issues") if isinstance(document, dict) else None
+    ctx.evidence.write_text("doctor-session-sqlite-validate.json", output)
+    record = {"ran": True, "command": [*cli, *DOCTOR_ARGS], "exit_code": code, "issues": issues,
+              "seconds": round(time.monotonic() - started, 2), "informational": True}
+    ctx.evidence.event("diagnostics", "doctor", **record)
+    report["doctor_validate"] = record
+    say("live", f"doctor --session-sqlite validate (informational): exit {code}, issues {issues}")
+
+
+def _doctor_line(record: dict | None) -> str:
+    if not record:
+        return "not reached"
+    if not record["ran"]:
+        return "skipped: " + record["why"]
+    return f"exit {record['exit_code']}, issues {record['issues']} ([output](doctor-session-sqlite-validate.json))"
 
 
 def untouched(before: HostProbe, after: HostProbe, ctx: LiveContext, when: str) -> Assertion:
@@ -440,7 +481,7 @@ def _finish(ctx: LiveContext, options: LiveOptions, report: dict, phases: dict, 
         "agent": options.agent, "state_dir": str(ctx.state_dir), "proof_session": ctx.proof_key,
         "first_failure": verdict.first_failure, "gateway_findings": verdict.findings,
         "harness_failures": verdict.harness_failures, "steps": report["steps"], "rpc": report["rpc"],
-        "phases_checked": list(verdict.phase_results), "seconds": round(seconds, 1), "evidence": str(ev.root),
+        "doctor_validate": report.get("doctor_validate"), "phases_checked": list(verdict.phase_results), "seconds": round(seconds, 1), "evidence": str(ev.root),
         "artifacts": {"summary_md": "summary.md", "junit": "junit.xml", "events": "events.jsonl"},
     }
     ev.write_json("summary.json", summary)
@@ -450,6 +491,7 @@ def _finish(ctx: LiveContext, options: LiveOptions, report: dict, phases: dict, 
              f"- **proof session**: `{ctx.proof_key}`"
              + (" (kept: --keep-artifacts)" if options.keep_artifacts else " (deleted at the end)"),
              f"- **run**: `{ctx.run_id}`, {seconds:.0f}s; restart {'allowed' if options.allow_restart else 'not asked'}",
+             f"- **doctor --session-sqlite validate** (informational): {_doctor_line(report.get('doctor_validate'))}",
              ""]
     if first:
         lines += [f"**First failure**: {verdict.first_failure}", ""]

@@ -143,7 +143,7 @@ def manifest_agrees(manifests: list[dict], inventory: Inventory, after: FilesSna
 
 def doctor_validate_checks(exit_code: int, output: str) -> list[Assertion]:
     """`doctor --session-sqlite validate --json` after the import: exit 0 and no issue."""
-    document = _last_json(output)
+    document = last_json(output)
     issues = (document or {}).get("totals", {}).get("issues") if isinstance(document, dict) else None
     return [
         Assertion("doctor --session-sqlite validate exits 0 after the import", exit_code == 0, 0, exit_code,
@@ -154,7 +154,8 @@ def doctor_validate_checks(exit_code: int, output: str) -> list[Assertion]:
     ]
 
 
-def _last_json(output: str):
+def last_json(output: str):
+    """The last JSON document a command printed after its other output, or None."""
     start = output.find("{")
     while start != -1:
         try:
