@@ -7,7 +7,7 @@ FIXTURE ?=
 STATE ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv engine image smoke prove-upgrade repro fixtures-capture test unit clean
+.PHONY: help venv engine image smoke prove-upgrade repro fixtures-capture test test-paths unit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ fixtures-capture: engine ## re-capture every fixtures/recipes/<name>.json with i
 
 test: engine ## the whole test suite, Docker integration tests included
 	$(VENV)/bin/pytest
+
+test-paths: engine ## the heavier upgrade paths (a 5-hop path pinned red for a finding; about 6 min)
+	$(VENV)/bin/pytest -m paths_matrix tests/integration/test_path.py
 
 unit: venv ## unit tests only (no Docker)
 	$(VENV)/bin/pytest tests/unit

@@ -55,6 +55,15 @@ def _parser() -> argparse.ArgumentParser:
                        help="keep the proof session and the provider's full request bodies in the evidence")
     _network_option(prove)
 
+    path = commands.add_parser("path", help="several releases in turn on one state volume, every message any hop wrote "
+                                            "checked after every later release (exit 0 pass, 1 fail)")
+    path.add_argument("hops", nargs="+", metavar="HOP",
+                      help="a release (2026.7.35) or an action (@move-state-db-aside), in order")
+    path.add_argument("--dry-run", action="store_true", help="print the numbered plan and stop")
+    path.add_argument("--keep", action="store_true", help="leave containers and the volume for inspection")
+    path.add_argument("--base", default=DEFAULT_BASE, help=f"base image with Node >= 24.16 (default: {DEFAULT_BASE})")
+    _network_option(path)
+
     repro = commands.add_parser("repro", help="reproduce a reported migration bug from a user's state; writes a bug-report bundle")
     repro.add_argument("state", help="the user's ~/.openclaw: a directory, .tar.gz/.tgz/.tar or .zip")
     _target_options(repro)
@@ -192,6 +201,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _repro(args)
     if args.command == "live":
         return _live(args)
+    if args.command == "path":
+        return _path(args)
     if args.command == "clean":
         from .containers.cleanup import clean
         from .containers.docker_client import docker_client
@@ -406,6 +417,29 @@ def _prove(args: argparse.Namespace) -> int:
                    scenario=not args.first_start_only, keep_artifacts=args.keep_artifacts, network=args.network)
     return result.exit_code
 
+
+
+def _path(args: argparse.Namespace) -> int:
+    from .containers.docker_client import docker_client
+    from .containers.resources import new_run_id
+    from .images import ensure_gateway_image
+    from .target import Target
+    from .upgrades.path import plan, plan_text, prove_path
+
+    hops = plan(args.hops)  # bad input before any Docker work
+    print(f"upgrade path, {len(hops)} hops on one state volume:\n{plan_text(hops)}", flush=True)
+    if args.dry_run:
+        return 0
+    releases = dict.fromkeys(h.spec for h in hops if h.role != "action")  # each image once, in path order
+    images = {spec: ensure_gateway_image(docker_client(), Target.parse(spec), log_dir=artifacts_root() / "images",
+                                         base=args.base) for spec in releases}
+    run_id = new_run_id()
+    root = artifacts_root() / "path3-path" / run_id
+    result = prove_path(docker_client(), hops, images, run_id=run_id, root=root, keep=args.keep, network=args.network)
+    print(f"{result['verdict'].upper()}: path {' -> '.join(h.spec for h in hops)} in {result['seconds']:.0f}s"
+          + (f"; first failure: {result['first_failure']}" if result["first_failure"] else "")
+          + f"\nsummary: {root / 'summary.md'}")
+    return 0 if result["verdict"] == "pass" else 1
 
 
 def _live(args: argparse.Namespace) -> int:

@@ -202,6 +202,33 @@ def turn_message(text: str, number: int) -> tuple[str, str]:
     return marker, f"{text}\n{MARKER_LINE} {marker}"
 
 
+def send_turn(rpc: GatewayRpc, key: str, marker: str, message: str) -> str:
+    """One turn through the Gateway's RPC (chat.send, agent.wait until done); returns the reply as chat.history holds it,
+    which must be the scripted provider's answer to `marker`."""
+    sent = rpc.call("chat.send", {"sessionKey": key, "message": message, "idempotencyKey": str(uuid.uuid4())})
+    run_id = (sent or {}).get("runId")
+    if not run_id:
+        raise CaptureFailed(f"chat.send on {key} returned no runId: {str(sent)[:300]}")
+    deadline = time.monotonic() + TURN_TIMEOUT_MS / 1000
+    while True:
+        remaining = max(1000, int((deadline - time.monotonic()) * 1000))
+        answer = rpc.call("agent.wait", {"runId": run_id, "timeoutMs": remaining}, timeout_s=remaining / 1000 + 15)
+        if not (isinstance(answer, dict) and answer.get("status") == "pending") or time.monotonic() >= deadline:
+            break
+        time.sleep(0.5)
+    status = answer.get("status") if isinstance(answer, dict) else answer
+    if status != "ok":
+        raise CaptureFailed(f"turn {marker} on {key}: agent.wait answered {str(answer)[:300]}",
+                            hint="the scripted provider must be reachable from the container (host.docker.internal)")
+    history = rpc.call("chat.history", {"sessionKey": key, "limit": 200})
+    replies = [m for m in (history or {}).get("messages", []) if isinstance(m, dict) and m.get("role") == "assistant"]
+    reply = message_text(replies[-1]) if replies else ""
+    if marker not in reply:
+        raise CaptureFailed(f"turn {marker} on {key}: the last reply in chat.history is {reply[:200]!r}, "
+                            f"not the scripted provider's answer to {marker}")
+    return reply
+
+
 def message_text(message: Any) -> str:
     """The text of a chat.history message: a string content, or its text parts joined."""
     if not isinstance(message, dict):
@@ -459,27 +486,7 @@ class _Writer:
 
     def _turn(self, rpc: GatewayRpc, key: str, text: str) -> Turn:
         marker, message = turn_message(text, len(self.turns) + 1)
-        sent = rpc.call("chat.send", {"sessionKey": key, "message": message, "idempotencyKey": str(uuid.uuid4())})
-        run_id = (sent or {}).get("runId")
-        if not run_id:
-            raise CaptureFailed(f"chat.send on {key} returned no runId: {str(sent)[:300]}")
-        deadline = time.monotonic() + TURN_TIMEOUT_MS / 1000
-        while True:
-            remaining = max(1000, int((deadline - time.monotonic()) * 1000))
-            answer = rpc.call("agent.wait", {"runId": run_id, "timeoutMs": remaining}, timeout_s=remaining / 1000 + 15)
-            if not (isinstance(answer, dict) and answer.get("status") == "pending") or time.monotonic() >= deadline:
-                break
-            time.sleep(0.5)
-        status = answer.get("status") if isinstance(answer, dict) else answer
-        if status != "ok":
-            raise CaptureFailed(f"turn {marker} on {key}: agent.wait answered {str(answer)[:300]}",
-                                hint="the scripted provider must be reachable from the container (host.docker.internal)")
-        history = rpc.call("chat.history", {"sessionKey": key, "limit": 200})
-        replies = [m for m in (history or {}).get("messages", []) if isinstance(m, dict) and m.get("role") == "assistant"]
-        reply = message_text(replies[-1]) if replies else ""
-        if marker not in reply:
-            raise CaptureFailed(f"turn {marker} on {key}: the last reply in chat.history is {reply[:200]!r}, "
-                                f"not the scripted provider's answer to {marker}")
+        reply = send_turn(rpc, key, marker, message)
         say("capture", f"{key}: turn {marker} ({len(message.encode())} bytes) -> {reply!r}")
         return Turn(key, marker, message, reply)
 
