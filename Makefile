@@ -45,8 +45,8 @@ fixtures-capture: engine ## re-capture every fixtures/recipes/<name>.json with i
 test: engine ## the whole test suite, Docker integration tests included
 	$(VENV)/bin/pytest
 
-test-paths: engine ## the heavier upgrade paths (a 5-hop path pinned red for a finding; about 6 min)
-	$(VENV)/bin/pytest -m paths_matrix tests/integration/test_path.py
+test-paths: engine ## the heavier upgrade paths and the release matrix (pinned findings; about 20 min)
+	$(VENV)/bin/pytest -m paths_matrix tests/integration/test_path.py tests/integration/test_matrix.py
 
 unit: venv ## unit tests only (no Docker)
 	$(VENV)/bin/pytest tests/unit

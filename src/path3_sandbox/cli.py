@@ -64,6 +64,16 @@ def _parser() -> argparse.ArgumentParser:
     path.add_argument("--base", default=DEFAULT_BASE, help=f"base image with Node >= 24.16 (default: {DEFAULT_BASE})")
     _network_option(path)
 
+    matrix = commands.add_parser("matrix", help="prove every captured fixture of the source releases against every "
+                                                "target; writes matrix.md and matrix.json (exit 0 all pass, 1 not)")
+    matrix.add_argument("--from", dest="sources", required=True, metavar="RELEASES",
+                        help="writer releases, comma-separated: their committed captures are the rows")
+    matrix.add_argument("--to", dest="targets", required=True, metavar="RELEASES",
+                        help="target releases or dist-tags, comma-separated: the columns")
+    matrix.add_argument("--first-start-only", action="store_true", help="skip the RPC scenario in every cell")
+    matrix.add_argument("--base", default=DEFAULT_BASE, help=f"base image with Node >= 24.16 (default: {DEFAULT_BASE})")
+    _network_option(matrix)
+
     repro = commands.add_parser("repro", help="reproduce a reported migration bug from a user's state; writes a bug-report bundle")
     repro.add_argument("state", help="the user's ~/.openclaw: a directory, .tar.gz/.tgz/.tar or .zip")
     _target_options(repro)
@@ -203,6 +213,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _live(args)
     if args.command == "path":
         return _path(args)
+    if args.command == "matrix":
+        return _matrix(args)
     if args.command == "clean":
         from .containers.cleanup import clean
         from .containers.docker_client import docker_client
@@ -440,6 +452,33 @@ def _path(args: argparse.Namespace) -> int:
           + (f"; first failure: {result['first_failure']}" if result["first_failure"] else "")
           + f"\nsummary: {root / 'summary.md'}")
     return 0 if result["verdict"] == "pass" else 1
+
+
+def _matrix(args: argparse.Namespace) -> int:
+    from .containers.docker_client import docker_client
+    from .containers.resources import new_run_id
+    from .images import ensure_gateway_image
+    from .progress import say
+    from .run import prove
+    from .upgrades import matrix
+
+    fixtures = matrix.captured_fixtures(matrix.split(args.sources))  # bad input before any build
+    targets = matrix.resolve_targets(matrix.split(args.targets))
+    started, run_id = time.monotonic(), new_run_id()
+    root = artifacts_root() / "path3-matrix" / run_id
+    say("matrix", f"{len(fixtures)} captured state(s) × {len(targets)} target(s): "
+                  f"{', '.join(f.name for f in fixtures)} → {', '.join(t.version for t, _ in targets)}; evidence in {root}")
+    cells: list = []
+    for target, contract in targets:
+        image = ensure_gateway_image(docker_client(), target, log_dir=artifacts_root() / "images", base=args.base)
+        result = prove(docker_client(), image, fixtures, contract, run_id=f"{run_id}-{target.version}",
+                       root=root / target.version, keep=False, argv=sys.argv[1:], scenario=not args.first_start_only,
+                       network=args.network)
+        cells += [matrix.Cell(v.fixture, target.version, v.passed, v.observed_contract, v.first_failure,
+                              f"{target.version}/summary.md") for v in result.verdicts]
+        matrix.write(root, fixtures, [t.version for t, _ in targets], cells, time.monotonic() - started)
+    print(f"matrix: {sum(c.passed for c in cells)}/{len(cells)} cells pass; {root / 'matrix.md'}")
+    return 0 if all(c.passed for c in cells) else 1
 
 
 def _live(args: argparse.Namespace) -> int:
