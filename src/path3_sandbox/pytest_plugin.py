@@ -10,7 +10,7 @@ Fixtures
     path3_image         session   a factory: path3_image(openclaw=None) -> GatewayImage, built once per target, cached
     legacy_state        function  a factory: legacy_state(fixture=None) -> Fixture (a fixture name or a directory)
     upgraded_gateway    function  a factory: upgraded_gateway(fixture=None, openclaw=None, contract=None)
-                                  -> UpgradedGateway (.rpc, .sqlite, .gateway, .starts, .evidence), upgraded the
+                                  -> UpgradedGateway (.rpc, .sqlite, .gateway, .starts, .evidence, .provider), upgraded the
                                   way the target's contract says; removed, with everything it made, after the test
     gateway_rpc         function  upgraded_gateway().rpc          (the --fixture / --openclaw defaults)
     gateway_sqlite      function  upgraded_gateway().sqlite       (read-only)
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
+import shutil
 
 import pytest
 
@@ -114,35 +114,45 @@ def path3_evidence(request):
     from .redaction import sweep
 
     folder = artifacts_root() / "pytest" / re.sub(r"[^\w.-]+", "_", request.node.nodeid)[-120:]
+    shutil.rmtree(folder, ignore_errors=True)  # this run's evidence only, never a previous run's beside it
     folder.mkdir(parents=True, exist_ok=True)
     yield folder
     sweep(folder)  # tokens and the fixture's secrets never stay in evidence
 
 
 @pytest.fixture
-def upgraded_gateway(path3_docker, path3_image, legacy_state, path3_evidence, request):
+def upgraded_gateway(path3_docker, path3_image, legacy_state, path3_evidence, request, pytestconfig):
     from .containers.resources import RunResources, new_run_id
     from .contracts import contract_for
+    from .provider import ScriptedProvider
+    from .run import bridge_gateway_address
+    from .target import DEFAULT_SPEC
     from .upgrades.upgraded import upgrade
 
     made: dict[tuple, object] = {}
     resources = RunResources(path3_docker, new_run_id())
+    provider = ScriptedProvider(host=bridge_gateway_address(path3_docker)).start()  # chat turns work; all recorded
 
     def upgraded(fixture: str | os.PathLike | None = None, openclaw: str | None = None, contract: str | None = None):
-        key = (str(fixture or ""), openclaw or "", contract or "")
+        # The defaults spelled out: upgraded_gateway() and upgraded_gateway(fixture="minimal") are one Gateway.
+        key = (str(fixture or pytestconfig.getoption("fixture")), openclaw or pytestconfig.getoption("openclaw")
+               or DEFAULT_SPEC, contract or "")
         if key not in made:
-            state, image = legacy_state(fixture), path3_image(openclaw)
+            state, image = legacy_state(key[0]), path3_image(key[1])
             choice = contract_for(image.target.version, contract)
-            made[key] = upgrade(resources, image, state, choice, path3_evidence / f"{state.name}-{len(made)}")
+            made[key] = upgrade(resources, image, state, choice, path3_evidence / f"{state.name}-{len(made)}", provider)
         return made[key]
 
     request.node.path3_gateways = made
-    with resources:
-        try:
-            yield upgraded
-        finally:
-            for gateway in made.values():
-                gateway.close()
+    try:
+        with resources:
+            try:
+                yield upgraded
+            finally:
+                for gateway in made.values():
+                    gateway.close()
+    finally:
+        provider.stop()
 
 
 @pytest.fixture
@@ -157,6 +167,8 @@ def gateway_sqlite(upgraded_gateway):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call):
+    from .redaction import scrub_text
+
     outcome = yield
     report = outcome.get_result()
     if report.when == "call" and report.failed:
@@ -165,4 +177,5 @@ def pytest_runtest_makereport(item: pytest.Item, call):
                 tail = "\n".join(gateway.gateway.logs().splitlines()[-REPORT_TAIL_LINES:])
             except Exception as error:  # the container may be gone: say so, never hide the test's own failure
                 tail = f"(its output could not be read: {error})"
-            report.sections.append((f"path3 Gateway {gateway.fixture.name} on {gateway.image.tag}", tail))
+            report.sections.append((f"path3 Gateway {gateway.fixture.name} on {gateway.image.tag}",
+                                    scrub_text(tail)[0]))  # the report leaves the machine: no token, no fixture secret

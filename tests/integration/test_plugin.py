@@ -17,3 +17,17 @@ def test_a_failing_contributor_test_reports_the_gateway_output_and_keeps_evidenc
     result.stdout.fnmatch_lines(["*AssertionError*not the label*", "*path3 Gateway minimal on path3-sandbox/gateway:*"])
     [kept] = (tmp_path / "artifacts" / "pytest").glob("*/minimal-0")
     assert "gateway-stdout.log" in {p.name for p in kept.iterdir()}
+
+
+def test_an_upgraded_gateway_takes_a_turn_from_the_scripted_provider_and_keeps_what_it_imported(upgraded_gateway):
+    from path3_sandbox.upgrades.capture import MARKER_LINE, send_turn
+
+    gw = upgraded_gateway(fixture="minimal")
+    assert upgraded_gateway() is gw, "the defaults spelled out or not: one Gateway, one volume"
+    before = gw.sqlite.session("agent:main:main")
+    reply = send_turn(gw.rpc, "agent:main:main", "P3-PLUGIN-T1", f"a contributor's turn\n{MARKER_LINE} P3-PLUGIN-T1")
+    assert "P3-PLUGIN-T1" in reply
+    assert [r.marker for r in gw.provider.requests] == ["P3-PLUGIN-T1"], "the model is the scripted one, recorded"
+    after = gw.sqlite.session("agent:main:main")
+    assert after.events[: len(before.events)] == before.events, "the imported events are untouched by a new turn"
+    assert len(after.events) > len(before.events)

@@ -75,3 +75,8 @@ def test_a_message_that_is_no_longer_reachable_fails_naming_it_its_hop_and_its_k
     assert not check.passed and check.observed == [
         "P3-PATH-H1T2 (written by hop 1 on agent:main:hop-1): not in sessions.list, chat.history (sent), "
         "chat.history (reply); no SQLite row holds it"]
+
+
+def test_moving_the_state_database_aside_before_any_import_is_bad_input():
+    with pytest.raises(UsageError, match="no state database to move aside yet"):
+        plan(["2026.7.35", "@move-state-db-aside", "2026.9.6"])

@@ -64,3 +64,19 @@ def test_configure_tells_testcontainers_once_per_process(monkeypatch):
     first = reaper.configure(Client(pull_error="no registry"))
     assert testcontainers_config.ryuk_disabled is True and not first.ryuk
     assert reaper.configure(Client(present=True)) is first  # decided once: the first container already ran without it
+
+
+def test_a_ryuk_that_cannot_start_falls_back_to_clean_instead_of_failing_the_run(monkeypatch):
+    from testcontainers.core import container as tc_container
+    from testcontainers.core.config import testcontainers_config
+
+    def refuse():
+        raise ConnectionRefusedError("connection refused")
+
+    monkeypatch.setattr(reaper, "_chosen", None)
+    monkeypatch.setattr(testcontainers_config, "_ryuk_disabled", None)
+    monkeypatch.delenv("TESTCONTAINERS_RYUK_DISABLED", raising=False)
+    monkeypatch.setattr(tc_container.Reaper, "get_instance", staticmethod(refuse))
+    choice = reaper.configure(Client(present=True))
+    assert not choice.ryuk and "did not start (connection refused)" in choice.reason
+    assert testcontainers_config.ryuk_disabled is True

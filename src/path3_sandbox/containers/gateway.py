@@ -9,10 +9,13 @@ the evidence shows exactly what touched the state, and when.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import docker.errors
+import requests
 from testcontainers.core.container import DockerContainer
 
 from ..config import GATEWAY_PORT
@@ -177,8 +180,9 @@ class Gateway:
             container = oneoff.start().get_wrapped_container()
             try:
                 code = int(container.wait(timeout=timeout_s)["StatusCode"])
-            except Exception:  # requests' ReadTimeout: the command outlived its budget
-                container.kill()
+            except requests.exceptions.ReadTimeout:  # the command outlived its budget
+                with contextlib.suppress(docker.errors.APIError):  # it may have exited meanwhile
+                    container.kill()
                 code = 124
             output = container.logs(stdout=True, stderr=True).decode(errors="replace")
         finally:

@@ -55,7 +55,8 @@ for (const spec of process.argv.slice(1)) {
     client.pipe(upstream); upstream.pipe(client);
     const end = () => { client.destroy(); upstream.destroy(); };
     client.on('error', end); upstream.on('error', end); client.on('close', end); upstream.on('close', end);
-  }).listen(Number(listen), '0.0.0.0', () => log({event: 'listening', what: spec}));
+  }).on('error', e => { log({event: 'error', what: spec, error: String(e)}); process.exit(1); })
+    .listen(Number(listen), '0.0.0.0', () => log({event: 'listening', what: spec}));
 }
 """
 
@@ -88,7 +89,8 @@ class HermeticNetwork:
             f"{self.gateway_name}-witness", "network-witness", self.image, ["node", "-e", WITNESS_SCRIPT, *relays],
             network="bridge", user="root")
         witness.ports.update({f"{GATEWAY_PORT}/tcp": LOOPBACK_ONLY, f"{RELAY_PORT}/tcp": LOOPBACK_ONLY})
-        listening = LogMessageWaitStrategy(re.compile(r'"event":"listening"'), times=1 + len(relays))
+        # Every listener's line: testcontainers 4.15 ignores LogMessageWaitStrategy's `times`, so the pattern counts.
+        listening = LogMessageWaitStrategy(re.compile(r'(?:"event":"listening".*){%d}' % (1 + len(relays)), re.S))
         witness.waiting_for(listening.with_startup_timeout(WITNESS_START_TIMEOUT_S).with_poll_interval(0.2))
         try:
             witness.start()

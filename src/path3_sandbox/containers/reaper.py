@@ -67,9 +67,25 @@ def configure(client: docker.DockerClient, *, keep: bool = False) -> ReaperChoic
         user_disabled = _user_disabled()
         _chosen = decide(client, keep=keep, user_disabled=user_disabled)
         testcontainers_config.ryuk_disabled = not _chosen.ryuk
+        if _chosen.ryuk:
+            _chosen = _start_ryuk(_chosen)
         say("reaper", ("Ryuk (testcontainers) reaps this process's resources: " if _chosen.ryuk else "Ryuk off: ")
             + _chosen.reason)
     return _chosen
+
+
+def _start_ryuk(choice: ReaperChoice) -> ReaperChoice:
+    """Start Ryuk now, not inside the first container's start: where it cannot run (a rootless socket path, SELinux,
+    an unreachable port), fall back to `clean` with the reason instead of failing the run."""
+    from testcontainers.core.container import Reaper
+
+    try:
+        Reaper.get_instance()
+        return choice
+    except Exception as error:  # docker-py, socket and testcontainers errors alike: each means "no Ryuk here"
+        testcontainers_config.ryuk_disabled = True
+        reason = str(getattr(error, "explanation", None) or error).splitlines()[0][:200] if str(error) else type(error).__name__
+        return ReaperChoice(False, f"{testcontainers_config.ryuk_image} is here but did not start ({reason}); {FALLBACK}")
 
 
 def _user_disabled() -> bool | None:

@@ -83,6 +83,7 @@ class RunResources:
         self._decide_reaper()
         self.containers.append(name)
         container = DockerContainer(image, docker_client_kw={"timeout": API_TIMEOUT_S}).with_name(name).with_command(command)
+        container.image = image  # a locally built tag: never TESTCONTAINERS_HUB_IMAGE_NAME_PREFIX + tag
         if state_volume:
             container.with_volume_mapping(state_volume, STATE_DIR, volume_mode)  # testcontainers' default is "ro"
         return container.with_kwargs(labels=run_labels(self.run_id, role), network=network, **create_kwargs)

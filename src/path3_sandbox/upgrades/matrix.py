@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..contracts import ContractChoice, contract_for
-from ..errors import UsageError
-from ..fixtures import Fixture, default_fixture_dirs
+from ..errors import FixtureError, UsageError
+from ..fixtures import Fixture, check, default_fixture_dirs
 from ..target import Target
 
 
@@ -38,12 +38,20 @@ class Cell:
 def captured_fixtures(writers: list[str]) -> list[Fixture]:
     """The committed captures written by each release, in the order asked; a release with none is bad input."""
     found: list[Fixture] = []
-    for writer in writers:
+    for writer in dict.fromkeys(writers):  # each once, in the order asked
         mine = []
         for folder in default_fixture_dirs():
-            data = json.loads((folder / "fixture.json").read_text(encoding="utf-8"))
+            try:
+                data = json.loads((folder / "fixture.json").read_text(encoding="utf-8"))
+            except (ValueError, UnicodeDecodeError) as error:
+                raise FixtureError(f"{folder / 'fixture.json'} is not valid JSON: {error}",
+                                   hint=f"`path3-sandbox fixtures check {folder}`") from None
             if (data.get("writer") or {}).get("release") == writer:
-                mine.append(Fixture.load(folder))
+                fixture = Fixture.load(folder)
+                if problems := check(fixture):
+                    raise FixtureError(f"fixture {fixture.name} is inconsistent: " + "; ".join(problems),
+                                       hint=f"`path3-sandbox fixtures check {folder}`")
+                mine.append(fixture)
         if not mine:
             raise UsageError(f"--from {writer}: no committed fixture was captured from openclaw {writer}",
                              hint=f"capture one: path3-sandbox fixtures capture --recipe fixtures/recipes/<name>.json "
@@ -54,12 +62,12 @@ def captured_fixtures(writers: list[str]) -> list[Fixture]:
 
 def resolve_targets(specs: list[str]) -> list[tuple[Target, ContractChoice]]:
     """Each target with its exact version and contract, before any build."""
-    targets = []
+    targets: dict[str, tuple[Target, ContractChoice]] = {}
     for spec in specs:
         target = Target.parse(spec)
         target = target.resolve() if target.needs_resolution() else target
-        targets.append((target, contract_for(target.version)))
-    return targets
+        targets.setdefault(target.version, (target, contract_for(target.version)))  # `latest` may be one of the others
+    return list(targets.values())
 
 
 def split(value: str) -> list[str]:

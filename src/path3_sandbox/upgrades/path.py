@@ -33,11 +33,11 @@ from ..config import CONFIG_NAME, deep_merge, harness_config
 from ..containers.gateway import Gateway
 from ..containers.network import HermeticNetwork
 from ..containers.resources import RunResources
-from ..containers.rpc import GatewayRpc
+from ..containers.rpc import GatewayRpc, RpcError
 from ..containers.volumes import VolumeFile, put_files
-from ..contracts import CONTRACT_TABLE, REFUSE_THEN_DOCTOR, StartKind, classify_start
-from ..errors import UsageError
-from ..evidence import HARNESS, Assertion, Evidence
+from ..contracts import CONTRACT_TABLE, REFUSE_THEN_DOCTOR, classify_start
+from ..errors import CaptureFailed, UsageError
+from ..evidence import GATEWAY, HARNESS, Assertion, Evidence
 from ..images import GatewayImage
 from ..probes import files as files_probe
 from ..probes import sqlite as sqlite_probe
@@ -84,6 +84,10 @@ def plan(specs: list[str]) -> list[Hop]:
                 raise UsageError(f"hop {number}: unknown action {spec}",
                                  hint="actions: " + ", ".join(f"@{a}" for a in ACTIONS))
             if name == "move-state-db-aside":
+                if not claimed:
+                    raise UsageError(f"hop {number}: {spec} before any SQLite release: there is no state database to "
+                                     "move aside yet", hint="put it after a SQLite release, e.g. 2026.7.35 2026.9.6 "
+                                                            "@move-state-db-aside 2026.7.35")
                 claimed = False
             hops.append(Hop(number, spec, ACTION, does=ACTIONS[name]))
             continue
@@ -153,9 +157,12 @@ class PathRun:
                     self._downgrade(hop, row)
                 else:
                     self._release(hop, row)
-            except Exception as error:  # the hop's failure is recorded; later hops would prove nothing
+            except Exception as error:  # recorded, and the path stops: later hops would prove nothing
+                # Once the Gateway came up, a turn it did not complete or an RPC it refused is about the Gateway.
+                blame = GATEWAY if row.get("up") and isinstance(error, (CaptureFailed, RpcError)) else HARNESS
                 self.evidence.check(hop.label, Assertion(f"hop {hop.number} ran", False, "no error",
-                                                         f"{type(error).__name__}: {error}"[:600], blame=HARNESS))
+                                                         f"{type(error).__name__}: {error}"[:600], blame=blame))
+                row["stop_path"] = True
             failed = self.evidence.failed_count - failed_before
             row.update(seconds=round(time.monotonic() - started, 1), failed=failed)
             self.rows.append(row)
@@ -198,6 +205,7 @@ class PathRun:
             if not up:
                 row["stop_path"] = True
                 return
+            row["up"] = True
             if hop.role == IMPORTER:
                 self.last_import = hop.number
             with gateway.rpc() as rpc:
@@ -268,6 +276,7 @@ class PathRun:
             start = classify_start(gateway.start(), gateway.logs())
             row["starts"] = [start.to_json()]
             after = files_probe.snapshot(gateway.run_oneoff)
+            created = sorted(p for p in after.files if p.endswith(".sqlite") and p not in before.files)
             rows_after = sqlite_probe.digests(gateway.run_oneoff, *databases)
         finally:
             self._keep_logs(hop, gateway)
@@ -278,10 +287,13 @@ class PathRun:
                          if path != CONFIG_NAME and not SQLITE_FILE_RE.search(path) and not path.startswith("logs/")
                          and getattr(before.files.get(path), "sha256", None) != getattr(after.files.get(path), "sha256", None))
         changed += [f"{db} (rows)" for db in databases if rows_before.get(db) != rows_after.get(db)]
+        changed += [f"{db} (created)" for db in created]
         logs = sorted(p for p in set(after.files) if p.startswith("logs/") and
                       getattr(before.files.get(p), "sha256", None) != after.files[p].sha256)
         row["log_files_written"] = logs
         names_schema = bool(re.search(r"newer schema version", gateway.logs()))
+        if names_schema and start.exit_code:  # classify_start knows refusals that name doctor --fix; this one names the schema
+            row["starts"] = [{**start.to_json(), "kind": "refused (newer schema)"}]
         self.evidence.check(hop.label, Assertion(
             f"openclaw {hop.spec} refuses the state a SQLite release claimed, naming the newer schema",
             start.exit_code not in (None, 0) and names_schema, "a non-zero exit naming the newer schema",

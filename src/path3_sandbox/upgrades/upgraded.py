@@ -8,13 +8,14 @@ evidence folder. What the caller asserts is theirs; `path3-sandbox prove` is the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import harness_config
+from ..config import deep_merge, harness_config
 from ..containers.gateway import Gateway
 from ..containers.network import HermeticNetwork
 from ..containers.resources import RunResources
@@ -24,6 +25,7 @@ from ..contracts import REFUSE_THEN_DOCTOR, ContractChoice, StartKind, classify_
 from ..fixtures import Fixture
 from ..images import GatewayImage
 from ..probes import sqlite as sqlite_probe
+from ..provider import ScriptedProvider, provider_config
 from ..redaction import known_secrets, remember
 from ..seeding import build_seed, read_state
 
@@ -85,6 +87,7 @@ class UpgradedGateway:
     contract: ContractChoice
     starts: list[StartKind]
     evidence: Path
+    provider: ScriptedProvider | None = None  # the scripted model: chat turns work, and it records every request
     _rpc: GatewayRpc | None = field(default=None, repr=False)
 
     @property
@@ -108,22 +111,32 @@ class UpgradedGateway:
 
 
 def upgrade(resources: RunResources, image: GatewayImage, fixture: Fixture, contract: ContractChoice,
-            evidence: Path) -> UpgradedGateway:
+            evidence: Path, provider: ScriptedProvider | None = None) -> UpgradedGateway:
     token = secrets.token_hex(16)
-    seed = build_seed(fixture, harness_config(token))
+    harness = harness_config(token)
+    if provider:
+        harness, _ = deep_merge(harness, provider_config(provider.base_url_for_containers))
+    seed = build_seed(fixture, harness)
     remember(*known_secrets(read_state(fixture)), *known_secrets({f.path: f.data for f in seed.files}))
-    volume = resources.volume(f"state-{fixture.name[:40]}")
+    # One volume per Gateway, never shared: two upgrades of one fixture in a test get two states.
+    volume = resources.volume(f"state-{len(resources.volumes)}-{fixture.name[:40]}")
     put_files(resources, image.tag, volume, list(seed.files))
     name = f"path3-{resources.run_id}-{len(resources.volumes)}"
-    network = HermeticNetwork(resources, image.tag, name).create()
+    network = HermeticNetwork(resources, image.tag, name, provider_port=provider.port if provider else None,
+                              provider_host=provider.host if provider else None).create()
     gateway = Gateway(resources, image.tag, volume, token, name=name, network=network)
-    upgraded = UpgradedGateway(gateway, fixture, image, contract, [], evidence)
-    upgraded.starts.append(classify_start(gateway.start(), gateway.logs()))
-    if contract.contract == REFUSE_THEN_DOCTOR and upgraded.starts[0].kind == "refused":
-        doctor = gateway.run_oneoff(["openclaw", "doctor", "--fix", "--non-interactive"], timeout_s=300)
-        evidence.mkdir(parents=True, exist_ok=True)
-        (evidence / "doctor-fix.log").write_text(doctor.output)
+    upgraded = UpgradedGateway(gateway, fixture, image, contract, [], evidence, provider)
+    try:
         upgraded.starts.append(classify_start(gateway.start(), gateway.logs()))
+        if contract.contract == REFUSE_THEN_DOCTOR and upgraded.starts[0].kind == "refused":
+            doctor = gateway.run_oneoff(["openclaw", "doctor", "--fix", "--non-interactive"], timeout_s=300)
+            evidence.mkdir(parents=True, exist_ok=True)
+            (evidence / "doctor-fix.log").write_text(doctor.output)
+            upgraded.starts.append(classify_start(gateway.start(), gateway.logs()))
+    except BaseException:  # whatever broke, the Gateway's output is kept before its container goes
+        with contextlib.suppress(Exception):
+            upgraded.close()
+        raise
     last = upgraded.starts[-1]
     if last.kind not in ("imported", "ready-without-import"):
         upgraded.close()
