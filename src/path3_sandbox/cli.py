@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .errors import EXIT_INTERRUPTED, EXIT_USAGE, Path3Error
+from .errors import EXIT_INTERRUPTED, EXIT_PROOF_FAILED, EXIT_PROOF_PASSED, EXIT_USAGE, Path3Error
 from .images import DEFAULT_BASE
 from .paths import artifacts_root
 from .redaction import sweep
@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="a release (2026.7.35) or an action (@move-state-db-aside), in order")
     path.add_argument("--dry-run", action="store_true", help="print the numbered plan and stop")
     path.add_argument("--keep", action="store_true", help="leave containers and the volume for inspection")
-    path.add_argument("--base", default=DEFAULT_BASE, help=f"base image with Node >= 24.16 (default: {DEFAULT_BASE})")
+    _base_option(path)
     _network_option(path)
 
     matrix = commands.add_parser("matrix", help="prove every captured fixture of the source releases against every "
@@ -71,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     matrix.add_argument("--to", dest="targets", required=True, metavar="RELEASES",
                         help="target releases or dist-tags, comma-separated: the columns")
     matrix.add_argument("--first-start-only", action="store_true", help="skip the RPC scenario in every cell")
-    matrix.add_argument("--base", default=DEFAULT_BASE, help=f"base image with Node >= 24.16 (default: {DEFAULT_BASE})")
+    _base_option(matrix)
     _network_option(matrix)
 
     repro = commands.add_parser("repro", help="reproduce a reported migration bug from a user's state; writes a bug-report bundle")
@@ -138,8 +138,12 @@ def _parser() -> argparse.ArgumentParser:
 def _target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--openclaw", default=DEFAULT_SPEC, metavar="SPEC",
                         help=f"npm version or dist-tag, or a packed .tgz (default: {DEFAULT_SPEC})")
-    parser.add_argument("--base", default=DEFAULT_BASE, help=f"base image with Node >= 24.16 (default: {DEFAULT_BASE})")
+    _base_option(parser)
     parser.add_argument("--rebuild", action="store_true", help="build the image even when a cached one exists")
+
+
+def _base_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base", default=DEFAULT_BASE, help=f"base image with Node >= 24.16 (default: {DEFAULT_BASE})")
 
 
 def _network_option(parser: argparse.ArgumentParser) -> None:
@@ -451,7 +455,7 @@ def _path(args: argparse.Namespace) -> int:
     print(f"{result['verdict'].upper()}: path {' -> '.join(h.spec for h in hops)} in {result['seconds']:.0f}s"
           + (f"; first failure: {result['first_failure']}" if result["first_failure"] else "")
           + f"\nsummary: {root / 'summary.md'}")
-    return 0 if result["verdict"] == "pass" else 1
+    return EXIT_PROOF_PASSED if result["verdict"] == "pass" else EXIT_PROOF_FAILED
 
 
 def _matrix(args: argparse.Namespace) -> int:
@@ -478,7 +482,7 @@ def _matrix(args: argparse.Namespace) -> int:
                               f"{target.version}/summary.md") for v in result.verdicts]
         matrix.write(root, fixtures, [t.version for t, _ in targets], cells, time.monotonic() - started)
     print(f"matrix: {sum(c.passed for c in cells)}/{len(cells)} cells pass; {root / 'matrix.md'}")
-    return 0 if all(c.passed for c in cells) else 1
+    return EXIT_PROOF_PASSED if all(c.passed for c in cells) else EXIT_PROOF_FAILED
 
 
 def _live(args: argparse.Namespace) -> int:

@@ -65,7 +65,7 @@ def test_a_message_that_is_no_longer_reachable_fails_naming_it_its_hop_and_its_k
     from path3_sandbox.upgrades.path import Hop, PathRun, Written
 
     evidence = Evidence(tmp_path, "path")
-    run = PathRun(None, {}, [], None, None, evidence, written=[
+    run = PathRun({}, [], None, None, evidence, written=[
         Written(1, "agent:main:main", "P3-PATH-H1T1", "hop 1 …", "P3-PATH-H1T1 acknowledged."),
         Written(1, "agent:main:hop-1", "P3-PATH-H1T2", "hop 1 …", "P3-PATH-H1T2 acknowledged.")])
     kept = [{"role": "user", "content": "hop 1 … P3-PATH-H1T1"}, {"role": "assistant", "content": "P3-PATH-H1T1 acknowledged."}]

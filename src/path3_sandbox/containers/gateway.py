@@ -21,7 +21,7 @@ from testcontainers.core.container import DockerContainer
 from ..config import GATEWAY_PORT
 from ..redaction import remember
 from .resources import RunResources
-from .waits import READY_TIMEOUT_S, GatewayReadyOrExited, StartObservation
+from .waits import READY_TIMEOUT_S, GatewayReadyOrExited, StartObservation, probe_http
 
 # The Gateway grants operator scopes to token-only clients on its own loopback only (openclaw.md §11),
 # so RPC goes through a byte-for-byte TCP relay inside the container: host -> RELAY_PORT -> 127.0.0.1:18789.
@@ -160,7 +160,7 @@ class Gateway:
 
     def probe_http(self, path: str) -> Any:
         """{status, body} of a GET on the Gateway's published HTTP port, or None when it doesn't answer."""
-        return GatewayReadyOrExited(self.base_url).probe(path)
+        return probe_http(self.base_url, path)
 
     def exec(self, argv: list[str], *, timeout_s: float | None = None) -> ExecResult:
         """Run a command inside the running Gateway container (as node, with the container's env)."""

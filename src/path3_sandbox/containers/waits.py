@@ -52,20 +52,22 @@ class GatewayReadyOrExited(WaitStrategy):
             if not state.get("Running"):
                 self.observation = StartObservation("exited", elapsed, int(state.get("ExitCode", -1)), healthz, readyz)
                 return
-            healthz, readyz = self.probe("/healthz"), self.probe("/readyz")
+            healthz, readyz = probe_http(self.base_url, "/healthz"), probe_http(self.base_url, "/readyz")
             if is_live(healthz) and is_ready(readyz):
                 self.observation = StartObservation("ready", time.monotonic() - started, None, healthz, readyz)
                 return
             time.sleep(self._poll_interval)
         self.observation = StartObservation("timeout", time.monotonic() - started, None, healthz, readyz)
 
-    def probe(self, path: str) -> Any:
-        """{status, body} of a GET on the Gateway's HTTP port, or None when it doesn't answer."""
-        try:
-            response = httpx.get(self.base_url() + path, timeout=2)
-            return {"status": response.status_code, "body": response.json()}
-        except (httpx.HTTPError, ValueError, RuntimeError, KeyError):
-            return None
+
+
+def probe_http(base_url: Callable[[], str], path: str) -> Any:
+    """{status, body} of a GET on the Gateway's HTTP port, or None when it doesn't answer (or has no port yet)."""
+    try:
+        response = httpx.get(base_url() + path, timeout=2)
+        return {"status": response.status_code, "body": response.json()}
+    except (httpx.HTTPError, ValueError, RuntimeError, KeyError):
+        return None
 
 
 def is_live(probe: Any) -> bool:

@@ -131,7 +131,6 @@ class Written:
 
 @dataclass
 class PathRun:
-    client: docker.DockerClient
     images: dict[str, GatewayImage]
     hops: list[Hop]
     resources: RunResources
@@ -379,7 +378,7 @@ def prove_path(client: docker.DockerClient, hops: list[Hop], images: dict[str, G
     provider = ScriptedProvider(host=bridge_gateway_address(client)).start()
     try:
         with RunResources(client, run_id, keep=keep) as resources:
-            run = PathRun(client, images, hops, resources, provider, evidence, network=network)
+            run = PathRun(images, hops, resources, provider, evidence, network=network)
             run.run()
     finally:
         provider.stop()
