@@ -20,6 +20,7 @@ from .reports import parse_import_report
 STARTUP_IMPORT = "startup-import"
 REFUSE_THEN_DOCTOR = "refuse-then-doctor"
 CONTRACTS = (STARTUP_IMPORT, REFUSE_THEN_DOCTOR)
+OUT_OF_SCOPE = "out-of-scope"  # a table row, never a contract: releases the test bed does not prove, and why
 
 # Releases are matched exactly: a stable release inside a measured range, or a listed pre-release.
 # Anything else (2026.9.6-1, 2026.9.6-0.pr123, 2026.9.6.1) is a build nobody measured: it needs --contract.
@@ -45,7 +46,7 @@ def is_prerelease(version: str) -> bool:
 class ContractRule:
     first: str
     last: str
-    contract: str | None  # None: these releases write legacy stores themselves; nothing to prove
+    contract: str | None  # None: these releases write legacy stores themselves; OUT_OF_SCOPE: not proved (why says)
     why: str
 
     def covers(self, version: str) -> bool:
@@ -59,7 +60,12 @@ class ContractRule:
 
 # openclaw.md §1, measured on published releases. Unlisted releases need --contract.
 CONTRACT_TABLE: tuple[ContractRule, ...] = (
-    ContractRule("2026.7.2-beta.1", "2026.7.2-beta.7", STARTUP_IMPORT, "Path 3 betas import at startup"),
+    ContractRule("2026.7.2-beta.1", "2026.7.2-beta.3", OUT_OF_SCOPE,
+                 "2026.7.2-beta.1 to beta.3 keep sessions in other tables (sessions, session_entries, session_routes: "
+                 "their packages create session_entries, not session_nodes); the SQLite probe and oracle read the "
+                 "session_nodes schema only, and no user runs these betas any more"),
+    ContractRule("2026.7.2-beta.4", "2026.7.2-beta.7", STARTUP_IMPORT,
+                 "Path 3 betas import at startup (beta.7 measured; beta.4-6 ship the same session_nodes schema)"),
     ContractRule("2026.8.1", "2026.9.5", REFUSE_THEN_DOCTOR, "8.1-9.5 refuse a legacy store; doctor --fix imports"),
     ContractRule("2026.9.6", "2026.9.6", STARTUP_IMPORT, "9.6 imports at startup when the migration checkpoint is stale"),
     ContractRule("0.0.0", "2026.7.1", None, "releases up to 2026.7.1 write legacy stores natively"),
@@ -118,7 +124,10 @@ def contract_for(version: str, override: str | None = None) -> ContractChoice:
         if rule.covers(version):
             if rule.contract is None:
                 raise UsageError(f"openclaw {version} has no upgrade to prove: {rule.why}",
-                                 hint="pick a SQLite release (2026.7.2-beta.x, 2026.8.1 or later)")
+                                 hint="pick a SQLite release (2026.7.2-beta.4 or later beta, 2026.8.1 or later)")
+            if rule.contract == OUT_OF_SCOPE:
+                raise UsageError(f"openclaw {version} is out of scope: {rule.why}",
+                                 hint="pick 2026.7.2-beta.4 or a later release")
             return ContractChoice(rule.contract, f"release table: {rule.why}")
     raise UsageError(f"no contract is known for openclaw {version}",
                      hint=f"pass --contract {STARTUP_IMPORT} or --contract {REFUSE_THEN_DOCTOR}")

@@ -11,7 +11,7 @@ IMPORT_BOX = """│  - Legacy entries: 3; SQLite entries: 3.                    
 
 
 @pytest.mark.parametrize("version, contract", [
-    ("2026.9.6", STARTUP_IMPORT), ("2026.7.2-beta.1", STARTUP_IMPORT), ("2026.7.2-beta.7", STARTUP_IMPORT),
+    ("2026.9.6", STARTUP_IMPORT), ("2026.7.2-beta.4", STARTUP_IMPORT), ("2026.7.2-beta.7", STARTUP_IMPORT),
     ("2026.8.1", REFUSE_THEN_DOCTOR), ("2026.9.0", REFUSE_THEN_DOCTOR), ("2026.9.5", REFUSE_THEN_DOCTOR),
 ])
 def test_the_release_table_maps_measured_releases_to_their_contract(version, contract):
@@ -101,3 +101,15 @@ def test_every_exit_that_names_doctor_fix_is_a_refusal_with_its_reason(reason, o
 def test_an_exit_that_does_not_name_doctor_fix_stays_a_crash():
     kind = classify_start(StartObservation("exited", 3.0, 1), "TypeError: cannot read properties of undefined")
     assert (kind.kind, kind.refusal_reason) == ("crashed", None)
+
+
+def test_the_betas_with_the_old_session_tables_are_out_of_scope_with_the_reason():
+    from path3_sandbox.errors import UsageError
+    from path3_sandbox.upgrades.path import plan
+
+    for beta in ("2026.7.2-beta.1", "2026.7.2-beta.3"):
+        with pytest.raises(UsageError, match="out of scope: .*session_entries"):
+            contract_for(beta)
+        with pytest.raises(UsageError, match="hop 2: openclaw .* is out of scope"):
+            plan(["2026.7.35", beta])
+    assert contract_for("2026.7.2-beta.4").contract == "startup-import"
