@@ -11,6 +11,7 @@ import json
 import shutil
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
@@ -73,6 +74,21 @@ def _parser() -> argparse.ArgumentParser:
     matrix.add_argument("--first-start-only", action="store_true", help="skip the RPC scenario in every cell")
     _base_option(matrix)
     _network_option(matrix)
+
+    compat = commands.add_parser("compat", help="which releases upgrade a user's state cleanly, and the first that does "
+                                                "not; writes compat.md and compat.json (exit 0 all tried pass, 1 not)")
+    compat.add_argument("state", help="the user's ~/.openclaw: a directory, .tar.gz/.tgz/.tar or .zip")
+    compat.add_argument("--releases", required=True, metavar="A..B|A,B,…",
+                        help="A..B: every release published from A through B, in the registry's publish order (B may "
+                             "be a dist-tag; pre-releases only if A or B is one); or a comma list, tried as given")
+    compat.add_argument("--first-start-only", action="store_true", help="skip the RPC scenario for every release")
+    compat.add_argument("--contract", choices=("startup-import", "refuse-then-doctor"),
+                        help="the contract for releases the release table does not know (otherwise skipped)")
+    _base_option(compat)
+    _network_option(compat)
+    compat.add_argument("--keep", action="store_true",
+                        help="leave containers, volumes and the unpacked copy of the state for inspection")
+    _unpack_options(compat)
 
     repro = commands.add_parser("repro", help="reproduce a reported migration bug from a user's state; writes a bug-report bundle")
     repro.add_argument("state", help="the user's ~/.openclaw: a directory, .tar.gz/.tgz/.tar or .zip")
@@ -219,6 +235,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _path(args)
     if args.command == "matrix":
         return _matrix(args)
+    if args.command == "compat":
+        return _compat(args)
     if args.command == "clean":
         from .containers.cleanup import clean
         from .containers.docker_client import docker_client
@@ -378,32 +396,40 @@ def _fixtures_capture(args: argparse.Namespace) -> int:
     return EXIT_USAGE if problems else 0
 
 
+@contextmanager
+def _user_state_fixture(args: argparse.Namespace, root: Path, name: str, catches: str):
+    """The user's state (args.state) unpacked under root and turned into a fixture at root/fixture; the unpacked
+    data does not outlive the block, whatever ends it, unless --keep."""
+    from .fixtures import Fixture
+    from .userstate import infer_manifest, write_fixture
+
+    source = Path(args.state)
+    try:
+        state = _unpack(args, root)
+        manifest = infer_manifest(state, name, catches=catches, origin=f"a user's state: {source.name}")
+        yield Fixture.load(write_fixture(state, root / "fixture", manifest))
+    finally:
+        if not args.keep:
+            shutil.rmtree(root / "unpacked", ignore_errors=True)
+            shutil.rmtree(root / "fixture" / "state", ignore_errors=True)
+
+
 def _repro(args: argparse.Namespace) -> int:
     from .contracts import contract_for
     from .containers.docker_client import docker_client
-    from .fixtures import Fixture
     from .containers.resources import new_run_id
     from .run import prove, write_bug_report
-    from .userstate import infer_manifest, write_fixture
 
     run_id = new_run_id()
     root = artifacts_root() / "path3-repro" / run_id
     root.mkdir(parents=True, exist_ok=True)
     source = Path(args.state)
-    try:
-        state = _unpack(args, root)
-        manifest = infer_manifest(state, f"repro-{run_id}", catches=f"the migration bug reported with {source.name}",
-                                  origin=f"a user's state: {source.name}")
-        fixture = Fixture.load(write_fixture(state, root / "fixture", manifest))
+    with _user_state_fixture(args, root, f"repro-{run_id}", f"the migration bug reported with {source.name}") as fixture:
         target = _target(args)
         contract = contract_for(target.version, args.contract)  # decided before any image is built
         image = _gateway_image(args, target)
         result = prove(docker_client(), image, [fixture], contract, run_id=run_id, root=root / "proof", keep=args.keep,
                        argv=sys.argv[1:], scenario=not args.first_start_only, network=args.network)
-    finally:  # the user's data does not outlive the run, whatever ended it, unless asked to
-        if not args.keep:
-            shutil.rmtree(root / "unpacked", ignore_errors=True)
-            shutil.rmtree(root / "fixture" / "state", ignore_errors=True)
     sweep(root)  # the bundle is made of redacted files only
     bundle = write_bug_report(result, root / "fixture" / "fixture.json", root / "bug-report.tar.gz")
     print(f"bug-report bundle: {bundle} (summary.md, summary.json, junit.xml, the inferred fixture.json, evidence, every "
@@ -483,6 +509,41 @@ def _matrix(args: argparse.Namespace) -> int:
         matrix.write(root, fixtures, [t.version for t, _ in targets], cells, time.monotonic() - started)
     print(f"matrix: {sum(c.passed for c in cells)}/{len(cells)} cells pass; {root / 'matrix.md'}")
     return EXIT_PROOF_PASSED if all(c.passed for c in cells) else EXIT_PROOF_FAILED
+
+
+def _compat(args: argparse.Namespace) -> int:
+    from .containers.docker_client import docker_client
+    from .containers.resources import new_run_id
+    from .images import ensure_gateway_image
+    from .run import prove
+    from .target import Target, registry_publish_times
+    from .upgrades import compat
+
+    releases = compat.select_releases(args.releases, compat.publish_order(registry_publish_times()),
+                                      lambda tag: Target.parse(tag).resolve().version)
+    candidates = compat.plan(releases, args.contract)  # bad input before the state is unpacked or anything built
+    started, run_id = time.monotonic(), new_run_id()
+    root = artifacts_root() / "path3-compat" / run_id
+    root.mkdir(parents=True, exist_ok=True)
+    source = Path(args.state)
+
+    def write(answer) -> None:
+        compat.write(root, answer, state=source.name, seconds=time.monotonic() - started,
+                     first_start_only=args.first_start_only)
+
+    with _user_state_fixture(args, root, f"compat-{run_id}", f"which releases upgrade {source.name}") as fixture:
+        def try_release(candidate) -> compat.Outcome:  # the matrix's call, for one release
+            version = candidate.version
+            image = ensure_gateway_image(docker_client(), Target.parse(version), log_dir=artifacts_root() / "images",
+                                         base=args.base)
+            result = prove(docker_client(), image, [fixture], candidate.contract, run_id=f"{run_id}-{version}",
+                           root=root / version, keep=args.keep, argv=sys.argv[1:], scenario=not args.first_start_only,
+                           network=args.network)
+            return compat.Outcome.of(result.verdicts[0], f"{version}/summary.md")
+
+        answer = compat.find_first_bad(args.releases, candidates, try_release, on_outcome=write)
+    print(f"{answer.line(root)}\nreport: {root / 'compat.md'}")
+    return answer.exit_code
 
 
 def _live(args: argparse.Namespace) -> int:

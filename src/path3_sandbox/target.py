@@ -121,21 +121,38 @@ def registry_url() -> str:
 
 def registry_version(version_or_tag: str) -> str:
     """The exact version the registry serves for a version or dist-tag."""
-    url = f"{registry_url()}/{PACKAGE}/{version_or_tag}"
+    return str(_registry_get(f"{PACKAGE}/{version_or_tag}", f"{PACKAGE}@{version_or_tag}").json()["version"])
+
+
+def registry_publish_times() -> dict[str, str]:
+    """Every published version with its publish time (ISO 8601), from the package document (`npm view openclaw
+    time`), without the document's own `created` and `modified` keys."""
+    document = _registry_get(PACKAGE, PACKAGE, timeout=120).json()
+    versions = document.get("versions") or {}  # `time` keeps unpublished versions too; they cannot be installed
+    times = {version: str(when) for version, when in (document.get("time") or {}).items()
+             if version not in ("created", "modified") and (not versions or version in versions)}
+    if not times:
+        raise EnvironmentProblem(f"the npm registry's document for {PACKAGE} lists no publish times",
+                                 hint="list the releases instead, comma-separated, e.g. --releases 2026.9.5,2026.9.6")
+    return times
+
+
+def _registry_get(path: str, what: str, *, timeout: float = 20) -> httpx.Response:
+    url = f"{registry_url()}/{path}"
     shown = redact(url)
     try:
-        response = httpx.get(url, verify=ssl_context(), timeout=20, follow_redirects=True)
+        response = httpx.get(url, verify=ssl_context(), timeout=timeout, follow_redirects=True)
     except httpx.HTTPError as error:
         raise EnvironmentProblem(
-            f"cannot ask the npm registry about {PACKAGE}@{version_or_tag}: {redact(str(error))}",
+            f"cannot ask the npm registry about {what}: {redact(str(error))}",
             hint="check the network, or pass an exact version (it is then checked by npm during the build)",
         ) from None
     if response.status_code == 404:
         answer = response.text.strip()[:200] or "(no body)"
         raise TargetError(
-            f"npm has no {PACKAGE}@{version_or_tag}: {shown} answered 404 {answer}",
+            f"npm has no {what}: {shown} answered 404 {answer}",
             hint=f"pick a published version (`npm view {PACKAGE} versions`) or a dist-tag such as latest",
         )
     if response.status_code != 200:
         raise EnvironmentProblem(f"the npm registry answered {response.status_code} for {shown}", hint="retry later")
-    return str(response.json()["version"])
+    return response
