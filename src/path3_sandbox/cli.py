@@ -59,8 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     path = commands.add_parser("path", help="several releases in turn on one state volume, every message any hop wrote "
                                             "checked after every later release (exit 0 pass, 1 fail)")
     path.add_argument("hops", nargs="+", metavar="HOP",
-                      help="a release (2026.7.35) or an action (@move-state-db-aside), in order")
+                      help="a release (2026.7.35) or an action (@move-state-db-aside, @restore-sessions-backup, "
+                           "@copy-sessions-from-another-machine), in order")
     path.add_argument("--dry-run", action="store_true", help="print the numbered plan and stop")
+    path.add_argument("--recipe", type=Path, metavar="FILE",
+                      help="every writer hop also drives this recipe (fixtures/recipes/*.json: sessions, turns, compact, "
+                           "reset); its turns join the oracle")
     path.add_argument("--keep", action="store_true", help="leave containers and the volume for inspection")
     _base_option(path)
     _network_option(path)
@@ -466,10 +470,13 @@ def _path(args: argparse.Namespace) -> int:
     from .containers.resources import new_run_id
     from .images import ensure_gateway_image
     from .target import Target
+    from .upgrades.capture import load_recipe
     from .upgrades.path import plan, plan_text, prove_path
 
     hops = plan(args.hops)  # bad input before any Docker work
-    print(f"upgrade path, {len(hops)} hops on one state volume:\n{plan_text(hops)}", flush=True)
+    recipe = load_recipe(args.recipe) if args.recipe else None
+    print(f"upgrade path, {len(hops)} hops on one state volume:\n{plan_text(hops)}"
+          + (f"\n  every writer hop also drives {recipe.source} ({recipe.turn_count} turns)" if recipe else ""), flush=True)
     if args.dry_run:
         return 0
     releases = dict.fromkeys(h.spec for h in hops if h.role != "action")  # each image once, in path order
@@ -477,7 +484,8 @@ def _path(args: argparse.Namespace) -> int:
                                          base=args.base) for spec in releases}
     run_id = new_run_id()
     root = artifacts_root() / "path3-path" / run_id
-    result = prove_path(docker_client(), hops, images, run_id=run_id, root=root, keep=args.keep, network=args.network)
+    result = prove_path(docker_client(), hops, images, run_id=run_id, root=root, keep=args.keep, network=args.network,
+                        recipe=recipe)
     print(f"{result['verdict'].upper()}: path {' -> '.join(h.spec for h in hops)} in {result['seconds']:.0f}s"
           + (f"; first failure: {result['first_failure']}" if result["first_failure"] else "")
           + f"\nsummary: {root / 'summary.md'}")

@@ -1,5 +1,6 @@
-"""The README's upgrade path, run as a user runs it: the real 2026.7.35 writes, the real 2026.9.6 imports, and
-2026.7.35 started again on the migrated state must refuse and write nothing (the downgrade round trip)."""
+"""The README's upgrade paths, run as a user runs them: the real 2026.7.35 writes, the real 2026.9.6 imports, 2026.7.35
+started again on the migrated state must refuse and write nothing (the downgrade round trip), and a backup of the
+legacy sessions restored over the migrated state must not cost a message (merge safety)."""
 
 import json
 import os
@@ -9,39 +10,66 @@ import sys
 import pytest
 
 
-def test_write_upgrade_and_go_back_on_one_volume(default_image, tmp_path):
-    completed = subprocess.run(
-        [sys.executable, "-m", "path3_sandbox", "path", "2026.7.35", "2026.9.6", "2026.7.35"],
-        env={**os.environ, "PATH3_ARTIFACTS": str(tmp_path)}, capture_output=True, text=True, timeout=1800)
+def run_path(tmp_path, *hops, timeout=2400):
+    completed = subprocess.run([sys.executable, "-m", "path3_sandbox", "path", *hops],
+                               env={**os.environ, "PATH3_ARTIFACTS": str(tmp_path)}, capture_output=True, text=True,
+                               timeout=timeout)
     print(completed.stdout[-3000:], completed.stderr[-3000:])
-    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-5000:]
-    assert "1. 2026.7.35" in completed.stdout and "3. 2026.7.35" in completed.stdout, "the plan is printed first"
     [run] = (tmp_path / "path3-path").iterdir()
-    result = json.loads((run / "path.json").read_text())
-    writer, importer, downgrade = result["hops"]
-    assert [writer["role"], importer["role"], downgrade["role"]] == ["writer", "importer", "downgrade"]
+    return completed, run, json.loads((run / "path.json").read_text())
+
+
+def test_write_upgrade_go_back_and_restore_a_backup_on_one_volume(default_image, tmp_path):
+    completed, run, result = run_path(tmp_path, "2026.7.35", "2026.9.6", "2026.7.35", "@restore-sessions-backup",
+                                      "2026.9.6")
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-5000:]
+    assert "1. 2026.7.35" in completed.stdout and "5. 2026.9.6" in completed.stdout, "the plan is printed first"
+    writer, importer, downgrade, restore, again = result["hops"]
+    assert [h["role"] for h in result["hops"]] == ["writer", "importer", "downgrade", "action", "importer"]
     assert importer["starts"][0]["kind"] == "imported", "9.6 imports what 7.35 wrote at its first start"
-    assert importer["reachable"] == "4/4" and writer["reachable"] == "2/2"
+    assert writer["reachable"] == "2/2" and importer["reachable"] == "4/4"
     assert downgrade["starts"][0]["exit_code"] == 1, "7.35 refuses the state 9.6 claimed"
-    assert {w["hop"] for w in result["written"]} == {1, 2} and len(result["written"]) == 4
-    assert "| 3 | `2026.7.35` | downgrade |" in (run / "summary.md").read_text()
+    assert "agents/main/sessions/sessions.json" in restore["restored"] and restore["restored_from_hop"] == 1
+    # Measured (docs/findings.md): 9.6 refuses legacy files on a migrated state; doctor --fix merges them.
+    assert again["starts"][0]["kind"] == "refused" and again["starts"][-1]["kind"] in ("imported", "ready-without-import")
+    assert again["reachable"] == "6/6", "no message of either era is lost to the restored backup"
+    assert {w["hop"] for w in result["written"]} == {1, 2, 5} and len(result["written"]) == 6
+    summary = (run / "summary.md").read_text()
+    assert "| 3 | `2026.7.35` | downgrade |" in summary and "## What each hop did with the other era's files" in summary
+    assert "legacy file(s) moved (to agents/main/session-sqlite-import-archive)" in summary
     assert (run / "hop-3-2026.7.35" / "gateway-stdout.log").read_text().count("newer schema version") >= 1
+    assert json.loads((run / "hop-2-2026.9.6" / "era-files.json").read_text())["legacy_moved"]
 
 
 @pytest.mark.paths_matrix
 def test_a_session_written_in_both_eras_loses_its_first_era_on_the_second_import(default_image, tmp_path):
     """docs/findings.md: after @move-state-db-aside and new turns by 2026.7.35, 2026.9.6's second import points
     agent:main:main at the new transcript; the first era's messages stay as rows under the old session id, unreachable.
-    Pinned red for exactly that (make test-paths): when OpenClaw fixes it, this test says so."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "path3_sandbox", "path", "2026.7.35", "2026.9.6", "@move-state-db-aside", "2026.7.35",
-         "2026.9.6"], env={**os.environ, "PATH3_ARTIFACTS": str(tmp_path)}, capture_output=True, text=True, timeout=2400)
+    Pinned red for exactly that (make test-matrix): when OpenClaw fixes it, this test says so."""
+    completed, run, result = run_path(tmp_path, "2026.7.35", "2026.9.6", "@move-state-db-aside", "2026.7.35", "2026.9.6")
     assert completed.returncode == 1, completed.stdout[-3000:] + completed.stderr[-5000:]
-    [run] = (tmp_path / "path3-path").iterdir()
-    result = json.loads((run / "path.json").read_text())
     assert [h["failed"] for h in result["hops"]] == [0, 0, 0, 0, 1]
     assert result["hops"][4]["reachable"] == "6/8"
     [finding] = result["failures"]
     assert finding["blame"] == "gateway"
     for marker in ("P3-PATH-H1T1", "P3-PATH-H2T1"):  # the both-eras session's turns before the second import
         assert f"{marker} (written by hop" in finding["message"] and "agent:main:main" in finding["message"]
+
+
+@pytest.mark.paths_matrix
+def test_a_session_folder_copied_from_another_machine_replaces_the_conversation_under_the_same_key(default_image, tmp_path):
+    """docs/findings.md: 9.6 refuses the copied legacy files; doctor --fix imports them and points agent:main:main at the
+    other machine's (newer) session; this machine's turns on that key stay as unreachable rows. Pinned red
+    (make test-matrix): the other machine's own session and every one-era session stay reachable."""
+    completed, run, result = run_path(tmp_path, "2026.7.35", "2026.9.6", "@copy-sessions-from-another-machine", "2026.9.6")
+    assert completed.returncode == 1, completed.stdout[-3000:] + completed.stderr[-5000:]
+    assert [h["failed"] for h in result["hops"]] == [0, 0, 0, 1]
+    copy, again = result["hops"][2], result["hops"][3]
+    assert "agents/main/sessions/sessions.json" in copy["copied"] and copy["other_machine"]["release"] == "2026.7.35"
+    assert again["starts"][0]["kind"] == "refused" and again["reachable"] == "6/8"
+    [finding] = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()
+                 if json.loads(line).get("outcome") == "failed"]
+    assert finding["blame"] == "gateway"
+    # exactly this machine's turns on the key both machines wrote; the other machine's turns are reachable
+    assert [entry.split(" ")[0] for entry in finding["observed"]] == ["P3-PATH-H1T1", "P3-PATH-H2T1"]
+    assert all("agent:main:main" in entry and "(unreachable)" in entry for entry in finding["observed"])

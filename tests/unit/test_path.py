@@ -80,3 +80,55 @@ def test_a_message_that_is_no_longer_reachable_fails_naming_it_its_hop_and_its_k
 def test_moving_the_state_database_aside_before_any_import_is_bad_input():
     with pytest.raises(UsageError, match="no state database to move aside yet"):
         plan(["2026.7.35", "@move-state-db-aside", "2026.9.6"])
+
+
+def test_restoring_a_backup_names_the_writer_hop_whose_sessions_it_puts_back():
+    hops = plan(["2026.7.35", "2026.9.6", "@restore-sessions-backup", "2026.9.6"])
+    assert [h.role for h in hops] == [WRITER, IMPORTER, ACTION, IMPORTER]
+    assert "as hop 1 left them" in hops[2].does
+    assert [h.on_migrated for h in hops] == [False, False, False, True], "a refusal there is followed by doctor --fix"
+    assert "a refusal naming doctor --fix: doctor --fix, start" in hops[3].does
+    with pytest.raises(UsageError, match="no migrated state to act on yet"):
+        plan(["2026.7.35", "@restore-sessions-backup", "2026.9.6"])
+
+
+def test_another_machines_sessions_can_be_copied_in_before_or_after_an_import():
+    for specs in (["2026.7.35", "@copy-sessions-from-another-machine", "2026.9.6"],
+                  ["2026.7.35", "2026.9.6", "@copy-sessions-from-another-machine", "2026.9.6"]):
+        hops = plan(specs)
+        assert hops[-1].role == IMPORTER and "another machine running 2026.7.35" in hops[-2].does
+
+
+def snapshot(**files):
+    from path3_sandbox.probes.files import FilesSnapshot, StateFile
+
+    return FilesSnapshot({p: StateFile(p, 1, 0.0, digest) for p, digest in files.items()})
+
+
+def test_what_a_hop_did_with_the_legacy_files_is_told_apart_kept_rewritten_moved_gone_created():
+    from path3_sandbox.upgrades.era_files import compare
+
+    main = "agents/main/sessions/"
+    before = snapshot(**{main + "sessions.json": "s", main + "a.jsonl": "a", main + "b.jsonl": "b", main + "c.jsonl": "c",
+                         "state/openclaw.sqlite": "db", "identity/device.json": "i"})
+    after = snapshot(**{main + "sessions.json": "s2", main + "a.jsonl": "a",
+                        main + "session-sqlite-import-archive/b.jsonl.imported-1": "b", main + "d.jsonl": "d",
+                        "agents/main/agent/openclaw-agent.sqlite": "adb"})
+    moves = compare(before, after)
+    assert moves.kept == [main + "a.jsonl"] and moves.rewritten == [main + "sessions.json"]
+    assert moves.moved == {main + "b.jsonl": main + "session-sqlite-import-archive/b.jsonl.imported-1"}
+    assert moves.gone == [main + "c.jsonl"] and moves.created == [main + "d.jsonl"]
+    assert moves.databases_created == ["agents/main/agent/openclaw-agent.sqlite"]
+    assert moves.databases_removed == ["state/openclaw.sqlite"]
+    line = moves.line()
+    assert "1 **gone** (agents/main/sessions/c.jsonl)" in line and "moved (to agents/main/sessions/session-sqlite" in line
+
+
+def test_a_path_with_a_recipe_names_it_in_the_plan_and_a_bad_recipe_is_refused_before_docker(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent.sock")
+    assert main(["path", "2026.7.35", "2026.9.6", "--recipe", "fixtures/recipes/real-7.35.json", "--dry-run"]) == 0
+    assert "every writer hop also drives fixtures/recipes/real-7.35.json (10 turns)" in capsys.readouterr().out
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"writer": "2026.7.35", "sessions": []}')
+    assert main(["path", "2026.7.35", "2026.9.6", "--recipe", str(bad)]) == EXIT_USAGE
+    assert '"sessions" must be a non-empty list' in capsys.readouterr().err

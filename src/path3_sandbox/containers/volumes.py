@@ -13,6 +13,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Callable
 
 from ..config import STATE_DIR
 from .resources import RunResources
@@ -53,13 +54,48 @@ def state_tar(files: list[VolumeFile]) -> bytes:
 
 
 def put_files(resources: RunResources, image: str, volume: str, files: list[VolumeFile]) -> None:
+    put_tar(resources, image, volume, state_tar(files))
+
+
+def put_tar(resources: RunResources, image: str, volume: str, data: bytes) -> None:
+    """Unpack a tar (paths relative to the state directory, owners as in the tar) into `volume`."""
     helper = resources.container(f"path3-{resources.run_id}-seed-{len(resources.containers)}", "seed", image, ["true"],
                                  state_volume=volume, user="node")
     try:
-        if not helper.start().get_wrapped_container().put_archive(STATE_DIR, state_tar(files)):
-            raise RuntimeError(f"the engine refused to copy {len(files)} files into volume {volume}")
+        if not helper.start().get_wrapped_container().put_archive(STATE_DIR, data):
+            raise RuntimeError(f"the engine refused to copy a {len(data)}-byte tar into volume {volume}")
     finally:
         helper.stop()  # removes it
+
+
+def get_tar(resources: RunResources, image: str, volume: str, keep: Callable[[str], bool]) -> bytes:
+    """A tar of the regular files and folders of `volume` whose state-relative path `keep` accepts, owners and
+    mtimes as they are (what a user's `tar` of those files would hold). Only for a volume no one is writing to."""
+    helper = resources.container(f"path3-{resources.run_id}-copy-{len(resources.containers)}", "copy", image, ["true"],
+                                 state_volume=volume, volume_mode="ro", user="node")
+    out = io.BytesIO()
+    try:
+        stream, _ = helper.start().get_wrapped_container().get_archive(STATE_DIR)
+        with tempfile.TemporaryFile() as spool:
+            for chunk in stream:
+                spool.write(chunk)
+            spool.seek(0)
+            with tarfile.open(fileobj=spool, mode="r:") as archive, tarfile.open(fileobj=out, mode="w") as kept:
+                for member in archive.getmembers():
+                    parts = PurePosixPath(member.name).parts[1:]  # the archive's root is the state dir itself
+                    if not parts or not (member.isfile() or member.isdir()) or not keep("/".join(parts)):
+                        continue
+                    member.name = "/".join(parts)
+                    kept.addfile(member, archive.extractfile(member) if member.isfile() else None)
+    finally:
+        helper.stop()  # removes it
+    return out.getvalue()
+
+
+def tar_names(data: bytes) -> list[str]:
+    """The regular files in a tar, by path."""
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
+        return sorted(m.name for m in archive.getmembers() if m.isfile())
 
 
 def get_tree(resources: RunResources, image: str, volume: str, dest: Path) -> list[str]:

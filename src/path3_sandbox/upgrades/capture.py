@@ -39,7 +39,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import docker
 
@@ -406,10 +406,7 @@ class _Writer:
     def config(self) -> dict:
         config = writer_config(harness_config(self.token))
         config, _ = deep_merge(config, provider_config(self.provider.base_url_for_containers))
-        if len(self.recipe.agents) > 1:
-            config, _ = deep_merge(config, {"agents": {"list": [{"id": agent, **({"default": True} if agent == "main" else {})}
-                                                                for agent in self.recipe.agents]}})
-        return config
+        return agents_config(config, self.recipe)
 
     def run(self, dest: Path) -> tuple[Path, dict]:
         volume = self.resources.volume("capture")
@@ -473,16 +470,8 @@ class _Writer:
                                 f"(hello-ok lists {len(rpc.methods)} methods)")
         say("capture", f"RPC protocol {rpc.protocol}, server {rpc.server_version}, {len(rpc.methods)} methods; "
                        f"{self.recipe.turn_count} turns to send")
-        for session in self.recipe.sessions:
-            for text in session.turns:
-                self.turns.append(self._turn(rpc, session.key, text))
-        for key in self.recipe.compact:
-            self._operation(rpc, "sessions.compact", {"key": key})
-        for key in self.recipe.reset:
-            self._operation(rpc, "sessions.reset", {"key": key, "reason": "reset"})
-        for session in self.recipe.after:
-            for text in session.turns:
-                self.turns.append(self._turn(rpc, session.key, text))
+        drive_recipe(self.recipe, lambda key, text: self.turns.append(self._turn(rpc, key, text)),
+                     lambda method, params: self.operations.append(operation(rpc, self.recipe.writer, method, params)))
 
     def _turn(self, rpc: GatewayRpc, key: str, text: str) -> Turn:
         marker, message = turn_message(text, len(self.turns) + 1)
@@ -490,19 +479,44 @@ class _Writer:
         say("capture", f"{key}: turn {marker} ({len(message.encode())} bytes) -> {reply!r}")
         return Turn(key, marker, message, reply)
 
-    def _operation(self, rpc: GatewayRpc, method: str, params: dict) -> None:
-        record: dict[str, Any] = {"method": method, "params": params}
-        if method not in rpc.methods:
-            record.update(outcome="skipped", why=f"openclaw {self.recipe.writer} does not offer {method} (hello-ok)")
-        else:
-            try:
-                result = rpc.call(method, params, timeout_s=TURN_TIMEOUT_MS / 1000)
-                record.update(outcome="ok", result=_summary(result))
-            except RpcError as error:
-                record.update(outcome="error", error=str(error)[:300])
-        self.operations.append(record)
-        say("capture", f"{method} {json.dumps(params)}: {record['outcome']} "
-                       f"{json.dumps(record.get('result', record.get('why', record.get('error'))), ensure_ascii=False)[:300]}")
+
+def drive_recipe(recipe: Recipe, turn: Callable[[str, str], Any], operation: Callable[[str, dict], Any]) -> None:
+    """The recipe's steps in order: every session's turns, the compactions, the resets, the turns after them."""
+    for session in recipe.sessions:
+        for text in session.turns:
+            turn(session.key, text)
+    for key in recipe.compact:
+        operation("sessions.compact", {"key": key})
+    for key in recipe.reset:
+        operation("sessions.reset", {"key": key, "reason": "reset"})
+    for session in recipe.after:
+        for text in session.turns:
+            turn(session.key, text)
+
+
+def operation(rpc: GatewayRpc, release: str, method: str, params: dict, phase: str = "capture") -> dict:
+    """A recipe operation (compact, reset) where the release offers it; the record says what happened."""
+    record: dict[str, Any] = {"method": method, "params": params}
+    if method not in rpc.methods:
+        record.update(outcome="skipped", why=f"openclaw {release} does not offer {method} (hello-ok)")
+    else:
+        try:
+            result = rpc.call(method, params, timeout_s=TURN_TIMEOUT_MS / 1000)
+            record.update(outcome="ok", result=_summary(result))
+        except RpcError as error:
+            record.update(outcome="error", error=str(error)[:300])
+    say(phase, f"{method} {json.dumps(params)}: {record['outcome']} "
+                   f"{json.dumps(record.get('result', record.get('why', record.get('error'))), ensure_ascii=False)[:300]}")
+    return record
+
+
+def agents_config(config: dict, recipe: Recipe | None) -> dict:
+    """The recipe's agents in the Gateway's config (main the default), when it has more than main."""
+    if recipe is None or len(recipe.agents) <= 1:
+        return config
+    merged, _ = deep_merge(config, {"agents": {"list": [{"id": agent, **({"default": True} if agent == "main" else {})}
+                                                       for agent in recipe.agents]}})
+    return merged
 
 
 def _summary(result: Any) -> Any:

@@ -1,0 +1,112 @@
+"""The user actions a path can take between releases (`@name` hops): what users do to their state by hand.
+
+    @move-state-db-aside                 rename state/openclaw.sqlite (and -wal/-shm) aside, as a user does to run an
+                                         old release again on a migrated state (the old one refuses a newer schema)
+    @restore-sessions-backup             copy agents/*/sessions/ as the last writer hop left them (the backup a user
+                                         took before upgrading) back over the state, file by file
+    @copy-sessions-from-another-machine  a second machine (its own volume) runs the path's first release, takes
+                                         turns on agent:main:main and agent:main:other-machine; its
+                                         agents/main/sessions/ folder is then copied over this state's, file by file
+
+Each action is a small object: its words for the plan, whether it needs a state a SQLite release claimed, whether
+the state is unclaimed after it, and `run(path_run, hop, row)`. The path records every file an action touched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Callable
+
+from ..containers.volumes import get_tar, put_tar, tar_names
+from ..evidence import HARNESS, Assertion
+from ..probes import files as files_probe
+
+if TYPE_CHECKING:
+    from .path import Hop, PathRun
+
+OTHER_MACHINE_KEYS = ("agent:main:main", "agent:main:other-machine")
+
+
+def in_sessions_folder(path: str, agent: str | None = None) -> bool:
+    """agents/<id>/sessions/… (for one agent when given): what users back up and copy."""
+    parts = PurePosixPath(path).parts
+    return len(parts) >= 3 and parts[0] == "agents" and parts[2] == "sessions" and agent in (None, parts[1])
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    does: str
+    needs_claim: bool  # meaningful only on a state a SQLite release claimed
+    unclaims: bool  # the state database is gone afterwards: the next file-backed release writes again
+    run: Callable[["PathRun", "Hop", dict], None]
+
+
+def move_state_db_aside(path_run: "PathRun", hop: "Hop", row: dict) -> None:
+    suffix = f".aside-hop{hop.number}"
+    script = (f'cd "$OPENCLAW_STATE_DIR/state" && for f in openclaw.sqlite openclaw.sqlite-wal openclaw.sqlite-shm; '
+              f'do if [ -e "$f" ]; then mv "$f" "$f{suffix}" && echo "moved $f"; fi; done')
+    result = path_run.helper(hop).run_oneoff(["sh", "-c", script], timeout_s=60)
+    row["output"] = result.output.strip()
+    moved = [line.removeprefix("moved ") for line in result.output.splitlines() if line.startswith("moved ")]
+    path_run.evidence.check(hop.label, Assertion(f"{hop.spec}: the state database was moved aside",
+                                                 result.exit_code == 0 and "openclaw.sqlite" in moved, "openclaw.sqlite",
+                                                 moved, result.output[-300:], blame=HARNESS))
+
+
+def restore_sessions_backup(path_run: "PathRun", hop: "Hop", row: dict) -> None:
+    source, backup = path_run.last_backup(hop)
+    restored = tar_names(backup)
+    before = files_probe.snapshot(path_run.helper(hop).run_oneoff)
+    put_tar(path_run.resources, path_run.helper_image, path_run.volume, backup)
+    row["restored_from_hop"] = source
+    row["restored"] = restored
+    row["replaced"] = [p for p in restored if p in before.files]
+    _check_copied(path_run, hop, backup, f"{hop.spec}: agents/*/sessions/ as hop {source} left them is back")
+
+
+def copy_sessions_from_another_machine(path_run: "PathRun", hop: "Hop", row: dict) -> None:
+    spec = path_run.hops[0].spec
+    other = path_run.resources.volume(f"state-other-machine-hop{hop.number}")
+    path_run.write_elsewhere(hop, spec, other, OTHER_MACHINE_KEYS, row)
+    folder = get_tar(path_run.resources, path_run.helper_image, other, lambda p: in_sessions_folder(p, "main"))
+    copied = tar_names(folder)
+    before = files_probe.snapshot(path_run.helper(hop).run_oneoff)
+    put_tar(path_run.resources, path_run.helper_image, path_run.volume, folder)
+    row["other_machine"] = {"release": spec, "volume": other}
+    row["copied"] = copied
+    row["replaced"] = [p for p in copied if p in before.files]
+    _check_copied(path_run, hop, folder, f"{hop.spec}: the other machine's agents/main/sessions/ is on this state")
+
+
+def _check_copied(path_run: "PathRun", hop: "Hop", data: bytes, claim: str) -> None:
+    """The files the action put are on the volume with the bytes it put (the harness's own step: blame harness)."""
+    import hashlib
+    import io
+    import tarfile
+
+    wanted = {}
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
+        for member in archive.getmembers():
+            if member.isfile():
+                wanted[member.name] = hashlib.sha256(archive.extractfile(member).read()).hexdigest()
+    after = files_probe.snapshot(path_run.helper(hop).run_oneoff)
+    wrong = sorted(p for p, digest in wanted.items() if getattr(after.files.get(p), "sha256", None) != digest)
+    path_run.evidence.check(hop.label, Assertion(claim, bool(wanted) and not wrong, f"{len(wanted)} files as put",
+                                                 wrong or sorted(wanted), f"{len(wanted) - len(wrong)}/{len(wanted)} "
+                                                 "files on the volume with the bytes put", blame=HARNESS))
+
+
+ACTIONS: dict[str, Action] = {a.name: a for a in (
+    Action("move-state-db-aside", "rename state/openclaw.sqlite (and its -wal/-shm) aside, as a user does to run an "
+                                  "old release again on a migrated state", needs_claim=True, unclaims=True,
+           run=move_state_db_aside),
+    Action("restore-sessions-backup", "copy agents/*/sessions/ as hop {writer} left them back over the state (a "
+                                      "backup taken before upgrading)", needs_claim=True, unclaims=False,
+           run=restore_sessions_backup),
+    Action("copy-sessions-from-another-machine", "another machine running {first} takes turns on "
+                                                 + " and ".join(OTHER_MACHINE_KEYS) + "; its agents/main/sessions/ is "
+                                                 "copied over this state's", needs_claim=False, unclaims=False,
+           run=copy_sessions_from_another_machine),
+)}
