@@ -7,7 +7,7 @@ FIXTURE ?=
 STATE ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv engine image smoke prove-upgrade repro fixtures-capture test test-paths unit clean
+.PHONY: help venv engine image smoke prove-upgrade repro fixtures-capture test test-matrix unit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -45,8 +45,8 @@ fixtures-capture: engine ## re-capture every fixtures/recipes/<name>.json with i
 test: engine ## the whole test suite, Docker integration tests included
 	$(VENV)/bin/pytest
 
-test-paths: engine ## the heavier upgrade paths and the release matrix (pinned findings; about 20 min)
-	$(VENV)/bin/pytest -m paths_matrix tests/integration/test_path.py tests/integration/test_matrix.py
+test-matrix: engine ## the heavier upgrade paths, the round trips, the release matrix and compat (pinned findings; about 35 min)
+	$(VENV)/bin/pytest -m paths_matrix
 
 unit: venv ## unit tests only (no Docker)
 	$(VENV)/bin/pytest tests/unit

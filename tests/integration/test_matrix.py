@@ -1,4 +1,4 @@
-"""The release matrix as the README runs it: both committed captures against 2026.9.5 and 2026.9.6 (make test-paths)."""
+"""The release matrix as the README runs it: both committed captures against 2026.9.5 and 2026.9.6 (make test-matrix)."""
 
 import json
 import os
