@@ -73,3 +73,23 @@ def test_a_session_folder_copied_from_another_machine_replaces_the_conversation_
     # exactly this machine's turns on the key both machines wrote; the other machine's turns are reachable
     assert [entry.split(" ")[0] for entry in finding["observed"]] == ["P3-PATH-H1T1", "P3-PATH-H2T1"]
     assert all("agent:main:main" in entry and "(unreachable)" in entry for entry in finding["observed"])
+
+
+@pytest.mark.paths_matrix
+def test_a_recipe_written_by_the_writer_survives_both_importers_in_turn(default_image, tmp_path):
+    """path --recipe: 2026.7.35 drives the real-7.35 recipe (two agents, a compaction, a reset) besides its own turns;
+    9.5 imports through doctor --fix, 9.6 starts on what 9.5 migrated; every turn stays reachable, and the turns the
+    writer's own reset hid stay on the volume."""
+    completed, run, result = run_path(tmp_path, "2026.7.35", "2026.9.5", "2026.9.6", "--recipe",
+                                      "fixtures/recipes/real-7.35.json")
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-5000:]
+    writer, doctor, later = result["hops"]
+    recipe_turns = [w for w in result["written"] if w["hop"] == 1 and w["key"] != "agent:main:hop-1"]
+    assert len(recipe_turns) == 1 + 10, "the writer's turn on agent:main:main and the recipe's ten"
+    assert {w["key"] for w in recipe_turns} >= {"agent:main:travel", "agent:main:notes", "agent:work:main"}
+    hidden = [w for w in result["written"] if w["hidden"]]
+    assert hidden and all(w["key"] == "agent:main:travel" for w in hidden), "only the reset session's first turns"
+    assert [o["method"] for o in writer["operations"]] == ["sessions.compact", "sessions.reset"]
+    visible = len(result["written"]) - len(hidden)
+    assert later["reachable"] == f"{visible}/{visible}"
+    assert doctor["starts"][0]["kind"] == "refused" and later["starts"][0]["kind"] == "ready-without-import"

@@ -7,13 +7,14 @@ tar through the engine API (`docker cp` semantics), so this works the same with 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import tarfile
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable
+from typing import Callable, Iterator
 
 from ..config import STATE_DIR
 from .resources import RunResources
@@ -68,27 +69,39 @@ def put_tar(resources: RunResources, image: str, volume: str, data: bytes) -> No
         helper.stop()  # removes it
 
 
-def get_tar(resources: RunResources, image: str, volume: str, keep: Callable[[str], bool]) -> bytes:
-    """A tar of the regular files and folders of `volume` whose state-relative path `keep` accepts, owners and
-    mtimes as they are (what a user's `tar` of those files would hold). Only for a volume no one is writing to."""
+@contextlib.contextmanager
+def _state_archive(resources: RunResources, image: str, volume: str) -> Iterator[tuple[tarfile.TarFile, list]]:
+    """The state directory of `volume` as a tar read from a read-only helper: (archive, members), each member's name
+    relative to the state directory (the directory itself left out). Only for a volume no container is writing to:
+    a live SQLite database copied mid-transaction is garbage."""
     helper = resources.container(f"path3-{resources.run_id}-copy-{len(resources.containers)}", "copy", image, ["true"],
                                  state_volume=volume, volume_mode="ro", user="node")
-    out = io.BytesIO()
     try:
         stream, _ = helper.start().get_wrapped_container().get_archive(STATE_DIR)
         with tempfile.TemporaryFile() as spool:
             for chunk in stream:
                 spool.write(chunk)
             spool.seek(0)
-            with tarfile.open(fileobj=spool, mode="r:") as archive, tarfile.open(fileobj=out, mode="w") as kept:
+            with tarfile.open(fileobj=spool, mode="r:") as archive:
+                members = []
                 for member in archive.getmembers():
                     parts = PurePosixPath(member.name).parts[1:]  # the archive's root is the state dir itself
-                    if not parts or not (member.isfile() or member.isdir()) or not keep("/".join(parts)):
-                        continue
-                    member.name = "/".join(parts)
-                    kept.addfile(member, archive.extractfile(member) if member.isfile() else None)
+                    if parts:
+                        member.name = "/".join(parts)
+                        members.append(member)
+                yield archive, members
     finally:
         helper.stop()  # removes it
+
+
+def get_tar(resources: RunResources, image: str, volume: str, keep: Callable[[str], bool]) -> bytes:
+    """A tar of the regular files and folders of `volume` whose state-relative path `keep` accepts, owners and
+    mtimes as they are (what a user's `tar` of those files would hold)."""
+    out = io.BytesIO()
+    with _state_archive(resources, image, volume) as (archive, members), tarfile.open(fileobj=out, mode="w") as kept:
+        for member in members:
+            if (member.isfile() or member.isdir()) and keep(member.name):
+                kept.addfile(member, archive.extractfile(member) if member.isfile() else None)
     return out.getvalue()
 
 
@@ -102,30 +115,9 @@ def get_tree(resources: RunResources, image: str, volume: str, dest: Path) -> li
     """Copy the whole state directory out of `volume` into `dest`, regular files and folders with their mtimes.
 
     Links are left out (an OpenClaw state links plugin skills into the installed package, outside the tree);
-    returns them as "path -> target". Only for a volume no container is writing to: a live SQLite database
-    copied mid-transaction is garbage."""
-    helper = resources.container(f"path3-{resources.run_id}-copy-{len(resources.containers)}", "copy", image, ["true"],
-                                 state_volume=volume, volume_mode="ro", user="node")
-    links: list[str] = []
-    try:
-        stream, _ = helper.start().get_wrapped_container().get_archive(STATE_DIR)
-        with tempfile.TemporaryFile() as spool:
-            for chunk in stream:
-                spool.write(chunk)
-            spool.seek(0)
-            with tarfile.open(fileobj=spool, mode="r:") as archive:
-                members = []
-                for member in archive.getmembers():
-                    parts = PurePosixPath(member.name).parts[1:]  # the archive's root is the state dir itself
-                    if not parts:
-                        continue
-                    member.name = "/".join(parts)
-                    if member.issym() or member.islnk():
-                        links.append(f"{member.name} -> {member.linkname}")
-                    elif member.isfile() or member.isdir():
-                        members.append(member)
-                dest.mkdir(parents=True, exist_ok=True)
-                archive.extractall(dest, members=members, filter="data")
-    finally:
-        helper.stop()  # removes it
+    returns them as "path -> target"."""
+    with _state_archive(resources, image, volume) as (archive, members):
+        links = [f"{m.name} -> {m.linkname}" for m in members if m.issym() or m.islnk()]
+        dest.mkdir(parents=True, exist_ok=True)
+        archive.extractall(dest, members=[m for m in members if m.isfile() or m.isdir()], filter="data")
     return links
