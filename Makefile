@@ -7,7 +7,7 @@ FIXTURE ?=
 STATE ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv engine image smoke prove-upgrade repro fixtures-capture test test-matrix unit clean
+.PHONY: help venv engine image smoke prove-upgrade repro fixtures-capture test test-matrix test-faults unit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ test: engine ## the whole test suite, Docker integration tests included
 
 test-matrix: engine ## the heavier upgrade paths, the round trips, the release matrix and compat (pinned findings; about 35 min)
 	$(VENV)/bin/pytest -m paths_matrix
+
+test-faults: engine ## the whole fault catalogue on 2026.9.6 and 2026.9.5 (faults.md per release; about 2 h)
+	@status=0; for release in 2026.9.6 2026.9.5; do $(P3) faults --openclaw $$release || status=1; done; exit $$status
 
 unit: venv ## unit tests only (no Docker)
 	$(VENV)/bin/pytest tests/unit

@@ -79,6 +79,19 @@ def _parser() -> argparse.ArgumentParser:
     _base_option(matrix)
     _network_option(matrix)
 
+    faults = commands.add_parser("faults", help="crash and fault proof of the import: each fault on a fresh volume, "
+                                                "then a start; writes faults.md and faults.json (exit 0 pass, 1 fail)")
+    _target_options(faults)
+    faults.add_argument("--fixture", metavar="NAME_OR_PATH",
+                        help="the state every case is seeded from (default: a captured real-release fixture, else minimal)")
+    faults.add_argument("--fault", action="append", metavar="NAME", help="a fault of the catalogue; repeatable "
+                                                                         "(default: all; `--fault list` lists them)")
+    faults.add_argument("--sweep-max", type=int, default=40, metavar="N",
+                        help="the sweeps (kill-mid-import, kill-mid-doctor): at most N observed points each (default 40)")
+    faults.add_argument("--contract", choices=("startup-import", "refuse-then-doctor"),
+                        help="override the contract the release table gives for the target")
+    faults.add_argument("--keep", action="store_true", help="leave containers and volumes for inspection")
+
     compat = commands.add_parser("compat", help="which releases upgrade a user's state cleanly, and the first that does "
                                                 "not; writes compat.md and compat.json (exit 0 all tried pass, 1 not)")
     compat.add_argument("state", help="the user's ~/.openclaw: a directory, .tar.gz/.tgz/.tar or .zip")
@@ -241,6 +254,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _matrix(args)
     if args.command == "compat":
         return _compat(args)
+    if args.command == "faults":
+        return _faults(args)
     if args.command == "clean":
         from .containers.cleanup import clean
         from .containers.docker_client import docker_client
@@ -552,6 +567,37 @@ def _compat(args: argparse.Namespace) -> int:
         answer = compat.find_first_bad(args.releases, candidates, try_release, on_outcome=write)
     print(f"{answer.line(root)}\nreport: {root / 'compat.md'}")
     return answer.exit_code
+
+
+def _faults(args: argparse.Namespace) -> int:
+    from .containers.docker_client import docker_client
+    from .containers.resources import new_run_id
+    from .contracts import contract_for
+    from .faults import catalogue
+    from .errors import UsageError
+    from .faults.run import exit_code, run_faults
+    from .fixtures import resolve_fixture
+
+    if args.fault == ["list"]:
+        for fault in catalogue.FAULTS:
+            print(f"{fault.name:<28} {fault.group:<12} {fault.injection}")
+        return 0
+    faults = catalogue.select(args.fault)  # bad input before any Docker work
+    if args.sweep_max < 1:
+        raise UsageError(f"--sweep-max {args.sweep_max}: at least one point", hint="e.g. --sweep-max 3")
+    fixture = resolve_fixture(args.fixture or catalogue.default_fixture())
+    target = _target(args)
+    contract = contract_for(target.version, args.contract)
+    image = _gateway_image(args, target)
+    run_id = new_run_id()
+    root = artifacts_root() / "path3-faults" / run_id
+    results = run_faults(docker_client(), image, fixture, contract, faults, run_id=run_id, root=root, keep=args.keep,
+                         sweep_max=args.sweep_max)
+    ran = [r for r in results if not r.skipped]
+    print(f"{'PASS' if exit_code(results) == EXIT_PROOF_PASSED else 'FAIL'}: {sum(r.passed for r in ran)}/{len(ran)} "
+          f"fault cases on openclaw {target.version} ({fixture.name}), {len(results) - len(ran)} skipped; "
+          f"table: {root / 'faults.md'}")
+    return exit_code(results)
 
 
 def _live(args: argparse.Namespace) -> int:

@@ -62,6 +62,7 @@ class Gateway:
     network: Any = None  # a network.HermeticNetwork: the Gateway's only door; None: Docker's default bridge
     commands: list[dict] = field(default_factory=list)
     ready_timeout_s: float = READY_TIMEOUT_S
+    volume_mode: str = "rw"  # "ro": the state mounted read-only (a fault)
     _container: DockerContainer | None = None
 
     def __post_init__(self) -> None:
@@ -85,13 +86,18 @@ class Gateway:
 
     def _on_volume(self, name: str, role: str, argv: list[str], **kwargs: Any) -> DockerContainer:
         """A container on the state volume, with the Gateway's hostname and environment."""
+        kwargs.setdefault("volume_mode", self.volume_mode)
         return self.resources.container(name, role, self.image, argv, state_volume=self.volume, hostname=self.hostname,
                                         **kwargs).with_env("OPENCLAW_GATEWAY_TOKEN", self.token)
 
     def start(self) -> StartObservation:
         """Create and start the container on the first call, start it again after a stop or kill; then wait until
         the Gateway is ready, exits, or `ready_timeout_s` passes, and return what it did."""
-        wait = GatewayReadyOrExited(self.base_url).with_startup_timeout(int(self.ready_timeout_s))
+        self.launch()
+        return self.observe_start()
+
+    def launch(self) -> None:
+        """Create and start the container (or start it again) without waiting: for faults injected during a start."""
         if self._container is None:
             if self.network is not None:  # the internal network, the witness as resolver and only door
                 doors = self.network.container_kwargs()
@@ -102,11 +108,15 @@ class Gateway:
             if self.network is None:
                 self._container.ports.update({f"{GATEWAY_PORT}/tcp": LOOPBACK_ONLY, f"{RELAY_PORT}/tcp": LOOPBACK_ONLY})
             self._record("start", self.argv)
-            self._container.waiting_for(wait).start()
+            self._container.start()
         else:
             self._record("start", self.argv)
             self._container.get_wrapped_container().start()
-            wait.wait_until_ready(self._container)
+
+    def observe_start(self) -> StartObservation:
+        """Wait until the launched Gateway is ready, exits, or `ready_timeout_s` passes; what it did."""
+        wait = GatewayReadyOrExited(self.base_url).with_startup_timeout(int(self.ready_timeout_s))
+        wait.wait_until_ready(self._container)
         assert wait.observation is not None
         return wait.observation
 

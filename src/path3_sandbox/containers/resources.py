@@ -58,10 +58,12 @@ class RunResources:
         self.networks: list[str] = []
         self.failed: list[str] = []
 
-    def volume(self, purpose: str) -> str:
+    def volume(self, purpose: str, *, driver_opts: dict[str, str] | None = None) -> str:
+        """A labelled named volume; `driver_opts` for the local driver, e.g. a size-capped tmpfs."""
         name = f"path3-{self.run_id}-{purpose}"
         self.volumes.append(name)  # recorded first: a signal between create and append must not leak it
-        self.client.volumes.create(name=name, labels=create_labels("", run_labels(self.run_id, f"volume:{purpose}")))
+        self.client.volumes.create(name=name, driver_opts=driver_opts or None,
+                                   labels=create_labels("", run_labels(self.run_id, f"volume:{purpose}")))
         return name
 
     def _decide_reaper(self) -> None:

@@ -1,0 +1,297 @@
+"""One fault case: a fresh volume seeded from the fixture, the fault injected, a recovery start, the oracle.
+
+    seed (the fault's mutation applied) -> inject (or a plain first start) -> recover -> judge -> row
+
+Recovery is what a user does next: start the Gateway again; when a start refuses naming `doctor --fix`, run
+`openclaw doctor --fix` and start again. The judge (judge.py) reads the final state: SQLite and every file, the
+Gateway running when it came up, one-off containers when it did not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import STATE_DIR, harness_config
+from ..containers.gateway import Gateway
+from ..containers.resources import RunResources
+from ..contracts import ContractChoice, StartKind, classify_start
+from ..evidence import GATEWAY, HARNESS, Assertion, Evidence
+from ..fixtures import Fixture
+from ..images import GatewayImage
+from ..inventory import build_inventory
+from ..probes import files as files_probe
+from ..probes import sqlite as sqlite_probe
+from ..progress import say
+from ..seeding import build_seed
+from ..containers.volumes import VolumeFile, put_files
+from .catalogue import Fault
+from .judge import OUTCOME_WORDS, REFUSED, Tally, outcome, tally
+
+DISK_SIZE = "48m"
+FILLER = ".path3-disk-filler"
+# A refusal or error names the file (a path) and the fix (a command or what to change).
+NAMES_A_FILE_RE = re.compile(r"(/[\w.@-]+)+|\b[\w.-]+\.(json|jsonl|sqlite)\b")
+NAMES_A_FIX_RE = re.compile(r"doctor --fix|\brun\b|chmod|chown|free (some )?(disk )?space|permission|remove|restore|"
+                            r"delete|move", re.I)
+
+
+@dataclass
+class CaseResult:
+    name: str  # the fault, with its point for a sweep: kill-mid-import@2
+    fault: Fault
+    outcome: str
+    passed: bool
+    counts: Tally | None
+    unreached: list[str]
+    injection: dict
+    starts: list[dict]
+    recover_seconds: float
+    seconds: float
+    evidence: str
+    first_failure: str | None = None
+    skipped: str | None = None
+    hit: bool = True  # False: the injection never happened (a sweep past the import's last point)
+
+    def to_json(self) -> dict:
+        counts = self.counts
+        return {"case": self.name, "fault": self.fault.name, "group": self.fault.group,
+                "injection": self.fault.injection, "allowed": list(self.fault.allowed), "outcome": self.outcome,
+                "verdict": "skipped" if self.skipped else ("pass" if self.passed else "fail"),
+                "skipped": self.skipped, "hit": self.hit, "first_failure": self.first_failure,
+                "events": counts.events if counts else None, "events_lost": len(counts.lost) + len(self.unreached)
+                if counts else None, "lost": (counts.lost + self.unreached) if counts else [],
+                "legacy_kept": f"{counts.legacy_kept}/{counts.legacy_files}" if counts else None,
+                "duplicates": len(counts.duplicates) if counts else None, "tally": counts.to_json() if counts else None,
+                "injected": self.injection, "starts": self.starts, "time_to_recover_s": round(self.recover_seconds, 1),
+                "seconds": round(self.seconds, 1), "evidence": self.evidence}
+
+
+@dataclass
+class Case:
+    fault: Fault
+    image: GatewayImage
+    fixture: Fixture
+    contract: ContractChoice
+    resources: RunResources
+    root: Path  # the faults run's folder; this case's evidence is root/<name>/
+    point: int = 1
+    control: Tally | None = None
+    token: str = field(default_factory=lambda: secrets.token_hex(16))
+    volume: str = ""
+    inventory: object = None
+    gateways: int = 0
+    control_growth: int | None = None  # bytes the control's start added to the volume (sizes the disk-full fault)
+    control_import_bytes: int | None = None  # of which the agent databases (what the import itself writes)
+    grown: int | None = None  # bytes this case's state grew by
+    import_bytes: int | None = None  # the agent databases' bytes after this case
+
+    @property
+    def name(self) -> str:
+        return f"{self.fault.name}@{self.point}" if self.fault.sweep else self.fault.name
+
+    # -- pieces the catalogue's injections use ------------------------------------------------------------------
+    def gateway(self, role: str, *, volume_mode: str = "rw") -> Gateway:
+        self.gateways += 1
+        slug = re.sub(r"[^a-z0-9-]", "-", self.name.lower())
+        return Gateway(self.resources, self.image.tag, self.volume, self.token, volume_mode=volume_mode,
+                       name=f"path3-{self.resources.run_id}-{slug}-{self.gateways}-{role}")
+
+    def shell(self, script: str, why: str, *, root: bool = False) -> dict:
+        """A shell command in the state directory, in a one-off container on the volume (the user's own hands)."""
+        self.gateways += 1
+        helper = self.resources.container(f"path3-{self.resources.run_id}-{self.gateways}-shell", "oneoff",
+                                          self.image.tag, ["sh", "-c", f'cd "{STATE_DIR}" && {script}'],
+                                          state_volume=self.volume, user="root" if root else "node")
+        try:
+            container = helper.start().get_wrapped_container()
+            code = int(container.wait(timeout=120)["StatusCode"])
+            output = container.logs().decode(errors="replace")
+        finally:
+            helper.stop()
+        if code != 0:
+            raise RuntimeError(f"{why}: `{script}` exited {code}: {output[-300:]}")
+        return {"why": why, "output": output.strip()[-500:]}
+
+    def start_once(self, gateway: Gateway, condition: str) -> dict:
+        """One start under the fault's condition, observed and stopped; what it did and said."""
+        kind = classify_start(gateway.start(), gateway.logs())
+        self._keep(gateway)
+        gateway.stop()
+        return {"condition": condition, "start": kind.to_json(), "names_file_and_fix": _names_file_and_fix(kind)}
+
+    def run_out_of_disk(self) -> dict:
+        """Fill the capped volume so that what the control's start wrote before its import fits, and half of what
+        its import wrote (the agent databases) does not; start; then free the space (remove the filler)."""
+        grown, agent_dbs = self.control_growth or (2 << 20), self.control_import_bytes or (512 << 10)
+        room = max(grown - agent_dbs // 2, 64 << 10)
+        fill = self.shell(f'avail=$(df -B1 --output=avail . | tail -1); n=$((avail - {room})); '
+                          f'if [ $n -gt 0 ]; then head -c $n /dev/zero > {FILLER}; fi; df -B1 --output=avail . | tail -1',
+                          f"fill the volume, leaving {room} bytes")
+        record = self.start_once(self.gateway("disk-full"), f"{fill['output']} bytes free ({DISK_SIZE} tmpfs)")
+        record["fill"] = fill
+        record["import_files_when_it_stopped"] = self.shell(
+            "ls -l session-sqlite-migration-runs agents/*/agent agents/*/session-sqlite-import-archive 2>&1 || true",
+            "what the import had written when the disk was full")["output"]
+        record["free"] = self.shell(f"rm -f {FILLER}; df -B1 --output=avail . | tail -1", "remove the filler")
+        return record
+
+    def race_two_gateways(self) -> dict:
+        first, second = self.gateway("first"), self.gateway("second")
+        first.launch()
+        second.launch()
+        kinds = [classify_start(g.observe_start(), g.logs()) for g in (first, second)]
+        for g in (first, second):
+            self._keep(g)
+            g.stop()
+        return {"starts": [k.to_json() for k in kinds]}
+
+    def boot_twice(self) -> dict:
+        starts = []
+        for n in (1, 2):
+            gateway = self.gateway(f"boot-{n}")
+            starts.append(classify_start(gateway.start(), gateway.logs()).to_json())
+            self._keep(gateway)
+            gateway.stop()
+        return {"starts": starts}
+
+    # -- the case -----------------------------------------------------------------------------------------------
+    def run(self) -> CaseResult:
+        started = time.monotonic()
+        folder = self.root / self.name
+        evidence = Evidence(folder, self.name)
+        if self.fault.skipped:
+            evidence.close()
+            return CaseResult(self.name, self.fault, "skipped", True, None, [], {}, [], 0.0, 0.0,
+                              str(folder.relative_to(self.root)), skipped=self.fault.skipped)
+        injection, starts, counts, unreached, recover_seconds, result = {}, [], None, [], 0.0, "lost"
+        hit = True
+        try:
+            self._seed(evidence)
+            say("faults", f"{self.name}: {self.fault.injection}")
+            injection = self.fault.inject(self) if self.fault.inject else {"how": "the seeded state, a plain start"}
+            hit = injection.get("hit", True)
+            evidence.event("inject", "injection", **{k: v for k, v in injection.items() if k != "points_seen"})
+            recovered = time.monotonic()
+            kinds, gateway = self._recover(evidence)
+            recover_seconds = time.monotonic() - recovered
+            starts = [k.to_json() for k in kinds]
+            came_up = kinds[-1].kind in ("imported", "ready-without-import")
+            counts = self._judge(evidence, gateway if came_up else None)
+            if self.fault.changes_inputs:  # judged from its own content: the readable lines a store points at
+                unreached = counts.readable_not_imported() if came_up else []
+            else:  # held to what the untouched import imported
+                unreached = counts.versus(self.control) if self.control else []
+            result = outcome(came_up, counts, unreached)
+            self._checks(evidence, kinds, counts, unreached, result, injection)
+            with contextlib.suppress(Exception):
+                gateway.stop()
+        except Exception as error:  # a case that could not run is a harness failure, kept with its cause
+            evidence.check("internal", Assertion(f"fault case {self.name} ran", False, "no error",
+                                                 f"{type(error).__name__}: {error}"[:800], blame=HARNESS))
+        evidence.write_json("case.json", {"injection": injection, "starts": starts,
+                                          "tally": counts.to_json() if counts else None, "unreached": unreached})
+        evidence.close()
+        first = evidence.first_failure
+        return CaseResult(self.name, self.fault, result, evidence.passed, counts, unreached, injection, starts,
+                          recover_seconds, time.monotonic() - started, str(folder.relative_to(self.root)),
+                          f"[{first.blame}] {first.message()}" if first else None, hit=hit)
+
+    def _seed(self, evidence: Evidence) -> None:
+        seed = build_seed(self.fixture, harness_config(self.token))
+        files = list(seed.files)
+        if self.fault.mutate:
+            files = self.fault.mutate(files)
+        self.inventory = build_inventory({f.path: (f.data, f.mtime) for f in files})
+        evidence.write_json("inventory.json", self.inventory.to_json())
+        slug = re.sub(r"[^a-z0-9-]", "-", self.name.lower())
+        if self.fault.disk:
+            self.volume = self.resources.volume(f"fault-{slug}", driver_opts={"type": "tmpfs", "device": "tmpfs",
+                                                                            "o": f"size={DISK_SIZE},uid=1000,gid=1000"})
+            # A tmpfs volume lives while a container mounts it: this one holds it for the whole case.
+            self.resources.container(f"path3-{self.resources.run_id}-{slug}-holder", "holder", self.image.tag,
+                                     ["sleep", "86400"], state_volume=self.volume).start()
+        else:
+            self.volume = self.resources.volume(f"fault-{slug}")
+        put_files(self.resources, self.image.tag, self.volume, files)
+
+    def _recover(self, evidence: Evidence) -> tuple[list[StartKind], Gateway]:
+        """Start as a user would; a refusal naming doctor --fix gets doctor --fix and one more start."""
+        gateway = self.gateway("recover")
+        kinds = [classify_start(gateway.start(), gateway.logs())]
+        if kinds[0].kind == "refused":
+            doctor = gateway.run_oneoff(["openclaw", "doctor", "--fix", "--non-interactive"], timeout_s=300)
+            evidence.write_text("doctor-fix.log", doctor.output)
+            kinds.append(classify_start(gateway.start(), gateway.logs()))
+        evidence.write_text("recover-stdout.log", gateway.logs())
+        for kind in kinds:
+            evidence.event("recover", "observation", **kind.to_json())
+        return kinds, gateway
+
+    def _judge(self, evidence: Evidence, running: Gateway | None) -> Tally:
+        probe = self.gateway("probe")
+        runner = running.exec if running else probe.run_oneoff
+        after_files = files_probe.snapshot(runner)
+        after = sqlite_probe.snapshot(runner)
+        evidence.write_json("sqlite-after.json", after.to_json())
+        evidence.write_json("files-after.json", after_files.to_json())
+        self.grown = sum(f.size for f in after_files.files.values()) - sum(f.size for f in self.inventory.files)
+        self.import_bytes = sum(f.size for p, f in after_files.files.items()
+                                if re.match(r"agents/[^/]+/agent/openclaw-agent\.sqlite", p))
+        return tally(self.inventory, after_files, after)
+
+    def _checks(self, evidence: Evidence, kinds: list[StartKind], counts: Tally, unreached: list[str], result: str,
+                injection: dict) -> None:
+        evidence.check("judge", Assertion(f"outcome is one the fault allows ({', '.join(OUTCOME_WORDS[a] for a in self.fault.allowed)})",
+                                          result in self.fault.allowed, list(self.fault.allowed), result,
+                                          f"starts after the fault: {[k.kind for k in kinds]}", blame=GATEWAY))
+        evidence.check("judge", Assertion("no legacy event lost", not counts.lost and not unreached, [],
+                                          (counts.lost + [f"{u} (kept as bytes only, not imported: not reachable)" for u in unreached])[:20],
+                                          f"{counts.imported}/{counts.events} imported, {counts.bytes_only} kept only "
+                                          "as bytes", blame=GATEWAY))
+        evidence.check("judge", Assertion("every seeded legacy file's bytes kept (in place or archived)",
+                                          not counts.legacy_not_kept, [], counts.legacy_not_kept[:20],
+                                          f"{counts.legacy_kept}/{counts.legacy_files}", blame=GATEWAY))
+        evidence.check("judge", Assertion("no event imported twice", not counts.duplicates, [], counts.duplicates[:20],
+                                          blame=GATEWAY))
+        if injection.get("names_file_and_fix") is False:  # the start under the fault exited: its words count too
+            evidence.check("judge", Assertion("the error of the start under the fault names the file and the fix",
+                                              False, "a path and a fix", injection["start"].get("message"),
+                                              blame=GATEWAY))
+        if result == REFUSED:
+            evidence.check("judge", Assertion("the refusal names the file and the fix", _names_file_and_fix(kinds[-1]),
+                                              "a path and a fix", kinds[-1].message, blame=GATEWAY))
+        if self.fault.expect_start:
+            evidence.check("judge", Assertion(f"the start after the fault reports {self.fault.expect_start}",
+                                              kinds[-1].kind == self.fault.expect_start, self.fault.expect_start,
+                                              kinds[-1].kind, blame=GATEWAY))
+        seeded = {f.path for f in self.inventory.files}
+        late = [p for p in injection.get("preexisting") or [] if p not in seeded]
+        if late:  # import files already there when the watcher began: its points would start mid-way
+            evidence.check("judge", Assertion("the watcher watched before the import began", False, [], late,
+                                              blame=HARNESS))
+
+    def keep_text(self, name: str, text: str) -> None:
+        folder = self.root / self.name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+
+    def _keep(self, gateway: Gateway) -> None:
+        with contextlib.suppress(Exception):
+            folder = self.root / self.name
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{gateway.name.rsplit('-', 2)[-2]}-{gateway.name.rsplit('-', 1)[-1]}-stdout.log").write_text(
+                gateway.logs())
+
+
+def _names_file_and_fix(kind: StartKind) -> bool | None:
+    """For a start that exited: does its message name a file and a fix? None when it did not exit."""
+    if kind.exit_code is None:
+        return None
+    message = kind.message or ""
+    return bool(NAMES_A_FILE_RE.search(message) and NAMES_A_FIX_RE.search(message))

@@ -1,0 +1,251 @@
+"""The fault catalogue: one small object per fault, what it injects and which outcomes it allows.
+
+A fault acts at one or more of three moments of its case (faults/case.py), each optional:
+    mutate(files)   before seeding: the state's files as they will land on the volume (bad inputs, leftovers)
+    inject(case)    instead of a plain first start: starts that are killed, run out of disk, see a read-only or
+                    unreadable state, race a second Gateway; it then undoes the condition as a user would (frees the
+                    space, restores the mode) so the recovery start that follows can finish the job
+    expect_start    what the recovery start must report (e.g. a third boot must not import again)
+`changes_inputs`: the fault changes the legacy content itself (a truncated line, an event added), so the control
+case's imports are no baseline for it; its events are judged from their own content only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Callable
+
+from ..containers.volumes import VolumeFile
+from ..errors import UsageError
+from .judge import COMPLETED, REFUSED
+
+if TYPE_CHECKING:
+    from .case import Case
+
+SAFE = (COMPLETED, REFUSED)  # a bad input may be imported around or refused, as long as nothing is lost
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    group: str
+    injection: str
+    allowed: tuple[str, ...]
+    mutate: Callable[[list[VolumeFile]], list[VolumeFile]] | None = None
+    inject: Callable[["Case"], dict] | None = None
+    expect_start: str | None = None  # the recovery start's kind, when the fault fixes it
+    changes_inputs: bool = False
+    sweep: bool = False  # kill at the 1st, 2nd, … observed point until the import finishes untouched
+    points: str | None = None  # a kill fault's observed points (a regex over state paths); None: every import point
+    disk: bool = False  # the state volume is a size-capped tmpfs
+    skipped: str | None = None  # why this fault cannot run here: recorded as skipped, never as passed
+
+
+# -- seed mutations ----------------------------------------------------------------------------------------------
+def _transcripts(files: list[VolumeFile]) -> list[VolumeFile]:
+    parts = lambda f: PurePosixPath(f.path).parts  # noqa: E731
+    return [f for f in files if len(parts(f)) == 4 and parts(f)[0] == "agents" and parts(f)[2] == "sessions"
+            and f.path.endswith(".jsonl") and not f.path.endswith(".trajectory.jsonl")]
+
+
+def _largest_transcript(files: list[VolumeFile]) -> VolumeFile:
+    candidates = _transcripts(files)
+    if not candidates:
+        raise UsageError("the fixture has no transcript to break", hint="pick a fixture with sessions, e.g. minimal")
+    return max(candidates, key=lambda f: (f.data.count(b"\n"), f.path))
+
+
+def _replace(files: list[VolumeFile], old: VolumeFile, new: VolumeFile | None) -> list[VolumeFile]:
+    return [new if f is old else f for f in files if not (f is old and new is None)]
+
+
+def truncate_last_line(files: list[VolumeFile]) -> list[VolumeFile]:
+    """The last line of the largest transcript cut in half, no newline: a write interrupted mid-line."""
+    target = _largest_transcript(files)
+    body = target.data.rstrip(b"\n")
+    cut = body.rfind(b"\n") + 1
+    last = body[cut:]
+    return _replace(files, target, VolumeFile(target.path, body[:cut] + last[: len(last) // 2], target.mtime, target.mode))
+
+
+def invalid_utf8_line(files: list[VolumeFile]) -> list[VolumeFile]:
+    target = _largest_transcript(files)
+    lines = target.data.split(b"\n")
+    bad = b'{"type":"message","id":"p3-bad-utf8","message":{"role":"user","content":"caf\xe9 \xff\xfe"}}'
+    lines.insert(min(2, len(lines) - 1), bad)
+    return _replace(files, target, VolumeFile(target.path, b"\n".join(lines), target.mtime, target.mode))
+
+
+def big_event(files: list[VolumeFile]) -> list[VolumeFile]:
+    """One message event over 1 MiB appended to the largest transcript, its parent the last event's id."""
+    target = _largest_transcript(files)
+    last = json.loads(target.data.rstrip(b"\n").split(b"\n")[-1])
+    event = {"type": "message", "id": "p3-big-event", "parentId": last.get("id"), "timestamp": last.get("timestamp"),
+             "message": {"role": "user", "content": "P3-BIG " + "lorem ipsum dolor sit amet " * 45_000}}
+    data = target.data.rstrip(b"\n") + b"\n" + json.dumps(event).encode() + b"\n"
+    return _replace(files, target, VolumeFile(target.path, data, target.mtime, target.mode))
+
+
+def _stores(files: list[VolumeFile]) -> list[VolumeFile]:
+    return [f for f in files if PurePosixPath(f.path).name == "sessions.json" and f.path.startswith("agents/")]
+
+
+def _each_store(change: Callable[[bytes], bytes]) -> Callable[[list[VolumeFile]], list[VolumeFile]]:
+    def mutate(files: list[VolumeFile]) -> list[VolumeFile]:
+        stores = _stores(files)
+        if not stores:
+            raise UsageError("the fixture has no agents/<id>/sessions/sessions.json to break", hint="pick another fixture")
+        store = stores[0]
+        return _replace(files, store, VolumeFile(store.path, change(store.data), store.mtime, store.mode))
+    return mutate
+
+
+def _json5(data: bytes) -> bytes:
+    store = json.loads(data)
+    body = json.dumps(store, indent=2, ensure_ascii=False)
+    return ("// sessions, edited by hand\n" + body[:-1].rstrip() + ",\n}\n").replace('"\n  }', '",\n  }').encode()
+
+
+def unreadable_transcript(files: list[VolumeFile]) -> list[VolumeFile]:
+    target = _largest_transcript(files)
+    return _replace(files, target, VolumeFile(target.path, target.data, target.mtime, 0o000))
+
+
+def half_written_manifest(files: list[VolumeFile]) -> list[VolumeFile]:
+    stamp = max(f.mtime for f in files)
+    text = '{"version":1,"runId":"p3-crashed-run","status":"running","startedAt":' + str(int(stamp * 1000)) + ',"agents":['
+    return files + [VolumeFile("session-sqlite-migration-runs/p3-crashed-run.json", text.encode(), stamp, 0o644)]
+
+
+# -- injections (faults/case.py runs them) --------------------------------------------------------------------------
+def _kill_at_point(case: "Case") -> dict:
+    from .kill import kill_at_point
+
+    from .kill import IMPORT_PATHS
+
+    return kill_at_point(case.gateway("killed"), case.point, case.fault.points or IMPORT_PATHS).to_json()
+
+
+def _kill_doctor_at_point(case: "Case") -> dict:
+    from .kill import IMPORT_PATHS, kill_doctor_at_point
+
+    record = kill_doctor_at_point(case.gateway("doctor-killed"), case.point, case.fault.points or IMPORT_PATHS)
+    case.keep_text("doctor-killed.log", record.doctor_output)
+    return record.to_json()
+
+
+def _kill_after(seconds: float) -> Callable[["Case"], dict]:
+    def inject(case: "Case") -> dict:
+        from .kill import kill_after
+
+        return kill_after(case.gateway("killed"), seconds).to_json()
+    return inject
+
+
+def _disk_full(case: "Case") -> dict:
+    return case.run_out_of_disk()
+
+
+def _read_only(case: "Case") -> dict:
+    return case.start_once(case.gateway("read-only", volume_mode="ro"), "state volume mounted read-only")
+
+
+def _unreadable_then_fixed(case: "Case") -> dict:
+    record = case.start_once(case.gateway("unreadable"), "one transcript mode 000")
+    record["fix"] = case.shell("find . -perm 000 -type f -exec chmod 644 {} + -print", "chmod 644 the unreadable file")
+    return record
+
+
+def _other_owner(case: "Case") -> dict:
+    record = {"chown": case.shell("chown -R 2000:2000 . && echo chowned", "the state dir owned by uid 2000", root=True)}
+    record.update(case.start_once(case.gateway("other-owner"), "the state dir owned by another uid"))
+    record["fix"] = case.shell("chown -R 1000:1000 . && echo restored", "chown the state back to the Gateway's uid",
+                               root=True)
+    return record
+
+
+def _symlinked_transcript(case: "Case") -> dict:
+    record = {"link": case.shell('f=$(ls -S agents/*/sessions/*.jsonl | grep -v trajectory | head -1); '
+                                 'mv "$f" "$f.real" && ln -s "$(basename "$f").real" "$f" && ls -l "$f"',
+                                 "the largest transcript replaced by a symlink to it")}
+    return record
+
+
+def _two_at_once(case: "Case") -> dict:
+    return case.race_two_gateways()
+
+
+def _third_boot(case: "Case") -> dict:
+    return case.boot_twice()
+
+
+FAULTS: tuple[Fault, ...] = (
+    Fault("kill-mid-import", "kill", "SIGKILL at the Nth observed import point (a manifest written, a file moved into "
+          "the import archive, the agent DB or its WAL written), then a normal start", (COMPLETED,),
+          inject=_kill_at_point, sweep=True),
+    Fault("kill-at-manifest", "kill", "SIGKILL when the migration-run manifest is first written, then a normal start",
+          (COMPLETED,), inject=_kill_at_point, points=r"^session-sqlite-migration-runs/"),
+    Fault("kill-at-archive-move", "kill", "SIGKILL when the first legacy file appears in the import archive (rows "
+          "committed, files moving), then a normal start", (COMPLETED,), inject=_kill_at_point,
+          points=r"session-sqlite-import-archive/"),
+    Fault("kill-at-agent-wal", "kill", "SIGKILL when the agent database's WAL is first written, then a normal start",
+          (COMPLETED,), inject=_kill_at_point, points=r"^agents/[^/]+/agent/openclaw-agent\.sqlite-wal$"),
+    Fault("kill-mid-doctor", "kill", "SIGKILL of `openclaw doctor --fix` at the Nth observed import point, then a "
+          "start (and doctor --fix again when it refuses)", (COMPLETED,), inject=_kill_doctor_at_point, sweep=True),
+    Fault("kill-after-10s", "kill", "SIGKILL 10 s after the start, then a normal start", (COMPLETED,),
+          inject=_kill_after(10)),
+    Fault("kill-after-20s", "kill", "SIGKILL 20 s after the start, then a normal start", (COMPLETED,),
+          inject=_kill_after(20)),
+    Fault("disk-full", "disk", "the state volume a size-capped tmpfs, filled so the import runs out part-way; then "
+          "the filler removed and a normal start", (COMPLETED,), inject=_disk_full, disk=True),
+    Fault("read-only-state", "permissions", "the state volume mounted read-only for the first start; then rw",
+          (COMPLETED,), inject=_read_only),
+    Fault("unreadable-transcript", "permissions", "the largest transcript mode 000 for the first start; then chmod "
+          "644 and a normal start", (COMPLETED,), mutate=unreadable_transcript, inject=_unreadable_then_fixed),
+    Fault("state-owned-by-another-uid", "permissions", "the state dir chowned to uid 2000 for the first start; then "
+          "chowned back", (COMPLETED,), inject=_other_owner),
+    Fault("truncated-last-line", "bad input", "the last line of the largest transcript cut in half, no newline",
+          SAFE, mutate=truncate_last_line, changes_inputs=True),
+    Fault("invalid-utf8-line", "bad input", "a line of invalid UTF-8 in the largest transcript", SAFE,
+          mutate=invalid_utf8_line, changes_inputs=True),
+    Fault("invalid-json-store", "bad input", "sessions.json cut in half (invalid JSON)", SAFE,
+          mutate=_each_store(lambda d: d[: len(d) // 2]), changes_inputs=True),
+    Fault("json5-store", "bad input", "sessions.json written as JSON5 (a comment, trailing commas)", SAFE,
+          mutate=_each_store(_json5), changes_inputs=True),
+    Fault("empty-store", "bad input", "sessions.json empty (0 bytes)", SAFE, mutate=_each_store(lambda d: b""),
+          changes_inputs=True),
+    Fault("symlinked-transcript", "bad input", "the largest transcript a symlink to its bytes beside it", SAFE,
+          inject=_symlinked_transcript),
+    Fault("event-over-1mib", "bad input", "one 1.2 MiB message event appended to the largest transcript", SAFE,
+          mutate=big_event, changes_inputs=True),
+    Fault("half-written-manifest", "leftovers", "a migration-run manifest cut off mid-JSON, as a crash leaves it",
+          SAFE, mutate=half_written_manifest),
+    Fault("two-gateways-at-once", "concurrency", "two Gateways started on one state volume at the same moment",
+          (COMPLETED,), inject=_two_at_once),
+    Fault("third-boot", "concurrency", "two clean boots after the import, then a third: no re-import",
+          (COMPLETED,), inject=_third_boot, expect_start="ready-without-import"),
+    Fault("clock-jump", "concurrency", "the clock a year ahead, then back", (COMPLETED,),
+          skipped="containers share the host kernel's clock; a per-container clock needs libfaketime in the image"),
+)
+
+BY_NAME = {fault.name: fault for fault in FAULTS}
+DEFAULT_FIXTURES = ("real-7.35", "minimal")  # a state a real release wrote, when the checkout has one
+
+
+def default_fixture() -> str:
+    from ..fixtures import default_fixture_dirs
+
+    names = {path.name for path in default_fixture_dirs()}
+    return next((name for name in DEFAULT_FIXTURES if name in names), "minimal")
+MAKE_TEST = ("kill-at-archive-move", "disk-full", "truncated-last-line")
+
+
+def select(names: list[str] | None) -> list[Fault]:
+    if not names:
+        return list(FAULTS)
+    unknown = [n for n in names if n not in BY_NAME]
+    if unknown:
+        raise UsageError(f"unknown fault(s): {', '.join(unknown)}", hint="faults: " + ", ".join(BY_NAME))
+    return [BY_NAME[n] for n in dict.fromkeys(names)]

@@ -1,0 +1,118 @@
+"""The nothing-lost oracle of one fault case, over the final state: SQLite plus the legacy bytes wherever they went.
+
+Counted from content, never from the fixture's numbers:
+    events        every parsed line of every seeded transcript: imported (a SQLite row with its id, or its exact
+                  content, in any session), kept only as bytes (not imported, but its file's bytes are still on the
+                  volume), or lost (neither)
+    duplicates    SQLite rows of one session repeating an event id: an import that ran twice
+    legacy bytes  every seeded file of the session area (sessions.json, transcripts, sidecars) whose declared fate
+                  holds (fates.judge): its bytes kept in place or in the import archive, a store rewritten as declared
+The outcome:
+    completed     the Gateway came up and nothing is lost (and nothing imported twice)
+    refused       the Gateway did not come up and every seeded byte is as it was
+    lost          anything else: events or bytes gone, or rows doubled
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..fates import judge as fate_of
+from ..inventory import Inventory, content_hash, is_session_area_path
+from ..probes.files import FilesSnapshot
+from ..probes.sqlite import SqliteSnapshot
+
+COMPLETED = "completed"
+REFUSED = "refused"
+LOST = "lost"
+OUTCOME_WORDS = {COMPLETED: "import completed on a later start", REFUSED: "refused with files intact",
+                 LOST: "data lost"}
+
+
+@dataclass(frozen=True)
+class Tally:
+    events: int
+    imported: int
+    bytes_only: int
+    lost: list[str] = field(default_factory=list)  # "path line N (id)"
+    duplicates: list[str] = field(default_factory=list)  # "session: id ×k"
+    legacy_files: int = 0
+    legacy_kept: int = 0
+    legacy_not_kept: list[str] = field(default_factory=list)
+    seeded_changed: list[str] = field(default_factory=list)  # seeded files whose bytes differ at their place
+    imported_lines: frozenset[str] = frozenset()  # "path:line" of every imported legacy line
+    readable_lines: frozenset[str] = frozenset()  # "path:line" of every well-formed line of a store-referenced
+                                                 # transcript before its first malformed line
+
+    def versus(self, control: Tally) -> list[str]:
+        """Lines the untouched import (the control case) imported and this case did not: lost to the fault even
+        when their bytes are still on the volume (a file archived but never imported is not reachable)."""
+        return sorted(control.imported_lines - self.imported_lines)
+
+    def readable_not_imported(self) -> list[str]:
+        """For a fault that changes the inputs (no control to compare with): the well-formed lines a store entry
+        points at, before any malformed line, that no SQLite row holds. Lines after a malformed one may be kept as
+        bytes only: the Gateway imports a readable prefix and says so (transcript_malformed)."""
+        return sorted(self.readable_lines - self.imported_lines)
+
+    def to_json(self) -> dict:
+        return {"events": self.events, "imported": self.imported, "kept_only_as_bytes": self.bytes_only,
+                "lost": self.lost, "duplicates": self.duplicates, "legacy_files": self.legacy_files,
+                "legacy_kept": self.legacy_kept, "legacy_not_kept": self.legacy_not_kept,
+                "seeded_changed": self.seeded_changed}
+
+
+def tally(inventory: Inventory, after_files: FilesSnapshot, after: SqliteSnapshot | None) -> Tally:
+    ids: set[str] = set()
+    contents: set[str] = set()
+    duplicates: list[str] = []
+    for db in (after.agents.values() if after else ()):
+        for session_id, events in db.events.items():
+            seen: dict[str, int] = {}
+            for event in events:
+                if event.event_id:
+                    seen[event.event_id] = seen.get(event.event_id, 0) + 1
+                    ids.add(event.event_id)
+                contents.add(content_hash(event.value))
+            duplicates += [f"{db.agent}:{session_id}: {eid} ×{n}" for eid, n in seen.items() if n > 1]
+    where_now = after_files.by_hash()
+    events = imported = bytes_only = 0
+    lost: list[str] = []
+    imported_lines: set[str] = set()
+    referenced = {t.path for e in inventory.entries if e.session_id
+                  for t in [inventory.transcript_for(e.session_id, e.session_file)] if t}
+    readable: set[str] = set()
+    for transcript in inventory.transcripts:
+        if transcript.path in referenced:
+            first_bad = min(transcript.malformed_lines, default=None)
+            readable |= {f"{transcript.path}:{e.line}" for e in transcript.events if first_bad is None or e.line < first_bad}
+    for transcript in inventory.transcripts:
+        file = next((f for f in inventory.files if f.path == transcript.path), None)
+        file_kept = bool(file and where_now.get(file.sha256))
+        for event in transcript.events:
+            events += 1
+            if (event.event_id and event.event_id in ids) or content_hash(event.value) in contents:
+                imported += 1
+                imported_lines.add(f"{transcript.path}:{event.line}")
+            elif file_kept:
+                bytes_only += 1
+            else:
+                lost.append(f"{transcript.path} line {event.line} ({event.event_id or event.type})")
+    session_files = [f for f in inventory.files if is_session_area_path(f.path)]
+    not_kept = []
+    for item in session_files:
+        fate, ok, _ = fate_of(item, after_files, after) if after else ("not read", bool(where_now.get(item.sha256)), [])
+        if not ok and not where_now.get(item.sha256):
+            not_kept.append(f"{item.path} ({fate})")
+    changed = sorted(f.path for f in inventory.files if is_session_area_path(f.path)
+                     and getattr(after_files.files.get(f.path), "sha256", None) != f.sha256)
+    return Tally(events, imported, bytes_only, lost, duplicates, len(session_files), len(session_files) - len(not_kept),
+                 not_kept, changed, frozenset(imported_lines), frozenset(readable))
+
+
+def outcome(came_up: bool, counts: Tally, unreached: list[str]) -> str:
+    """`unreached`: lines the control imported and this case did not (Tally.versus), [] when not comparable."""
+    if came_up:
+        clean = not counts.lost and not counts.duplicates and not counts.legacy_not_kept and not unreached
+        return COMPLETED if clean else LOST
+    return REFUSED if not counts.seeded_changed and not counts.lost else LOST

@@ -1,0 +1,102 @@
+"""`path3-sandbox faults`: the catalogue's cases on one target and one fixture, a control first, one table.
+
+    path3-sandbox faults --openclaw 2026.9.6 [--fixture NAME] [--fault NAME …] [--sweep-max N]
+
+The control case is the seeded state with no fault and a plain start: what an untouched import imports is the
+baseline every fault that keeps the inputs is held to (a line the control imported and a fault case did not is lost
+to the fault, even when its bytes are still somewhere). A sweep (kill-mid-import) runs at the 1st, 2nd, … observed
+point until the import finishes before the point or `--sweep-max` points ran.
+
+    .artifacts/path3-faults/<run>/faults.md, faults.json, <case>/ (events.jsonl, case.json, every Gateway's output)
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import docker
+
+from ..containers.resources import RunResources
+from ..contracts import ContractChoice
+from ..errors import EXIT_PROOF_FAILED, EXIT_PROOF_PASSED
+from ..fixtures import Fixture
+from ..images import GatewayImage
+from ..progress import say
+from .case import Case, CaseResult
+from .catalogue import Fault
+from .judge import COMPLETED, OUTCOME_WORDS
+
+CONTROL = Fault("control", "control", "none: the seeded state and a plain start (the baseline)", (COMPLETED,))
+
+
+def run_faults(client: docker.DockerClient, image: GatewayImage, fixture: Fixture, contract: ContractChoice,
+               faults: list[Fault], *, run_id: str, root: Path, keep: bool = False, sweep_max: int = 40) -> list[CaseResult]:
+    root.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    results: list[CaseResult] = []
+    with RunResources(client, run_id, keep=keep) as resources:
+        def run_case(fault: Fault, point: int = 1, control: Case | None = None) -> Case:
+            case = Case(fault, image, fixture, contract, resources, root, point=point,
+                        control=results[0].counts if results and results[0].counts else None,
+                        control_growth=control.grown if control else None,
+                        control_import_bytes=control.import_bytes if control else None)
+            result = case.run()
+            results.append(result)
+            say("faults", f"{result.name}: {result.skipped and 'skipped' or ('PASS' if result.passed else 'FAIL')} "
+                          f"({result.outcome}) in {result.seconds:.0f}s"
+                          + (f"; {result.first_failure}" if result.first_failure else ""))
+            write(root, image, fixture, results, time.monotonic() - started)
+            return case
+
+        control = run_case(CONTROL)
+        for fault in faults:
+            if not fault.sweep:
+                run_case(fault, control=control)
+                continue
+            for point in range(1, sweep_max + 1):
+                run_case(fault, point, control=control)
+                if not results[-1].hit:  # the import finished before this point: the sweep is complete
+                    break
+    write(root, image, fixture, results, time.monotonic() - started)
+    from ..redaction import sweep
+
+    sweep(root)  # the harness tokens and the state's own secrets out of every evidence file
+    return results
+
+
+def exit_code(results: list[CaseResult]) -> int:
+    return EXIT_PROOF_PASSED if all(r.passed for r in results) else EXIT_PROOF_FAILED
+
+
+def faults_markdown(image: GatewayImage, fixture: Fixture, results: list[CaseResult], seconds: float) -> str:
+    failed = [r for r in results if not r.passed]
+    ran = [r for r in results if not r.skipped]
+    lines = [f"# {'✅' if not failed else '❌'} Faults: openclaw {image.target.version} on `{fixture.name}`", "",
+             f"{len(ran) - len(failed)}/{len(ran)} cases pass, {len(results) - len(ran)} skipped, {seconds:.0f}s. "
+             "Each case: a fresh volume seeded from the fixture, the fault, then a start as a user would (after a "
+             "refusal naming doctor --fix: doctor --fix, start). Events lost, legacy bytes kept and duplicate rows "
+             "are counted from content over the final state (judge.py).", "",
+             "| case | injection | outcome | allowed | events lost | legacy bytes kept | duplicates | time to recover | "
+             "verdict | evidence |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        row = r.to_json()
+        if r.skipped:
+            lines.append(f"| `{r.name}` | {r.fault.injection} | skipped | - | - | - | - | - | skipped: {r.skipped} | - |")
+            continue
+        injected = r.fault.injection + ("" if r.hit else " (**not hit**: the import finished before this point)")
+        lines.append(f"| `{r.name}` | {injected} | {OUTCOME_WORDS.get(r.outcome, r.outcome)} | "
+                     f"{', '.join(r.fault.allowed)} | {row['events_lost']} | {row['legacy_kept']} | {row['duplicates']} | "
+                     f"{r.recover_seconds:.0f}s | {'✅ pass' if r.passed else '❌ **fail**'} | [{r.evidence}]({r.evidence}/) |")
+    if failed:
+        lines += ["", "## Failures", ""] + [f"- `{r.name}`: {r.first_failure}" for r in failed]
+    return "\n".join(lines) + "\n"
+
+
+def write(root: Path, image: GatewayImage, fixture: Fixture, results: list[CaseResult], seconds: float) -> None:
+    (root / "faults.md").write_text(faults_markdown(image, fixture, results, seconds), encoding="utf-8")
+    (root / "faults.json").write_text(json.dumps({"openclaw": image.target.version, "image": image.tag,
+                                                  "fixture": fixture.name, "seconds": round(seconds, 1),
+                                                  "cases": [r.to_json() for r in results]},
+                                                 indent=2, ensure_ascii=False) + "\n")

@@ -1,0 +1,128 @@
+"""The fault catalogue's mutations and the nothing-lost oracle of a fault case, without Docker."""
+
+import json
+
+import pytest
+
+from path3_sandbox.containers.volumes import VolumeFile
+from path3_sandbox.errors import EXIT_USAGE, UsageError
+from path3_sandbox.faults import catalogue
+from path3_sandbox.faults.judge import COMPLETED, LOST, REFUSED, outcome, tally
+from path3_sandbox.inventory import build_inventory
+from path3_sandbox.probes.files import FilesSnapshot, StateFile
+from path3_sandbox.probes.sqlite import AgentDatabase, SqliteEvent, SqliteSnapshot
+
+STORE = "agents/main/sessions/sessions.json"
+LOG = "agents/main/sessions/s1.jsonl"
+
+
+def event(eid, text):
+    return {"type": "message", "id": eid, "message": {"role": "user", "content": text}}
+
+
+def state(lines=3):
+    body = b"\n".join(json.dumps(event(f"e{n}", f"line {n}")).encode() for n in range(1, lines + 1)) + b"\n"
+    store = json.dumps({"agent:main:main": {"sessionId": "s1", "updatedAt": 1}}).encode()
+    return [VolumeFile(STORE, store, 1.0), VolumeFile(LOG, body, 1.0), VolumeFile("openclaw.json", b"{}", 1.0)]
+
+
+def inventory_of(files):
+    return build_inventory({f.path: (f.data, f.mtime) for f in files})
+
+
+def files_after(files, moved=()):
+    import hashlib
+
+    found = {}
+    for f in files:
+        path = f"agents/main/session-sqlite-import-archive/{f.path.rsplit('/', 1)[1]}" if f.path in moved else f.path
+        found[path] = StateFile(path, len(f.data), 1.0, hashlib.sha256(f.data).hexdigest())
+    return FilesSnapshot(found)
+
+
+def sqlite_with(*ids, twice=()):
+    rows = [SqliteEvent("s1", n, eid, "x", False, event(eid, f"line {eid[1:]}")) for n, eid in enumerate(ids, 1)]
+    rows += [SqliteEvent("s1", 100 + n, eid, "x", False, event(eid, f"line {eid[1:]}")) for n, eid in enumerate(twice)]
+    db = AgentDatabase("main", "agents/main/agent/openclaw-agent.sqlite", {}, ("ok",), None, 1, events={"s1": tuple(rows)})
+    return SqliteSnapshot({"main": db}, None)
+
+
+def test_an_import_that_holds_every_line_once_with_the_bytes_archived_is_completed():
+    files = state()
+    counts = tally(inventory_of(files), files_after(files, moved=(LOG, STORE)), sqlite_with("e1", "e2", "e3"))
+    assert (counts.events, counts.imported, counts.lost, counts.duplicates) == (3, 3, [], [])
+    assert counts.legacy_kept == counts.legacy_files == 2
+    assert outcome(True, counts, []) == COMPLETED
+
+
+def test_a_line_neither_in_sqlite_nor_in_any_kept_file_is_lost_and_a_repeated_id_is_a_duplicate():
+    files = state()
+    after = files_after([f for f in files if f.path != LOG])  # the transcript's bytes are gone
+    counts = tally(inventory_of(files), after, sqlite_with("e1", "e2", twice=("e2",)))
+    assert counts.lost == [f"{LOG} line 3 (e3)"] and counts.duplicates == ["main:s1: e2 ×2"]
+    assert outcome(True, counts, []) == LOST
+
+
+def test_a_line_the_control_imported_and_the_fault_case_did_not_is_lost_even_with_its_bytes_kept():
+    files = state()
+    control = tally(inventory_of(files), files_after(files, moved=(LOG,)), sqlite_with("e1", "e2", "e3"))
+    case = tally(inventory_of(files), files_after(files, moved=(LOG,)), sqlite_with("e1"))
+    assert case.bytes_only == 2 and case.lost == []
+    assert case.versus(control) == [f"{LOG}:2", f"{LOG}:3"]
+    assert outcome(True, case, case.versus(control)) == LOST
+
+
+def test_a_refusal_is_refused_only_while_every_seeded_byte_is_where_it_was():
+    files = state()
+    untouched = tally(inventory_of(files), files_after(files), sqlite_with())
+    assert outcome(False, untouched, []) == REFUSED
+    moved = tally(inventory_of(files), files_after(files, moved=(STORE,)), sqlite_with())
+    assert outcome(False, moved, []) == LOST
+
+
+def test_a_truncated_last_line_leaves_the_readable_prefix_to_import():
+    files = catalogue.truncate_last_line(state())
+    transcript = next(f for f in files if f.path == LOG)
+    assert not transcript.data.endswith(b"\n") and transcript.data.count(b"\n") == 2
+    counts = tally(inventory_of(files), files_after(files, moved=(LOG,)), sqlite_with("e1"))
+    assert counts.readable_not_imported() == [f"{LOG}:2"], "line 2 is well-formed and before the cut: it must import"
+
+
+def test_an_invalid_utf8_line_is_malformed_and_lines_after_it_are_not_required():
+    files = catalogue.invalid_utf8_line(state(4))
+    inventory = inventory_of(files)
+    [transcript] = inventory.transcripts
+    assert transcript.malformed_lines == (3,)
+    counts = tally(inventory, files_after(files, moved=(LOG,)), sqlite_with("e1", "e2"))
+    assert counts.readable_not_imported() == []
+
+
+def test_a_json5_store_still_names_its_sessions_but_is_not_strict_json():
+    files = catalogue.BY_NAME["json5-store"].mutate(state())
+    data = next(f for f in files if f.path == STORE).data.decode()
+    assert data.startswith("// ") and ",\n}" in data
+    with pytest.raises(ValueError):
+        json.loads(data)
+
+
+def test_the_event_over_1mib_is_one_line_over_a_mebibyte():
+    files = catalogue.big_event(state())
+    last = next(f for f in files if f.path == LOG).data.rstrip(b"\n").split(b"\n")[-1]
+    assert len(last) > 1024 * 1024 and json.loads(last)["parentId"] == "e3"
+
+
+def test_unknown_faults_are_bad_input_and_the_list_names_every_fault(capsys):
+    from path3_sandbox.cli import main
+
+    with pytest.raises(UsageError, match="unknown fault"):
+        catalogue.select(["kill-mid-import", "teleport"])
+    assert main(["faults", "--fault", "teleport"]) == EXIT_USAGE
+    assert main(["faults", "--fault", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert all(f.name in listed for f in catalogue.FAULTS)
+
+
+def test_every_fault_allows_only_known_outcomes_and_the_make_test_cases_exist():
+    assert all(set(f.allowed) <= {COMPLETED, REFUSED} for f in catalogue.FAULTS)
+    assert set(catalogue.MAKE_TEST) <= set(catalogue.BY_NAME)
+    assert [f.name for f in catalogue.FAULTS if f.skipped] == ["clock-jump"], "a skip says why, and is rare"
