@@ -185,8 +185,8 @@ class Case:
             counts = self._judge(evidence, gateway if came_up else None)
             if self.fault.changes_inputs:  # judged from its own content: the readable lines a store points at
                 unreached = counts.readable_not_imported() if came_up else []
-            else:  # held to what the untouched import imported
-                unreached = counts.versus(self.control) if self.control else []
+            else:  # held to what the untouched import imported (a refusal that kept every byte has lost nothing)
+                unreached = counts.versus(self.control) if self.control and came_up else []
             result = outcome(came_up, counts, unreached)
             self._checks(evidence, kinds, counts, unreached, result, injection)
             with contextlib.suppress(Exception):
