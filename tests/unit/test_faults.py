@@ -126,3 +126,18 @@ def test_every_fault_allows_only_known_outcomes_and_the_make_test_cases_exist():
     assert all(set(f.allowed) <= {COMPLETED, REFUSED} for f in catalogue.FAULTS)
     assert set(catalogue.MAKE_TEST) <= set(catalogue.BY_NAME)
     assert [f.name for f in catalogue.FAULTS if f.skipped] == ["clock-jump"], "a skip says why, and is rare"
+
+
+@pytest.mark.parametrize("message, names", [
+    ('Legacy session store requires migration: /home/node/.openclaw/agents/main/sessions/sessions.json. Run "openclaw '
+     'doctor --fix" against the same state/config', True),
+    ("database or disk is full | gateway.maintenance_required | ERR_SQLITE_ERROR. Stop the service …, then run openclaw "
+     "doctor --fix", False),  # the fix, but no file
+    ("OpenClaw startup migrations did not complete cleanly; refusing to report the gateway ready.", False),
+])
+def test_an_error_must_name_the_file_and_the_fix(message, names):
+    from path3_sandbox.contracts import StartKind
+    from path3_sandbox.faults.case import _names_file_and_fix
+
+    assert _names_file_and_fix(StartKind("refused", 78, 1.0, message=message)) is names
+    assert _names_file_and_fix(StartKind("imported", None, 1.0)) is None, "a start that did not exit says nothing"
