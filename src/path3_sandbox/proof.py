@@ -243,7 +243,7 @@ class FixtureProof:
             config_before = files_probe.read_texts(self._stopped_runner, r"^openclaw\.json$")
         with self.timed("doctor"):
             self._say("doctor", "running openclaw doctor --fix --non-interactive")
-            doctor = self.gateway.run_oneoff(["openclaw", "doctor", "--fix", "--non-interactive"], timeout_s=300)
+            doctor = self.gateway.doctor_fix()
             ev.write_text("doctor-fix.log", doctor.output)
             ev.event("doctor", "command", **doctor.to_json())
             config_after = files_probe.read_texts(self._stopped_runner, r"^openclaw\.json(\.bak(\.\d+)?)?$")

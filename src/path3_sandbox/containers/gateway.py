@@ -37,6 +37,8 @@ const server = net.createServer(client => {
 server.on('error', e => { console.error(String(e)); process.exit(e.code === 'EADDRINUSE' ? 0 : 1); });
 server.listen(Number(process.argv[1]), '0.0.0.0');
 """
+DOCTOR_FIX = ["openclaw", "doctor", "--fix", "--non-interactive"]
+DOCTOR_TIMEOUT_S = 300
 LOOPBACK_ONLY = ("127.0.0.1", None)  # published on the host's loopback, at a port the engine picks
 
 
@@ -180,6 +182,10 @@ class Gateway:
         result = ExecResult(argv, int(code), (output or b"").decode(errors="replace"), time.monotonic() - started)
         self._record("exec", argv, exit_code=result.exit_code)
         return result
+
+    def doctor_fix(self, *, timeout_s: float = DOCTOR_TIMEOUT_S) -> ExecResult:
+        """`openclaw doctor --fix --non-interactive` in a one-off on the volume: the user's way on from a refusal."""
+        return self.run_oneoff(DOCTOR_FIX, timeout_s=timeout_s)
 
     def run_oneoff(self, argv: list[str], *, timeout_s: float = 300) -> ExecResult:
         """Run a command in a new container on the same volume and hostname while the Gateway is stopped

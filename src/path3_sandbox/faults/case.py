@@ -225,7 +225,7 @@ class Case:
         gateway = self.gateway("recover")
         kinds = [classify_start(gateway.start(), gateway.logs())]
         if kinds[0].kind == "refused":
-            doctor = gateway.run_oneoff(["openclaw", "doctor", "--fix", "--non-interactive"], timeout_s=300)
+            doctor = gateway.doctor_fix()
             evidence.write_text("doctor-fix.log", doctor.output)
             kinds.append(classify_start(gateway.start(), gateway.logs()))
         evidence.write_text("recover-stdout.log", gateway.logs())

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..config import STATE_DIR
-from ..containers.gateway import Gateway
+from ..containers.gateway import DOCTOR_FIX, Gateway
 
 # Where an import writes: its run manifests, the import archive, the legacy folders it moves files out of, the
 # per-agent databases. Anything else (logs, config, caches) is not an import persistence point.
@@ -135,7 +135,7 @@ def kill_doctor_at_point(gateway: Gateway, n: int, pattern: str = IMPORT_PATHS, 
     """Run `openclaw doctor --fix` in a one-off container on the Gateway's volume and SIGKILL it at the Nth point."""
     record = KillRecord(f"SIGKILL of doctor --fix at observed point {n} of {pattern}")
     started = time.monotonic()
-    argv = ["openclaw", "doctor", "--fix", "--non-interactive"]
+    argv = DOCTOR_FIX
     oneoff = gateway._on_volume(f"{gateway.name}-doctor", "oneoff", argv)
     gateway._record("oneoff", argv)
     try:

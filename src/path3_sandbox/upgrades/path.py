@@ -222,7 +222,7 @@ class PathRun:
             starts = [classify_start(gateway.start(), gateway.logs())]
             # The user's way on from a refusal: its contract's, or on a migrated state the one the refusal names.
             if hop.role == IMPORTER and (hop.contract == REFUSE_THEN_DOCTOR or hop.on_migrated) and starts[0].kind == "refused":
-                doctor = gateway.run_oneoff(["openclaw", "doctor", "--fix", "--non-interactive"], timeout_s=300)
+                doctor = gateway.doctor_fix()
                 (self._dir(hop) / "doctor-fix.log").write_text(doctor.output)
                 self.evidence.check(hop.label, Assertion("doctor --fix succeeded", doctor.exit_code == 0, 0,
                                                          doctor.exit_code, f"{hop.label}/doctor-fix.log"))

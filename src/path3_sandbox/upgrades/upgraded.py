@@ -129,7 +129,7 @@ def upgrade(resources: RunResources, image: GatewayImage, fixture: Fixture, cont
     try:
         upgraded.starts.append(classify_start(gateway.start(), gateway.logs()))
         if contract.contract == REFUSE_THEN_DOCTOR and upgraded.starts[0].kind == "refused":
-            doctor = gateway.run_oneoff(["openclaw", "doctor", "--fix", "--non-interactive"], timeout_s=300)
+            doctor = gateway.doctor_fix()
             evidence.mkdir(parents=True, exist_ok=True)
             (evidence / "doctor-fix.log").write_text(doctor.output)
             upgraded.starts.append(classify_start(gateway.start(), gateway.logs()))
