@@ -12,3 +12,13 @@ def test_state_tar_owns_files_and_parent_directories_by_the_gateway_user():
         assert {(m.uid, m.gid) for m in members.values()} == {(1000, 1000)}
         transcript = members["agents/main/sessions/a.jsonl"]
         assert transcript.mtime == 1_700_000_000 and archive.extractfile(transcript).read() == b"{}\n"
+
+
+def test_a_tars_files_are_listed_by_path_with_the_sha256_of_their_bytes():
+    import hashlib
+
+    from path3_sandbox.containers.volumes import VolumeFile, state_tar, tar_digests
+
+    tar = state_tar([VolumeFile("agents/main/sessions/b.jsonl", b"b", 1.0), VolumeFile("agents/main/sessions/a.json", b"a", 1.0)])
+    assert tar_digests(tar) == {"agents/main/sessions/a.json": hashlib.sha256(b"a").hexdigest(),
+                                "agents/main/sessions/b.jsonl": hashlib.sha256(b"b").hexdigest()}, "files only, by path"

@@ -8,6 +8,7 @@ tar through the engine API (`docker cp` semantics), so this works the same with 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import tarfile
 import tempfile
@@ -105,10 +106,11 @@ def get_tar(resources: RunResources, image: str, volume: str, keep: Callable[[st
     return out.getvalue()
 
 
-def tar_names(data: bytes) -> list[str]:
-    """The regular files in a tar, by path."""
+def tar_digests(data: bytes) -> dict[str, str]:
+    """The regular files in a tar, path -> sha256 of their bytes, sorted by path."""
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
-        return sorted(m.name for m in archive.getmembers() if m.isfile())
+        return {m.name: hashlib.sha256(archive.extractfile(m).read()).hexdigest()
+                for m in sorted(archive.getmembers(), key=lambda m: m.name) if m.isfile()}
 
 
 def get_tree(resources: RunResources, image: str, volume: str, dest: Path) -> list[str]:

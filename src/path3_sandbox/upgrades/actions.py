@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Callable
 
-from ..containers.volumes import get_tar, put_tar, tar_names
+from ..containers.volumes import get_tar, put_tar, tar_digests
 from ..evidence import HARNESS, Assertion
 from ..probes import files as files_probe
 
@@ -57,13 +57,9 @@ def move_state_db_aside(path_run: "PathRun", hop: "Hop", row: dict) -> None:
 
 def restore_sessions_backup(path_run: "PathRun", hop: "Hop", row: dict) -> None:
     source, backup = path_run.last_backup(hop)
-    restored = tar_names(backup)
-    before = files_probe.snapshot(path_run.helper(hop).run_oneoff)
-    put_tar(path_run.resources, path_run.helper_image, path_run.volume, backup)
     row["restored_from_hop"] = source
-    row["restored"] = restored
-    row["replaced"] = [p for p in restored if p in before.files]
-    _check_copied(path_run, hop, backup, f"{hop.spec}: agents/*/sessions/ as hop {source} left them is back")
+    row["restored"] = _put_over_state(path_run, hop, row, backup,
+                                      f"{hop.spec}: agents/*/sessions/ as hop {source} left them is back")
 
 
 def copy_sessions_from_another_machine(path_run: "PathRun", hop: "Hop", row: dict) -> None:
@@ -71,31 +67,25 @@ def copy_sessions_from_another_machine(path_run: "PathRun", hop: "Hop", row: dic
     other = path_run.resources.volume(f"state-other-machine-hop{hop.number}")
     path_run.write_elsewhere(hop, spec, other, OTHER_MACHINE_KEYS, row)
     folder = get_tar(path_run.resources, path_run.helper_image, other, lambda p: in_sessions_folder(p, "main"))
-    copied = tar_names(folder)
-    before = files_probe.snapshot(path_run.helper(hop).run_oneoff)
-    put_tar(path_run.resources, path_run.helper_image, path_run.volume, folder)
     row["other_machine"] = {"release": spec, "volume": other}
-    row["copied"] = copied
-    row["replaced"] = [p for p in copied if p in before.files]
-    _check_copied(path_run, hop, folder, f"{hop.spec}: the other machine's agents/main/sessions/ is on this state")
+    row["copied"] = _put_over_state(path_run, hop, row, folder,
+                                    f"{hop.spec}: the other machine's agents/main/sessions/ is on this state")
 
 
-def _check_copied(path_run: "PathRun", hop: "Hop", data: bytes, claim: str) -> None:
-    """The files the action put are on the volume with the bytes it put (the harness's own step: blame harness)."""
-    import hashlib
-    import io
-    import tarfile
-
-    wanted = {}
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
-        for member in archive.getmembers():
-            if member.isfile():
-                wanted[member.name] = hashlib.sha256(archive.extractfile(member).read()).hexdigest()
-    after = files_probe.snapshot(path_run.helper(hop).run_oneoff)
+def _put_over_state(path_run: "PathRun", hop: "Hop", row: dict, data: bytes, claim: str) -> list[str]:
+    """Copy a tar's files over the path's state, file by file, as a user's `cp -a` would; record which ones replaced
+    a file there; check each landed with the bytes put (the harness's own step: blame harness). Returns the files."""
+    wanted = tar_digests(data)
+    helper = path_run.helper(hop)
+    before = files_probe.snapshot(helper.run_oneoff)
+    put_tar(path_run.resources, path_run.helper_image, path_run.volume, data)
+    row["replaced"] = [p for p in wanted if p in before.files]
+    after = files_probe.snapshot(helper.run_oneoff)
     wrong = sorted(p for p, digest in wanted.items() if getattr(after.files.get(p), "sha256", None) != digest)
     path_run.evidence.check(hop.label, Assertion(claim, bool(wanted) and not wrong, f"{len(wanted)} files as put",
-                                                 wrong or sorted(wanted), f"{len(wanted) - len(wrong)}/{len(wanted)} "
+                                                 wrong or list(wanted), f"{len(wanted) - len(wrong)}/{len(wanted)} "
                                                  "files on the volume with the bytes put", blame=HARNESS))
+    return list(wanted)
 
 
 ACTIONS: dict[str, Action] = {a.name: a for a in (
