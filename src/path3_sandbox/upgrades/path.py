@@ -294,10 +294,13 @@ class PathRun:
     def _era_files(self, hop: Hop, gateway: Gateway, before: files_probe.FilesSnapshot, row: dict) -> None:
         """Record what this hop did with the legacy files and the databases (era_files)."""
         try:
-            moves = era_files.compare(before, files_probe.snapshot(gateway.run_oneoff))
+            after = files_probe.snapshot(gateway.run_oneoff)
         except Exception as error:  # a record, not a check: a failed probe is noted, the hop's verdict stands
             row["files"] = f"not recorded: {type(error).__name__}: {error}"[:300]
             return
+        self._record_era_files(hop, era_files.compare(before, after), row)
+
+    def _record_era_files(self, hop: Hop, moves: era_files.EraFiles, row: dict) -> None:
         row["files"] = moves.line()
         (self._dir(hop) / "era-files.json").write_text(json.dumps(moves.to_json(), indent=2) + "\n")
 
@@ -374,7 +377,7 @@ class PathRun:
         logs = sorted(p for p in set(after.files) if p.startswith("logs/") and
                       getattr(before.files.get(p), "sha256", None) != after.files[p].sha256)
         row["log_files_written"] = logs
-        row["files"] = era_files.compare(before, after).line()
+        self._record_era_files(hop, era_files.compare(before, after), row)
         names_schema = bool(re.search(r"newer schema version", gateway.logs()))
         if names_schema and start.exit_code:  # classify_start knows refusals that name doctor --fix; this one names the schema
             row["starts"] = [{**start.to_json(), "kind": "refused (newer schema)"}]
