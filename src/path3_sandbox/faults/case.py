@@ -81,15 +81,14 @@ class Case:
     resources: RunResources
     root: Path  # the faults run's folder; this case's evidence is root/<name>/
     point: int = 1
-    control: Tally | None = None
+    control: Case | None = None  # the control case, run before: its counts and sizes are this case's baseline
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     volume: str = ""
     inventory: object = None
     gateways: int = 0
-    control_growth: int | None = None  # bytes the control's start added to the volume (sizes the disk-full fault)
-    control_import_bytes: int | None = None  # of which the agent databases (what the import itself writes)
-    grown: int | None = None  # bytes this case's state grew by
-    import_bytes: int | None = None  # the agent databases' bytes after this case
+    counts: Tally | None = None  # what the judge counted on the final state
+    grown: int | None = None  # bytes this case's state grew by (the control's sizes the disk-full fault)
+    import_bytes: int | None = None  # of which the agent databases (what the import itself writes)
 
     @property
     def name(self) -> str:
@@ -128,7 +127,8 @@ class Case:
     def run_out_of_disk(self) -> dict:
         """Fill the capped volume so that what the control's start wrote before its import fits, and half of what
         its import wrote (the agent databases) does not; start; then free the space (remove the filler)."""
-        grown, agent_dbs = self.control_growth or (2 << 20), self.control_import_bytes or (512 << 10)
+        grown = (self.control.grown if self.control else None) or (2 << 20)
+        agent_dbs = (self.control.import_bytes if self.control else None) or (512 << 10)
         room = max(grown - agent_dbs // 2, 64 << 10)
         fill = self.shell(f'avail=$(df -B1 --output=avail . | tail -1); n=$((avail - {room})); '
                           f'if [ $n -gt 0 ]; then head -c $n /dev/zero > {FILLER}; fi; df -B1 --output=avail . | tail -1',
@@ -182,11 +182,12 @@ class Case:
             recover_seconds = time.monotonic() - recovered
             starts = [k.to_json() for k in kinds]
             came_up = kinds[-1].kind in ("imported", "ready-without-import")
-            counts = self._judge(evidence, gateway if came_up else None)
+            counts = self.counts = self._judge(evidence, gateway if came_up else None)
             if self.fault.changes_inputs:  # judged from its own content: the readable lines a store points at
                 unreached = counts.readable_not_imported() if came_up else []
             else:  # held to what the untouched import imported (a refusal that kept every byte has lost nothing)
-                unreached = counts.versus(self.control) if self.control and came_up else []
+                baseline = self.control.counts if self.control else None
+                unreached = counts.versus(baseline) if baseline and came_up else []
             result = outcome(came_up, counts, unreached)
             self._checks(evidence, kinds, counts, unreached, result, injection)
             with contextlib.suppress(Exception):

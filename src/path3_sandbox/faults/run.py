@@ -38,10 +38,7 @@ def run_faults(client: docker.DockerClient, image: GatewayImage, fixture: Fixtur
     results: list[CaseResult] = []
     with RunResources(client, run_id, keep=keep) as resources:
         def run_case(fault: Fault, point: int = 1, control: Case | None = None) -> Case:
-            case = Case(fault, image, fixture, contract, resources, root, point=point,
-                        control=results[0].counts if results and results[0].counts else None,
-                        control_growth=control.grown if control else None,
-                        control_import_bytes=control.import_bytes if control else None)
+            case = Case(fault, image, fixture, contract, resources, root, point=point, control=control)
             result = case.run()
             results.append(result)
             say("faults", f"{result.name}: {result.skipped and 'skipped' or ('PASS' if result.passed else 'FAIL')} "
