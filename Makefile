@@ -48,7 +48,7 @@ test: engine ## the whole test suite, Docker integration tests included
 test-matrix: engine ## the heavier upgrade paths, the round trips, the release matrix and compat (pinned findings; about 35 min)
 	$(VENV)/bin/pytest -m paths_matrix
 
-test-faults: engine ## the whole fault catalogue on 2026.9.6 and 2026.9.5 (a case takes about 1 min; the sweeps run until the import outruns the kill point: long)
+test-faults: engine ## the whole fault catalogue on 2026.9.6 and 2026.9.5 (about 1 min a case; see README, Faults)
 	@status=0; for release in 2026.9.6 2026.9.5; do $(P3) faults --openclaw $$release || status=1; done; exit $$status
 
 unit: venv ## unit tests only (no Docker)

@@ -86,8 +86,12 @@ def _parser() -> argparse.ArgumentParser:
                         help="the state every case is seeded from (default: a captured real-release fixture, else minimal)")
     faults.add_argument("--fault", action="append", metavar="NAME", help="a fault of the catalogue; repeatable "
                                                                          "(default: all; `--fault list` lists them)")
-    faults.add_argument("--sweep-max", type=int, default=40, metavar="N",
-                        help="the sweeps (kill-mid-import, kill-mid-doctor): at most N observed points each (default 40)")
+    faults.add_argument("--sweep", choices=("doubling", "every"), default="doubling",
+                        help="the sweeps (kill-mid-import, kill-mid-doctor) kill at observed points 1, 2, 4, 8, … and "
+                             "the last (doubling, default) or at every point 1, 2, 3, … (every), until the import "
+                             "finishes before the point")
+    faults.add_argument("--sweep-max", type=int, default=12, metavar="N",
+                        help="at most N cases per sweep (default 12)")
     faults.add_argument("--contract", choices=("startup-import", "refuse-then-doctor"),
                         help="override the contract the release table gives for the target")
     faults.add_argument("--keep", action="store_true", help="leave containers and volumes for inspection")
@@ -575,7 +579,7 @@ def _faults(args: argparse.Namespace) -> int:
     from .contracts import contract_for
     from .faults import catalogue
     from .errors import UsageError
-    from .faults.run import exit_code, run_faults
+    from .faults.run import counted, exit_code, run_faults
     from .fixtures import resolve_fixture
 
     if args.fault == ["list"]:
@@ -592,11 +596,9 @@ def _faults(args: argparse.Namespace) -> int:
     run_id = new_run_id()
     root = artifacts_root() / "path3-faults" / run_id
     results = run_faults(docker_client(), image, fixture, contract, faults, run_id=run_id, root=root, keep=args.keep,
-                         sweep_max=args.sweep_max)
-    ran = [r for r in results if not r.skipped]
-    print(f"{'PASS' if exit_code(results) == EXIT_PROOF_PASSED else 'FAIL'}: {sum(r.passed for r in ran)}/{len(ran)} "
-          f"fault cases on openclaw {target.version} ({fixture.name}), {len(results) - len(ran)} skipped; "
-          f"table: {root / 'faults.md'}")
+                         sweep=args.sweep, sweep_max=args.sweep_max)
+    print(f"{'PASS' if exit_code(results) == EXIT_PROOF_PASSED else 'FAIL'}: {counted(results)} fault cases on "
+          f"openclaw {target.version} ({fixture.name}); table: {root / 'faults.md'}")
     return exit_code(results)
 
 

@@ -111,6 +111,38 @@ def test_the_event_over_1mib_is_one_line_over_a_mebibyte():
     assert len(last) > 1024 * 1024 and json.loads(last)["parentId"] == "e3"
 
 
+def test_the_50mib_transcript_continues_the_conversation_as_one_chain_of_well_formed_turns():
+    files = catalogue.big_transcript(state())
+    data = next(f for f in files if f.path == LOG).data
+    lines = [json.loads(line) for line in data.rstrip(b"\n").split(b"\n")]
+    assert len(data) >= 50 << 20 and data.endswith(b"\n")
+    assert [e["id"] for e in lines[:3]] == ["e1", "e2", "e3"] and lines[3]["parentId"] == "e3"
+    assert all(after["parentId"] == before["id"] for before, after in zip(lines[3:], lines[4:]))
+    assert len({e["id"] for e in lines}) == len(lines)
+
+
+def test_a_refusal_on_a_migrated_state_must_leave_its_databases_archive_and_manifests_as_they_were():
+    from path3_sandbox.faults.judge import kept_every_file
+
+    def snap(**files):
+        return FilesSnapshot({p: StateFile(p, 1, 1.0, h) for p, h in files.items()})
+
+    db, shm, log = "agents/main/agent/openclaw-agent.sqlite", "agents/main/agent/openclaw-agent.sqlite-shm", "logs/x.log"
+    before = snap(**{db: "a", shm: "s", log: "l"})
+    assert kept_every_file(before, snap(**{db: "a", shm: "rebuilt", log: "more"}))
+    assert not kept_every_file(before, snap(**{db: "b", shm: "s", log: "l"}))
+    assert not kept_every_file(before, snap(**{shm: "s", log: "l"}))
+
+
+def test_the_clock_fault_preloads_the_images_libfaketime_a_year_ahead_with_real_timers():
+    from pathlib import Path
+
+    env = catalogue.clock_ahead_env()
+    assert env == {"LD_PRELOAD": catalogue.FAKETIME_LIB, "FAKETIME": "+365d", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+    dockerfile = (Path(__file__).parents[2] / "docker" / "gateway" / "Dockerfile").read_text()
+    assert "libfaketime" in dockerfile and catalogue.FAKETIME_LIB in dockerfile
+
+
 def test_unknown_faults_are_bad_input_and_the_list_names_every_fault(capsys):
     from path3_sandbox.cli import main
 
@@ -125,7 +157,7 @@ def test_unknown_faults_are_bad_input_and_the_list_names_every_fault(capsys):
 def test_every_fault_allows_only_known_outcomes_and_the_make_test_cases_exist():
     assert all(set(f.allowed) <= {COMPLETED, REFUSED} for f in catalogue.FAULTS)
     assert set(catalogue.MAKE_TEST) <= set(catalogue.BY_NAME)
-    assert [f.name for f in catalogue.FAULTS if f.skipped] == ["clock-jump"], "a skip says why, and is rare"
+    assert [f.name for f in catalogue.FAULTS if f.skipped] == [], "every fault of the issue's catalogue runs"
 
 
 @pytest.mark.parametrize("message, names", [
@@ -141,3 +173,32 @@ def test_an_error_must_name_the_file_and_the_fix(message, names):
 
     assert _names_file_and_fix(StartKind("refused", 78, 1.0, message=message)) is names
     assert _names_file_and_fix(StartKind("imported", None, 1.0)) is None, "a start that did not exit says nothing"
+
+
+def _swept(point, hit, seen=0):
+    from path3_sandbox.faults.case import CaseResult
+
+    return CaseResult(f"kill-mid-import@{point}", catalogue.BY_NAME["kill-mid-import"], COMPLETED, True, None, [],
+                      {"points_seen": [{}] * seen}, [], 0.0, 0.0, "x", hit=hit, point=point)
+
+
+def _sweep(how, last_point, most=12):
+    """The points a sweep kills at when the import passes `last_point` observed points."""
+    from path3_sandbox.faults.run import next_sweep_point
+
+    tried = []
+    while (point := next_sweep_point(tried, how, most)) is not None:
+        hit = point <= last_point
+        tried.append(_swept(point, hit, seen=0 if hit else last_point))
+    return [r.point for r in tried]
+
+
+def test_a_doubling_sweep_kills_at_powers_of_two_until_the_import_outruns_it_then_at_its_last_point():
+    assert _sweep("doubling", 37) == [1, 2, 4, 8, 16, 32, 64, 37]
+    assert _sweep("doubling", 8) == [1, 2, 4, 8, 16]  # the last point was already a kill point
+
+
+def test_an_every_point_sweep_kills_at_each_point_until_the_import_outruns_it_and_stops_at_the_cap():
+    assert _sweep("every", 3) == [1, 2, 3, 4]
+    assert _sweep("every", 37, most=5) == [1, 2, 3, 4, 5]
+    assert _sweep("doubling", 10_000, most=3) == [1, 2, 4]

@@ -65,6 +65,7 @@ class Gateway:
     commands: list[dict] = field(default_factory=list)
     ready_timeout_s: float = READY_TIMEOUT_S
     volume_mode: str = "rw"  # "ro": the state mounted read-only (a fault)
+    env: dict[str, str] = field(default_factory=dict)  # more environment for the Gateway's containers (a fault's)
     _container: DockerContainer | None = None
 
     def __post_init__(self) -> None:
@@ -89,8 +90,11 @@ class Gateway:
     def _on_volume(self, name: str, role: str, argv: list[str], **kwargs: Any) -> DockerContainer:
         """A container on the state volume, with the Gateway's hostname and environment."""
         kwargs.setdefault("volume_mode", self.volume_mode)
-        return self.resources.container(name, role, self.image, argv, state_volume=self.volume, hostname=self.hostname,
-                                        **kwargs).with_env("OPENCLAW_GATEWAY_TOKEN", self.token)
+        container = self.resources.container(name, role, self.image, argv, state_volume=self.volume,
+                                             hostname=self.hostname, **kwargs).with_env("OPENCLAW_GATEWAY_TOKEN", self.token)
+        for key, value in self.env.items():
+            container.with_env(key, value)
+        return container
 
     def start(self) -> StartObservation:
         """Create and start the container on the first call, start it again after a stop or kill; then wait until

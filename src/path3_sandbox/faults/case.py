@@ -26,12 +26,13 @@ from ..fixtures import Fixture
 from ..images import GatewayImage
 from ..inventory import build_inventory
 from ..probes import files as files_probe
+from ..probes.files import FilesSnapshot
 from ..probes import sqlite as sqlite_probe
 from ..progress import say
 from ..seeding import build_seed
 from ..containers.volumes import VolumeFile, put_files
 from .catalogue import Fault
-from .judge import OUTCOME_WORDS, REFUSED, Tally, outcome, tally
+from .judge import LOST, OUTCOME_WORDS, REFUSED, Tally, kept_every_file, outcome, tally
 
 DISK_SIZE = "48m"
 FILLER = ".path3-disk-filler"
@@ -57,12 +58,23 @@ class CaseResult:
     first_failure: str | None = None
     skipped: str | None = None
     hit: bool = True  # False: the injection never happened (a sweep past the import's last point)
+    point: int = 1  # a sweep's observed point
+
+    @property
+    def verdict(self) -> str:
+        """pass / fail / not hit (the fault never happened: the start ended before its point; the final state is
+        still judged, so a loss is a fail all the same) / skipped."""
+        if self.skipped:
+            return "skipped"
+        if not self.passed:
+            return "fail"
+        return "pass" if self.hit else "not hit"
 
     def to_json(self) -> dict:
         counts = self.counts
         return {"case": self.name, "fault": self.fault.name, "group": self.fault.group,
                 "injection": self.fault.injection, "allowed": list(self.fault.allowed), "outcome": self.outcome,
-                "verdict": "skipped" if self.skipped else ("pass" if self.passed else "fail"),
+                "verdict": self.verdict,
                 "skipped": self.skipped, "hit": self.hit, "first_failure": self.first_failure,
                 "events": counts.events if counts else None, "events_lost": len(counts.lost) + len(self.unreached)
                 if counts else None, "lost": (counts.lost + self.unreached) if counts else [],
@@ -88,6 +100,9 @@ class Case:
     gateways: int = 0
     counts: Tally | None = None  # what the judge counted on the final state
     grown: int | None = None  # bytes this case's state grew by (the control's sizes the disk-full fault)
+    migrated: FilesSnapshot | None = None  # a fault on a migrated state: the files as the fault left them, which a
+                                           # refusal must keep (the seeded legacy files are archived by then)
+    after_files: FilesSnapshot | None = None
     import_bytes: int | None = None  # of which the agent databases (what the import itself writes)
 
     @property
@@ -95,11 +110,33 @@ class Case:
         return f"{self.fault.name}@{self.point}" if self.fault.sweep else self.fault.name
 
     # -- pieces the catalogue's injections use ------------------------------------------------------------------
-    def gateway(self, role: str, *, volume_mode: str = "rw") -> Gateway:
+    def gateway(self, role: str, *, volume_mode: str = "rw", env: dict[str, str] | None = None) -> Gateway:
         self.gateways += 1
         slug = re.sub(r"[^a-z0-9-]", "-", self.name.lower())
-        return Gateway(self.resources, self.image.tag, self.volume, self.token, volume_mode=volume_mode,
+        return Gateway(self.resources, self.image.tag, self.volume, self.token, volume_mode=volume_mode, env=env or {},
                        name=f"path3-{self.resources.run_id}-{slug}-{self.gateways}-{role}")
+
+    def start_as_a_user(self, gateway: Gateway, log: str) -> list[StartKind]:
+        """A start; after a refusal naming doctor --fix: doctor --fix (its output kept as `log`) and one more start."""
+        kinds = [classify_start(gateway.start(), gateway.logs())]
+        if kinds[0].kind == "refused":
+            self.keep_text(log, gateway.doctor_fix().output)
+            kinds.append(classify_start(gateway.start(), gateway.logs()))
+        return kinds
+
+    def import_cleanly(self, role: str = "import", **gateway_options) -> tuple[Gateway, list[dict]]:
+        """The import done as a user does it, untouched, the Gateway left running: the migrated state a leftover
+        fault acts on."""
+        gateway = self.gateway(role, **gateway_options)
+        kinds = self.start_as_a_user(gateway, f"{role}-doctor-fix.log")
+        self._keep(gateway)
+        if kinds[-1].kind not in ("imported", "ready-without-import"):
+            raise RuntimeError(f"the import before the fault did not come up: {[k.kind for k in kinds]}")
+        return gateway, [k.to_json() for k in kinds]
+
+    def keep_migrated_files(self) -> None:
+        """The migrated state as the fault left it: what a refusal must leave as it is."""
+        self.migrated = files_probe.snapshot(self.gateway("probe").run_oneoff)
 
     def shell(self, script: str, why: str, *, root: bool = False) -> dict:
         """A shell command in the state directory, in a one-off container on the volume (the user's own hands)."""
@@ -189,6 +226,8 @@ class Case:
                 baseline = self.control.counts if self.control else None
                 unreached = counts.versus(baseline) if baseline and came_up else []
             result = outcome(came_up, counts, unreached)
+            if not came_up and self.migrated is not None:  # refused on a migrated state: did it keep that state?
+                result = REFUSED if kept_every_file(self.migrated, self.after_files) and not counts.lost else LOST
             self._checks(evidence, kinds, counts, unreached, result, injection)
             with contextlib.suppress(Exception):
                 gateway.stop()
@@ -201,7 +240,7 @@ class Case:
         first = evidence.first_failure
         return CaseResult(self.name, self.fault, result, evidence.passed, counts, unreached, injection, starts,
                           recover_seconds, time.monotonic() - started, str(folder.relative_to(self.root)),
-                          f"[{first.blame}] {first.message()}" if first else None, hit=hit)
+                          f"[{first.blame}] {first.message()}" if first else None, hit=hit, point=self.point)
 
     def _seed(self, evidence: Evidence) -> None:
         seed = build_seed(self.fixture, harness_config(self.token))
@@ -224,11 +263,7 @@ class Case:
     def _recover(self, evidence: Evidence) -> tuple[list[StartKind], Gateway]:
         """Start as a user would; a refusal naming doctor --fix gets doctor --fix and one more start."""
         gateway = self.gateway("recover")
-        kinds = [classify_start(gateway.start(), gateway.logs())]
-        if kinds[0].kind == "refused":
-            doctor = gateway.doctor_fix()
-            evidence.write_text("doctor-fix.log", doctor.output)
-            kinds.append(classify_start(gateway.start(), gateway.logs()))
+        kinds = self.start_as_a_user(gateway, "doctor-fix.log")
         evidence.write_text("recover-stdout.log", gateway.logs())
         for kind in kinds:
             evidence.event("recover", "observation", **kind.to_json())
@@ -237,7 +272,7 @@ class Case:
     def _judge(self, evidence: Evidence, running: Gateway | None) -> Tally:
         probe = self.gateway("probe")
         runner = running.exec if running else probe.run_oneoff
-        after_files = files_probe.snapshot(runner)
+        after_files = self.after_files = files_probe.snapshot(runner)
         after = sqlite_probe.snapshot(runner)
         evidence.write_json("sqlite-after.json", after.to_json())
         evidence.write_json("files-after.json", after_files.to_json())

@@ -13,6 +13,7 @@ case's imports are no baseline for it; its events are judged from their own cont
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Callable
@@ -85,6 +86,32 @@ def big_event(files: list[VolumeFile]) -> list[VolumeFile]:
     event = {"type": "message", "id": "p3-big-event", "parentId": last.get("id"), "timestamp": last.get("timestamp"),
              "message": {"role": "user", "content": "P3-BIG " + "lorem ipsum dolor sit amet " * 45_000}}
     data = target.data.rstrip(b"\n") + b"\n" + json.dumps(event).encode() + b"\n"
+    return _replace(files, target, VolumeFile(target.path, data, target.mtime, target.mode))
+
+
+BIG_TRANSCRIPT_BYTES = 50 << 20
+
+
+def big_transcript(files: list[VolumeFile]) -> list[VolumeFile]:
+    """The largest transcript grown past 50 MiB: its conversation continued with ~2 KiB user and assistant turns,
+    each event's parent the one before (a long-lived main session)."""
+    target = _largest_transcript(files)
+    body = target.data.rstrip(b"\n")
+    last = json.loads(body.split(b"\n")[-1])
+    parent, stamp, chunks, size, n = last.get("id"), last.get("timestamp"), [body], len(body), 0
+    filler = "the quick brown fox jumps over the lazy dog " * 46
+    while size < BIG_TRANSCRIPT_BYTES:
+        n += 1
+        role = "user" if n % 2 else "assistant"
+        text = f"P3-LONG {n} {filler}"
+        content = text if role == "user" else [{"type": "text", "text": text}]
+        event = {"type": "message", "id": f"p3-long-{n:06d}", "parentId": parent, "timestamp": stamp,
+                 "message": {"role": role, "content": content}}
+        line = json.dumps(event).encode()
+        chunks.append(line)
+        size += len(line) + 1
+        parent = event["id"]
+    data = b"\n".join(chunks) + b"\n"
     return _replace(files, target, VolumeFile(target.path, data, target.mtime, target.mode))
 
 
@@ -173,6 +200,74 @@ def _symlinked_transcript(case: "Case") -> dict:
     return record
 
 
+# The agent databases of a migrated state, as the shell in a one-off container sees them (in the state dir).
+AGENT_DBS = "agents/*/agent/openclaw-agent.sqlite"
+
+
+STALE = ".path3-stale"  # where the crash's -wal and -shm wait (in the state dir) until they are put back
+
+
+def _stale_wal(case: "Case") -> dict:
+    """A crash's -wal and -shm put back beside a newer database: the import (or doctor --fix's) SIGKILLed once its
+    agent database's WAL has grown (rows committed there, not yet checkpointed), that -wal and -shm copied aside; a
+    start completes the import and a clean stop checkpoints; then the old pair is put back, as a restore of a backup
+    taken during the crash, or a user's copy of the folder, leaves it. SQLite cannot tell a mispaired WAL. Not hit
+    when the crash left an empty WAL (nothing stale to put back)."""
+    from .kill import kill_at_point, kill_doctor_at_point
+
+    wal_grew = r"^agents/[^/]+/agent/openclaw-agent\.sqlite-wal$"  # point 1 creates it, point 2 writes frames
+    killed = kill_at_point(case.gateway("killed"), 2, wal_grew)
+    if not killed.hit:  # a release whose start refuses: the import is doctor --fix's, kill that
+        killed = kill_doctor_at_point(case.gateway("doctor-killed"), 2, wal_grew)
+    kept = case.shell(f'for db in {AGENT_DBS}; do for x in wal shm; do [ -f "$db-$x" ] && cp -p "$db-$x" '
+                      f'"$db.{STALE}-$x"; done; ls -l "$db"*; echo "WAL_BYTES=$(cat "$db-wal" 2>/dev/null | wc -c)"; '
+                      'done', "the crash's -wal and -shm copied aside")
+    stale_bytes = sum(int(n) for n in re.findall(r"WAL_BYTES=(\d+)", kept["output"]))
+    gateway, starts = case.import_cleanly()
+    gateway.stop()
+    put_back = case.shell(f'for db in {AGENT_DBS}; do for x in wal shm; do [ -f "$db.{STALE}-$x" ] && '
+                          f'mv "$db.{STALE}-$x" "$db-$x"; done; ls -l "$db"*; done',
+                          "the crash's -wal and -shm put back beside the newer database")
+    case.keep_migrated_files()
+    return {"hit": killed.hit and stale_bytes > 0, "killed_at": killed.point, "stale_wal_bytes": stale_bytes,
+            "aside": kept, "import": starts, "put_back": put_back}
+
+
+def _corrupt_page(case: "Case") -> dict:
+    """A completed import, a clean stop, then one page in the middle of each agent database overwritten with 0xFF
+    bytes (what a torn write or a bad sector leaves): the Gateway must notice and say which file and what to do."""
+    gateway, starts = case.import_cleanly()
+    gateway.stop()
+    record = {"import": starts, "corrupt": case.shell(
+        f'for db in {AGENT_DBS}; do ps=$(od -An -tu1 -j16 -N2 "$db" | awk \'{{p=$1*256+$2; print (p==1?65536:p)}}\'); '
+        'pages=$(( $(stat -c%s "$db") / ps )); page=$(( pages / 2 )); '
+        'head -c "$ps" /dev/zero | tr "\\000" "\\377" | dd of="$db" bs="$ps" seek="$page" conv=notrunc 2>/dev/null; '
+        'echo "$db: page $((page + 1)) of $pages ($ps bytes) overwritten; wal: $(stat -c%s "$db-wal" 2>/dev/null || echo none)"; '
+        'done', "one page of each agent database overwritten")}
+    case.keep_migrated_files()
+    return record
+
+
+CLOCK_AHEAD_DAYS = 365
+FAKETIME_LIB = "/usr/local/lib/libfaketime.so.1"  # in the Gateway image (docker/gateway/Dockerfile)
+
+
+def clock_ahead_env(days: int = CLOCK_AHEAD_DAYS) -> dict[str, str]:
+    """The clock of every process of a container `days` ahead: libfaketime moves what the C library reports, so
+    Node's Date and SQLite's own 'now' agree, as on a host whose clock jumped. Timers keep the real monotonic clock."""
+    return {"LD_PRELOAD": FAKETIME_LIB, "FAKETIME": f"+{days}d", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+
+
+def _clock_jump(case: "Case") -> dict:
+    """The import under a clock a year ahead, then every later start under the real clock (the clock set back)."""
+    gateway, starts = case.import_cleanly("clock-ahead", env=clock_ahead_env())
+    seen = gateway.exec(["node", "-e", "const {DatabaseSync} = require('node:sqlite'); console.log(new Date()"
+                         ".toISOString(), new DatabaseSync(':memory:').prepare(\"select datetime('now') t\").get().t)"]
+                        ).output.strip()
+    gateway.stop()
+    return {"clock_ahead_days": CLOCK_AHEAD_DAYS, "gateway_clock_then": seen, "import": starts}
+
+
 def _two_at_once(case: "Case") -> dict:
     return case.race_two_gateways()
 
@@ -220,14 +315,22 @@ FAULTS: tuple[Fault, ...] = (
           inject=_symlinked_transcript),
     Fault("event-over-1mib", "bad input", "one 1.2 MiB message event appended to the largest transcript", SAFE,
           mutate=big_event, changes_inputs=True),
+    Fault("transcript-50mib", "bad input", "the largest transcript grown past 50 MiB (~25,000 turns of ~2 KiB)",
+          SAFE, mutate=big_transcript, changes_inputs=True),
+    Fault("stale-wal-shm", "leftovers", "the -wal and -shm of an import SIGKILLed mid-way put back beside the "
+          "agent database after a later start completed the import and a clean stop; then a start", SAFE,
+          inject=_stale_wal),
+    Fault("corrupted-db-page", "leftovers", "after a completed import and a clean stop, one page in the middle of "
+          "the agent database overwritten with 0xFF; then a start", SAFE, inject=_corrupt_page),
     Fault("half-written-manifest", "leftovers", "a migration-run manifest cut off mid-JSON, as a crash leaves it",
           SAFE, mutate=half_written_manifest),
     Fault("two-gateways-at-once", "concurrency", "two Gateways started on one state volume at the same moment",
           (COMPLETED,), inject=_two_at_once),
     Fault("third-boot", "concurrency", "two clean boots after the import, then a third: no re-import",
           (COMPLETED,), inject=_third_boot, expect_start="ready-without-import"),
-    Fault("clock-jump", "concurrency", "the clock a year ahead, then back", (COMPLETED,),
-          skipped="containers share the host kernel's clock; a per-container clock needs libfaketime in the image"),
+    Fault("clock-jump", "concurrency", f"the import under a clock {CLOCK_AHEAD_DAYS} days ahead (libfaketime: Node's "
+          "and SQLite's), then a start under the real clock: no re-import", (COMPLETED,),
+          inject=_clock_jump, expect_start="ready-without-import"),
 )
 
 BY_NAME = {fault.name: fault for fault in FAULTS}

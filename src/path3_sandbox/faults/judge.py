@@ -15,6 +15,7 @@ The outcome:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..fates import judge as fate_of
@@ -108,6 +109,17 @@ def tally(inventory: Inventory, after_files: FilesSnapshot, after: SqliteSnapsho
                      and getattr(after_files.files.get(f.path), "sha256", None) != f.sha256)
     return Tally(events, imported, bytes_only, lost, duplicates, len(session_files), len(session_files) - len(not_kept),
                  not_kept, changed, frozenset(imported_lines), frozenset(readable))
+
+
+MIGRATED_STATE_RE = re.compile(r"^(agents/[^/]+/(agent|sessions|session-sqlite-import-archive)/|state/|"
+                               r"session-sqlite-migration-runs/)")
+
+
+def kept_every_file(before: FilesSnapshot, after: FilesSnapshot) -> bool:
+    """A refusal on a migrated state: every database, archive and manifest file still there with the same bytes
+    (-shm, the WAL index SQLite rebuilds at will, aside)."""
+    return all(getattr(after.files.get(path), "sha256", None) == item.sha256 for path, item in before.files.items()
+               if MIGRATED_STATE_RE.match(path) and not path.endswith("-shm"))
 
 
 def outcome(came_up: bool, counts: Tally, unreached: list[str]) -> str:

@@ -1,11 +1,13 @@
 """`path3-sandbox faults`: the catalogue's cases on one target and one fixture, a control first, one table.
 
-    path3-sandbox faults --openclaw 2026.9.6 [--fixture NAME] [--fault NAME …] [--sweep-max N]
+    path3-sandbox faults --openclaw 2026.9.6 [--fixture NAME] [--fault NAME …] [--sweep doubling|every] [--sweep-max N]
 
 The control case is the seeded state with no fault and a plain start: what an untouched import imports is the
 baseline every fault that keeps the inputs is held to (a line the control imported and a fault case did not is lost
-to the fault, even when its bytes are still somewhere). A sweep (kill-mid-import) runs at the 1st, 2nd, … observed
-point until the import finishes before the point or `--sweep-max` points ran.
+to the fault, even when its bytes are still somewhere). A sweep (kill-mid-import, kill-mid-doctor) kills at the
+observed points one case each (next_sweep_point): `every` point 1, 2, 3, … until the import finishes before the point
+(SQLite's own I/O-error loop); `doubling` (the default) points 1, 2, 4, 8, … until then, and then the last point that
+untouched case saw (the import's end). At most `--sweep-max` cases either way.
 
     .artifacts/path3-faults/<run>/faults.md, faults.json, <case>/ (events.jsonl, case.json, every Gateway's output)
 """
@@ -32,7 +34,8 @@ CONTROL = Fault("control", "control", "none: the seeded state and a plain start 
 
 
 def run_faults(client: docker.DockerClient, image: GatewayImage, fixture: Fixture, contract: ContractChoice,
-               faults: list[Fault], *, run_id: str, root: Path, keep: bool = False, sweep_max: int = 40) -> list[CaseResult]:
+               faults: list[Fault], *, run_id: str, root: Path, keep: bool = False, sweep: str = "doubling",
+               sweep_max: int = 12) -> list[CaseResult]:
     root.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     results: list[CaseResult] = []
@@ -41,7 +44,7 @@ def run_faults(client: docker.DockerClient, image: GatewayImage, fixture: Fixtur
             case = Case(fault, image, fixture, contract, resources, root, point=point, control=control)
             result = case.run()
             results.append(result)
-            say("faults", f"{result.name}: {result.skipped and 'skipped' or ('PASS' if result.passed else 'FAIL')} "
+            say("faults", f"{result.name}: {result.verdict.upper()} "
                           f"({result.outcome}) in {result.seconds:.0f}s"
                           + (f"; {result.first_failure}" if result.first_failure else ""))
             write(root, image, fixture, results, time.monotonic() - started)
@@ -52,26 +55,52 @@ def run_faults(client: docker.DockerClient, image: GatewayImage, fixture: Fixtur
             if not fault.sweep:
                 run_case(fault, control=control)
                 continue
-            for point in range(1, sweep_max + 1):
+            tried: list[CaseResult] = []
+            while (point := next_sweep_point(tried, sweep, sweep_max)) is not None:
                 run_case(fault, point, control=control)
-                if not results[-1].hit:  # the import finished before this point: the sweep is complete
-                    break
+                tried.append(results[-1])
     write(root, image, fixture, results, time.monotonic() - started)
-    from ..redaction import sweep
+    from ..redaction import sweep as redact
 
-    sweep(root)  # the harness tokens and the state's own secrets out of every evidence file
+    redact(root)  # the harness tokens and the state's own secrets out of every evidence file
     return results
+
+
+VERDICT_MARKS = {"pass": "✅ pass", "fail": "❌ **fail**", "not hit": "➖ not hit"}
+
+
+def next_sweep_point(tried: list[CaseResult], how: str, most: int) -> int | None:
+    """The next observed point a sweep kills at, None when it is complete: the import finished before a point (a
+    case not hit), then for `doubling` once more at the last point that case saw, if no case killed there yet."""
+    if len(tried) >= most:
+        return None
+    if not tried:
+        return 1
+    points = [r.point for r in tried]
+    untouched = next((r for r in tried if not r.hit), None)
+    if untouched is None:
+        return points[-1] + 1 if how == "every" else points[-1] * 2
+    last = len(untouched.injection.get("points_seen") or [])  # every point the untouched import passed
+    if how == "doubling" and last > 0 and last not in points and tried[-1] is untouched:
+        return last
+    return None
 
 
 def exit_code(results: list[CaseResult]) -> int:
     return EXIT_PROOF_PASSED if all(r.passed for r in results) else EXIT_PROOF_FAILED
 
 
+def counted(results: list[CaseResult]) -> str:
+    """"12 pass, 1 fail, 3 not hit, 0 skipped": a not-hit case is neither a pass nor a failure of the fault."""
+    verdicts = [r.verdict for r in results]
+    return ", ".join(f"{verdicts.count(v)} {v}" for v in ("pass", "fail", "not hit", "skipped"))
+
+
 def faults_markdown(image: GatewayImage, fixture: Fixture, results: list[CaseResult], seconds: float) -> str:
     failed = [r for r in results if not r.passed]
-    ran = [r for r in results if not r.skipped]
     lines = [f"# {'✅' if not failed else '❌'} Faults: openclaw {image.target.version} on `{fixture.name}`", "",
-             f"{len(ran) - len(failed)}/{len(ran)} cases pass, {len(results) - len(ran)} skipped, {seconds:.0f}s. "
+             f"{counted(results)}; {seconds:.0f}s. A case **not hit** never saw its fault (the start was ready or "
+             "refused before the point): its final state is judged all the same, and a sweep ends at one. "
              "Each case: a fresh volume seeded from the fixture, the fault, then a start as a user would (after a "
              "refusal naming doctor --fix: doctor --fix, start). Events lost, legacy bytes kept and duplicate rows "
              "are counted from content over the final state (judge.py).", "",
@@ -82,10 +111,10 @@ def faults_markdown(image: GatewayImage, fixture: Fixture, results: list[CaseRes
         if r.skipped:
             lines.append(f"| `{r.name}` | {r.fault.injection} | skipped | - | - | - | - | - | skipped: {r.skipped} | - |")
             continue
-        injected = r.fault.injection + ("" if r.hit else " (**not hit**: the import finished before this point)")
+        injected = r.fault.injection + ("" if r.hit else " (**not hit**: the start ended before this point)")
         lines.append(f"| `{r.name}` | {injected} | {OUTCOME_WORDS.get(r.outcome, r.outcome)} | "
                      f"{', '.join(r.fault.allowed)} | {row['events_lost']} | {row['legacy_kept']} | {row['duplicates']} | "
-                     f"{r.recover_seconds:.0f}s | {'✅ pass' if r.passed else '❌ **fail**'} | [{r.evidence}]({r.evidence}/) |")
+                     f"{r.recover_seconds:.0f}s | {VERDICT_MARKS[r.verdict]} | [{r.evidence}]({r.evidence}/) |")
     if failed:
         lines += ["", "## Failures", ""] + [f"- `{r.name}`: {r.first_failure}" for r in failed]
     return "\n".join(lines) + "\n"
