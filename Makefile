@@ -4,6 +4,7 @@ VENV := .venv
 P3 := $(VENV)/bin/path3-sandbox
 OPENCLAW ?= 2026.9.6
 FIXTURE ?=
+JOBS ?=
 STATE ?=
 
 .DEFAULT_GOAL := help
@@ -11,7 +12,7 @@ STATE ?=
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
-	@echo "  variables: OPENCLAW=$(OPENCLAW) (npm version, dist-tag or .tgz)"
+	@echo "  variables: OPENCLAW=$(OPENCLAW) (npm version, dist-tag or .tgz), FIXTURE, JOBS (prove-upgrade), STATE (repro)"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +31,8 @@ image: engine ## build (or reuse) the Gateway image for OPENCLAW
 smoke: engine ## start OPENCLAW's Gateway on an empty state and wait until ready
 	$(P3) smoke --openclaw $(OPENCLAW)
 
-prove-upgrade: engine ## prove OPENCLAW upgrades every fixture (the main job); FIXTURE="a b" for some
-	$(P3) prove --openclaw $(OPENCLAW) $(foreach f,$(FIXTURE),--fixture $(f))
+prove-upgrade: engine ## prove OPENCLAW upgrades every fixture (the main job); FIXTURE="a b" for some, JOBS=N at once
+	$(P3) prove --openclaw $(OPENCLAW) $(foreach f,$(FIXTURE),--fixture $(f)) $(if $(JOBS),--jobs $(JOBS))
 
 repro: engine ## reproduce a reported migration bug: make repro STATE=path/to/.openclaw-or-archive
 	@test -n "$(STATE)" || { echo "usage: make repro STATE=path/to/state-dir-or-archive [OPENCLAW=version]" >&2; exit 2; }

@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="stop after the first-start proof (skip the RPC scenario and its model provider)")
     prove.add_argument("--keep-artifacts", action="store_true",
                        help="keep the proof session and the provider's full request bodies in the evidence")
+    prove.add_argument("--jobs", type=int, metavar="N",
+                       help="fixtures proved at once (default: one per two cores and per 2 GiB of free memory)")
     _network_option(prove)
 
     path = commands.add_parser("path", help="several releases in turn on one state volume, every message any hop wrote "
@@ -463,11 +465,13 @@ def _repro(args: argparse.Namespace) -> int:
 def _prove(args: argparse.Namespace) -> int:
     from .contracts import contract_for
     from .containers.docker_client import docker_client
-    from .errors import FixtureError
+    from .errors import FixtureError, UsageError
     from .fixtures import check
     from .containers.resources import new_run_id
     from .run import prove
 
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: at least one fixture at a time", hint="e.g. --jobs 2, or leave it out")
     fixtures = _fixture_set(args.fixture)
     for fixture in fixtures:
         if problems := check(fixture):
@@ -479,7 +483,8 @@ def _prove(args: argparse.Namespace) -> int:
     run_id = new_run_id()
     result = prove(docker_client(), image, fixtures, contract, run_id=run_id,
                    root=artifacts_root() / "path3-upgrade" / run_id, keep=args.keep, argv=sys.argv[1:],
-                   scenario=not args.first_start_only, keep_artifacts=args.keep_artifacts, network=args.network)
+                   scenario=not args.first_start_only, keep_artifacts=args.keep_artifacts, network=args.network,
+                   jobs=args.jobs)
     return result.exit_code
 
 

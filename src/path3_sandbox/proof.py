@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import time
 import traceback
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +56,7 @@ class FixtureVerdict:
     phase_results: tuple[dict, ...] = ()
     failures: tuple[dict, ...] = ()  # every failed assertion: blame (gateway | harness), message, evidence line
     network: dict | None = None  # network.json: hermetic (with the names the Gateway looked up) or open
+    gateway_time: dict | None = None  # the Gateway's own seconds (starts, cli, rpc) and ours beside them (time_split)
 
     @property
     def findings(self) -> list[dict]:
@@ -71,7 +72,8 @@ class FixtureVerdict:
                 "phases": {k: round(v, 1) for k, v in self.phases.items()}, "evidence": str(self.evidence),
                 "gateway_findings": self.findings, "harness_failures": self.harness_failures,
                 "counts": self.counts, "scenario": self.scenario, "phases_checked": list(self.phase_results),
-                "network": {k: v for k, v in (self.network or {}).items() if k != "dns_lookups"}}
+                "network": {k: v for k, v in (self.network or {}).items() if k != "dns_lookups"},
+                "time": self.gateway_time}
 
 
 class FixtureProof:
@@ -139,11 +141,24 @@ class FixtureProof:
             self._collect()
             self.evidence.close()
         first = self.evidence.first_failure
+        seconds = time.monotonic() - started
         return FixtureVerdict(self.fixture.name, self.evidence.passed,
                               f"[{first.blame}] {first.message()}" if first else None,
-                              self.observed_contract, time.monotonic() - started, self.phases, self.evidence.root,
+                              self.observed_contract, seconds, self.phases, self.evidence.root,
                               self.counts, self.scenario, tuple(self.evidence.phase_results()),
-                              tuple(self.evidence.failures()), self.network_record)
+                              tuple(self.evidence.failures()), self.network_record, self._time_split(seconds))
+
+    def _time_split(self, seconds: float) -> dict | None:
+        """The Gateway's own seconds (its starts until ready, the openclaw commands it ran, its RPC answers) and
+        the rest, which is ours: seeding, probes, containers, waits. overhead = ours / the Gateway's."""
+        if self.gateway is None:
+            return None
+        gateway = self.gateway.busy_seconds()
+        gateway["rpc"] = round(sum(call.seconds for call in (self.rpc.calls if self.rpc else [])), 1)
+        total = sum(gateway.values())
+        ours = max(0.0, seconds - total)
+        return {"gateway": gateway, "gateway_seconds": round(total, 1), "harness_seconds": round(ours, 1),
+                "overhead": round(ours / total, 2) if total else None}
 
     def _run(self) -> None:
         with self.timed("seed"):
@@ -381,6 +396,9 @@ class FixtureProof:
                 ev.event("collect", "error", message=f"{type(error).__name__}: {error}")
             ev.write_json("commands.json", gateway.commands)
             self._record_network()
+            if self.network is not None:
+                with suppress(Exception):  # removed with the run in any case
+                    self.network.stop()
 
     def _record_network(self) -> None:
         """network.json: how the Gateway was connected, and in a hermetic run every name it looked up."""

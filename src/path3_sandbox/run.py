@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,37 +52,63 @@ class RunResult:
         return EXIT_PROOF_PASSED if self.passed else EXIT_PROOF_FAILED
 
 
+def default_jobs(fixtures: int) -> int:
+    """Fixtures proved at once: one per two cores (a Gateway's start keeps about one core busy; the harness and the
+    probes need the rest) and one per 2 GiB of available memory (a Gateway is about 1 GB), never more than the
+    fixtures, at least one."""
+    import os
+
+    import psutil
+
+    by_cores = max(1, (os.cpu_count() or 1) // 2)
+    by_memory = max(1, int(psutil.virtual_memory().available // (2 << 30)))
+    return max(1, min(fixtures, by_cores, by_memory))
+
+
 def prove(client: docker.DockerClient, image: GatewayImage, fixtures: list[Fixture], contract: ContractChoice,
           *, run_id: str, root: Path, keep: bool, argv: list[str], scenario: bool = True,
-          keep_artifacts: bool = False, steps: list | None = None, network: str = HERMETIC) -> RunResult:
+          keep_artifacts: bool = False, steps: list | None = None, network: str = HERMETIC,
+          jobs: int | None = None) -> RunResult:
+    """Each fixture on its own volume, Gateway, network and scripted provider; `jobs` of them at once (default:
+    default_jobs). Verdicts are reported in the fixtures' order whatever order they finish in."""
     root.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    verdicts: list[FixtureVerdict] = []
+    jobs = max(1, min(jobs or default_jobs(len(fixtures)), len(fixtures) or 1))
     say("prove", f"run {run_id}: openclaw {image.target.version} ({image.tag}), contract {contract.contract} "
-                 f"({contract.source}), {len(fixtures)} fixture(s); evidence in {root}")
-    provider = ScriptedProvider(host=bridge_gateway_address(client), keep_bodies=keep_artifacts).start() if scenario else None
-    if provider:
-        say("prove", f"scripted model provider on {provider.host}:{provider.port} (containers: {provider.base_url_for_containers})")
+                 f"({contract.source}), {len(fixtures)} fixture(s), {jobs} at a time; evidence in {root}")
+    provider_host = bridge_gateway_address(client) if scenario else None
+
+    def prove_one(index: int, fixture: Fixture, resources: RunResources) -> FixtureVerdict:
+        say("prove", f"[{index}/{len(fixtures)}] fixture {fixture.name}: {fixture.catches}")
+        # A provider per fixture: its recorded requests and held turns belong to that fixture's scenario alone.
+        provider = ScriptedProvider(host=provider_host, keep_bodies=keep_artifacts).start() if scenario else None
+        try:
+            verdict = FixtureProof(image, fixture, contract, resources, root / fixture.name, provider=provider,
+                                   keep_artifacts=keep_artifacts, steps=steps, network=network).run()
+        finally:
+            if provider:
+                provider.stop()
+        say("prove", f"[{index}/{len(fixtures)}] {fixture.name}: {'PASS' if verdict.passed else 'FAIL'} in "
+                     f"{verdict.seconds:.1f}s ({_phases(verdict)}; the Gateway's / ours: {_split(verdict)})")
+        if not verdict.passed:
+            say("prove", f"  first failure: {verdict.first_failure}\n  evidence: {verdict.evidence}")
+        return verdict
+
     with RunResources(client, run_id, keep=keep) as resources:
-        for index, fixture in enumerate(fixtures, start=1):
-            say("prove", f"[{index}/{len(fixtures)}] fixture {fixture.name}: {fixture.catches}")
+        if jobs == 1:
+            verdicts = [prove_one(i, f, resources) for i, f in enumerate(fixtures, start=1)]
+        else:
+            pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="path3-fixture")
             try:
-                verdict = FixtureProof(image, fixture, contract, resources, root / fixture.name,
-                                       provider=provider, keep_artifacts=keep_artifacts, steps=steps,
-                                       network=network).run()
+                futures = [pool.submit(prove_one, i, f, resources) for i, f in enumerate(fixtures, start=1)]
+                verdicts = [future.result() for future in futures]
             except BaseException:
-                if provider:
-                    provider.stop()
+                # Interrupted: queued fixtures never start; running ones fail fast once their containers go.
+                pool.shutdown(wait=False, cancel_futures=True)
                 raise
-            verdicts.append(verdict)
-            say("prove", f"[{index}/{len(fixtures)}] {fixture.name}: {'PASS' if verdict.passed else 'FAIL'} in "
-                         f"{verdict.seconds:.1f}s ({_phases(verdict)})")
-            if not verdict.passed:
-                say("prove", f"  first failure: {verdict.first_failure}\n  evidence: {verdict.evidence}")
-    if provider:
-        provider.stop()
+            pool.shutdown()
     result = RunResult(run_id, root, tuple(verdicts))
-    write_summary(result, image, contract, argv, time.monotonic() - started)
+    write_summary(result, image, contract, argv, time.monotonic() - started, jobs=jobs)
     redacted = redaction.sweep(root)  # the one redaction pass: every evidence file, before anyone shares it
     if redacted:
         say("prove", f"redacted {len(redacted)} secret(s) in the evidence (harness tokens, the state's own secrets)")
@@ -94,7 +121,16 @@ def _phases(verdict: FixtureVerdict) -> str:
     return ", ".join(f"{k} {v:.1f}s" for k, v in verdict.phases.items())
 
 
-def write_summary(result: RunResult, image: GatewayImage, contract: ContractChoice, argv: list[str], seconds: float) -> None:
+def _split(verdict: FixtureVerdict) -> str:
+    """"61s / 30s (49 %)": the Gateway's own seconds (starts, openclaw commands, RPC answers), then ours."""
+    split = verdict.gateway_time
+    if not split or split.get("overhead") is None:
+        return "-"
+    return f"{split['gateway_seconds']:.0f}s / {split['harness_seconds']:.0f}s ({split['overhead'] * 100:.0f} %)"
+
+
+def write_summary(result: RunResult, image: GatewayImage, contract: ContractChoice, argv: list[str], seconds: float,
+                  *, jobs: int = 1) -> None:
     first = next((v for v in result.verdicts if not v.passed), None)
     summary = {
         "run_id": result.run_id, "verdict": "pass" if result.passed else "fail", "arguments": argv,
@@ -104,7 +140,7 @@ def write_summary(result: RunResult, image: GatewayImage, contract: ContractChoi
         # What the Gateway did wrong (findings) is kept apart from what the harness could not do.
         "gateway_findings": [{"fixture": v.fixture, **f} for v in result.verdicts for f in v.findings],
         "harness_failures": [{"fixture": v.fixture, **f} for v in result.verdicts for f in v.harness_failures],
-        "fixtures": [v.to_json() for v in result.verdicts], "seconds": round(seconds, 1),
+        "fixtures": [v.to_json() for v in result.verdicts], "seconds": round(seconds, 1), "jobs": jobs,
         "network": network_line(result),
         "artifacts": {"summary_md": "summary.md", "junit": "junit.xml"},
     }
@@ -140,11 +176,12 @@ def summary_markdown(result: RunResult, image: GatewayImage, contract: ContractC
     if first:
         lines += [f"**First failure** in `{first.fixture}`: {first.first_failure}", ""]
     lines += failures_markdown(result.verdicts)
-    lines += ["| fixture | verdict | first start observed | sessions | events | time |", "|---|---|---|---|---|---|"]
+    lines += ["| fixture | verdict | first start observed | sessions | events | time | the Gateway's / ours (overhead) |",
+              "|---|---|---|---|---|---|---|"]
     for v in result.verdicts:
         lines.append(f"| [{v.fixture}]({v.fixture}/events.jsonl) | {'pass' if v.passed else '**FAIL**'} | "
                      f"`{v.observed_contract}` | {v.counts.get('session_nodes', '-')} | "
-                     f"{v.counts.get('transcript_events', '-')} | {v.seconds:.0f}s |")
+                     f"{v.counts.get('transcript_events', '-')} | {v.seconds:.0f}s | {_split(v)} |")
     for v in result.verdicts:
         lines += verdict_markdown(v)
     return "\n".join(lines) + "\n"

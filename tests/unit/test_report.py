@@ -66,3 +66,33 @@ def test_summary_says_plainly_when_the_gateway_had_the_open_network_and_what_it_
     hermetic = {"mode": "hermetic", "names_looked_up": ["clawhub.ai"]}
     assert "the Gateway looked up `clawhub.ai`" in network_line(result(hermetic))
     assert network_line(result(hermetic, {"mode": "open"})).startswith("**open** (`--network open`)")
+
+
+def test_the_summary_puts_the_gateways_own_seconds_beside_ours_per_fixture(tmp_path):
+    import dataclasses
+    import json
+
+    split = {"gateway": {"starts": 52.0, "cli": 9.0, "rpc": 6.0}, "gateway_seconds": 67.0, "harness_seconds": 23.0,
+             "overhead": 0.34}
+    write(tmp_path, dataclasses.replace(verdict("minimal", True, tmp_path), gateway_time=split), verdict("bare", True, tmp_path))
+    text = (tmp_path / "summary.md").read_text()
+    assert "| 40s | 67s / 23s (34 %) |" in text and "| 40s | - |" in text, "no split: a dash, never a made-up ratio"
+    fixtures = json.loads((tmp_path / "summary.json").read_text())["fixtures"]
+    assert fixtures[0]["time"] == split and fixtures[1]["time"] is None
+
+
+def test_default_jobs_is_one_fixture_per_two_cores_and_two_gib_never_more_than_the_fixtures(monkeypatch):
+    import os
+    from types import SimpleNamespace
+
+    import psutil
+
+    from path3_sandbox.run import default_jobs
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: SimpleNamespace(available=5 << 30))
+    assert default_jobs(9) == 2, "5 GiB free: two Gateways, whatever the cores"
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: SimpleNamespace(available=64 << 30))
+    assert default_jobs(9) == 4 and default_jobs(3) == 3 and default_jobs(1) == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert default_jobs(9) == 1

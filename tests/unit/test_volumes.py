@@ -22,3 +22,14 @@ def test_a_tars_files_are_listed_by_path_with_the_sha256_of_their_bytes():
     tar = state_tar([VolumeFile("agents/main/sessions/b.jsonl", b"b", 1.0), VolumeFile("agents/main/sessions/a.json", b"a", 1.0)])
     assert tar_digests(tar) == {"agents/main/sessions/a.json": hashlib.sha256(b"a").hexdigest(),
                                 "agents/main/sessions/b.jsonl": hashlib.sha256(b"b").hexdigest()}, "files only, by path"
+
+
+def test_helper_names_never_repeat_when_fixtures_are_seeded_side_by_side():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from path3_sandbox.containers.resources import RunResources
+
+    resources = RunResources(None, "run-1")
+    with ThreadPoolExecutor(8) as pool:
+        names = list(pool.map(lambda _: resources.unique_name("seed"), range(400)))
+    assert len(set(names)) == 400 and all(n.startswith("path3-run-1-seed-") for n in names)

@@ -124,6 +124,7 @@ class Gateway:
         wait = GatewayReadyOrExited(self.base_url).with_startup_timeout(int(self.ready_timeout_s))
         wait.wait_until_ready(self._container)
         assert wait.observation is not None
+        self._record("observed", [], outcome=wait.observation.outcome, seconds=round(wait.observation.seconds, 2))
         return wait.observation
 
     @property
@@ -184,7 +185,7 @@ class Gateway:
         command = argv if timeout_s is None else ["timeout", str(int(timeout_s)), *argv]
         code, output = self.container.exec_run(command, user="node", demux=False)
         result = ExecResult(argv, int(code), (output or b"").decode(errors="replace"), time.monotonic() - started)
-        self._record("exec", argv, exit_code=result.exit_code)
+        self._record("exec", argv, exit_code=result.exit_code, seconds=round(result.seconds, 2))
         return result
 
     def doctor_fix(self, *, timeout_s: float = DOCTOR_TIMEOUT_S) -> ExecResult:
@@ -208,7 +209,7 @@ class Gateway:
         finally:
             oneoff.stop()  # removes it
         result = ExecResult(argv, code, output, time.monotonic() - started)
-        self._record("oneoff", argv, exit_code=code)
+        self._record("oneoff", argv, exit_code=code, seconds=round(result.seconds, 2))
         return result
 
     def logs(self) -> str:
@@ -226,6 +227,14 @@ class Gateway:
         if self._container is not None and self.status() == "running":
             self.container.kill()
             self._record("kill", ["SIGKILL"])
+
+    def busy_seconds(self) -> dict[str, float]:
+        """The Gateway's own time, from what was recorded: every start until it was ready (or exited), and every
+        `openclaw` command it ran for us (doctor --fix, the diagnostics; a one-off's container start included)."""
+        starts = sum(c.get("seconds", 0.0) for c in self.commands if c["kind"] == "observed")
+        cli = sum(c.get("seconds", 0.0) for c in self.commands
+                  if c["kind"] in ("exec", "oneoff") and c["argv"][:1] == ["openclaw"])
+        return {"starts": round(starts, 1), "cli": round(cli, 1)}
 
     def version(self) -> str:
         """`openclaw --version` inside the container, e.g. "2026.9.6"."""

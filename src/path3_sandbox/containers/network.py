@@ -119,6 +119,12 @@ class HermeticNetwork:
         lines = self.witness.logs(stdout=True, stderr=False).decode(errors="replace").splitlines()
         return [json.loads(line) for line in lines if line.startswith("{")]
 
+    def stop(self) -> None:
+        """The witness stopped once its Gateway is done (its logs stay readable; the run removes it): a
+        multi-fixture run does not keep every finished fixture's witness running."""
+        if self.witness is not None:
+            self.witness.stop(timeout=1)
+
     def to_json(self) -> dict:
         records = self.records()
         lookups = [{"at": r["at"], "name": r["name"], "type": r["type"]} for r in records if r.get("event") == "dns"]

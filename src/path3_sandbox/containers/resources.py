@@ -9,6 +9,7 @@ Every name is recorded before the resource is created: a signal in between must 
 
 from __future__ import annotations
 
+import itertools
 import os
 import secrets
 import socket
@@ -53,10 +54,15 @@ class RunResources:
         self.run_id = run_id
         self.keep = keep
         self.reaper: reaper.ReaperChoice | None = None  # decided before the first testcontainers object
+        self._numbers = itertools.count()  # next() is atomic: fixtures proved side by side never share a name
         self.containers: list[str] = []
         self.volumes: list[str] = []
         self.networks: list[str] = []
         self.failed: list[str] = []
+
+    def unique_name(self, purpose: str) -> str:
+        """`path3-<run>-<purpose>-<n>`, n never repeated in this run, whichever thread asks."""
+        return f"path3-{self.run_id}-{purpose}-{next(self._numbers)}"
 
     def volume(self, purpose: str, *, driver_opts: dict[str, str] | None = None) -> str:
         """A labelled named volume; `driver_opts` for the local driver, e.g. a size-capped tmpfs."""

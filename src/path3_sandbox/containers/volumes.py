@@ -61,7 +61,7 @@ def put_files(resources: RunResources, image: str, volume: str, files: list[Volu
 
 def put_tar(resources: RunResources, image: str, volume: str, data: bytes) -> None:
     """Unpack a tar (paths relative to the state directory, owners as in the tar) into `volume`."""
-    helper = resources.container(f"path3-{resources.run_id}-seed-{len(resources.containers)}", "seed", image, ["true"],
+    helper = resources.container(resources.unique_name("seed"), "seed", image, ["true"],
                                  state_volume=volume, user="node")
     try:
         if not helper.start().get_wrapped_container().put_archive(STATE_DIR, data):
@@ -75,7 +75,7 @@ def _state_archive(resources: RunResources, image: str, volume: str) -> Iterator
     """The state directory of `volume` as a tar read from a read-only helper: (archive, members), each member's name
     relative to the state directory (the directory itself left out). Only for a volume no container is writing to:
     a live SQLite database copied mid-transaction is garbage."""
-    helper = resources.container(f"path3-{resources.run_id}-copy-{len(resources.containers)}", "copy", image, ["true"],
+    helper = resources.container(resources.unique_name("copy"), "copy", image, ["true"],
                                  state_volume=volume, volume_mode="ro", user="node")
     try:
         stream, _ = helper.start().get_wrapped_container().get_archive(STATE_DIR)
