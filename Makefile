@@ -8,7 +8,7 @@ JOBS ?=
 STATE ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv engine image smoke prove-upgrade repro fixtures-capture test test-matrix test-faults unit clean
+.PHONY: help venv engine image smoke prove-upgrade repro fixtures-capture test test-matrix test-faults bench unit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -21,6 +21,10 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 venv: $(VENV)/.installed ## create .venv with path3-sandbox installed (editable)
+
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(VENV)/bin/pip install -q -e '.[test,bench]'
+	touch $@
 
 engine: venv ## find the Docker engine; on a bare Debian box as root, install and start one
 	$(P3) engine
@@ -51,6 +55,9 @@ test-matrix: engine ## the heavier upgrade paths, the round trips, the release m
 
 test-faults: engine ## the whole fault catalogue on 2026.9.6 and 2026.9.5 (about 1 min a case; see README, Faults)
 	@status=0; for release in 2026.9.6 2026.9.5; do $(P3) faults --openclaw $$release || status=1; done; exit $$status
+
+bench: engine $(VENV)/.bench-installed ## import scaling of OPENCLAW: 10, 100, 1000 and 5000 sessions × 20 events, 15 min limit each (long; README, Import scaling)
+	$(P3) bench --openclaw $(OPENCLAW) --sessions 10,100,1000,5000 --events 20
 
 unit: venv ## unit tests only (no Docker)
 	$(VENV)/bin/pytest tests/unit

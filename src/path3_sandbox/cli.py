@@ -98,6 +98,23 @@ def _parser() -> argparse.ArgumentParser:
                         help="override the contract the release table gives for the target")
     faults.add_argument("--keep", action="store_true", help="leave containers and volumes for inspection")
 
+    bench = commands.add_parser("bench", help="import scaling: generated legacy states of growing size imported by the "
+                                              "real Gateway, beside a node:sqlite floor; writes bench.json, bench.md, "
+                                              "bench.png (exit 0 measured, 1 a size lost events or failed)")
+    _target_options(bench)
+    bench.add_argument("--sessions", default="10,100,1000,5000", metavar="N,N,…",
+                       help="the sizes, in sessions, comma-separated, run in this order (default 10,100,1000,5000)")
+    bench.add_argument("--events", type=int, default=20, metavar="M",
+                       help="message events per session, plus the session header line (default 20)")
+    bench.add_argument("--time-limit", default="15m", metavar="DURATION",
+                       help="per size: not ready by then is recorded as timeout, and the next size runs "
+                            "(15m, 90s, 1h; a bare number is minutes; default 15m: OpenClaw's tracker reports a "
+                            "4,800-session store that did not import within 15 minutes)")
+    bench.add_argument("--seed", type=int, default=0, help="the generator's seed (default 0): same seed, same state")
+    bench.add_argument("--contract", choices=("startup-import", "refuse-then-doctor"),
+                       help="the contract for a release the release table does not know")
+    bench.add_argument("--keep", action="store_true", help="leave containers and volumes for inspection")
+
     compat = commands.add_parser("compat", help="which releases upgrade a user's state cleanly, and the first that does "
                                                 "not; writes compat.md and compat.json (exit 0 all tried pass, 1 not)")
     compat.add_argument("state", help="the user's ~/.openclaw: a directory, .tar.gz/.tgz/.tar or .zip")
@@ -260,6 +277,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _matrix(args)
     if args.command == "compat":
         return _compat(args)
+    if args.command == "bench":
+        return _bench(args)
     if args.command == "faults":
         return _faults(args)
     if args.command == "clean":
@@ -605,6 +624,27 @@ def _faults(args: argparse.Namespace) -> int:
     print(f"{'PASS' if exit_code(results) == EXIT_PROOF_PASSED else 'FAIL'}: {counted(results)} fault cases on "
           f"openclaw {target.version} ({fixture.name}); table: {root / 'faults.md'}")
     return exit_code(results)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from .bench.run import (BenchOptions, exit_code, parse_events, parse_sizes, parse_time_limit, run_bench,
+                            summary_line)
+    from .containers.docker_client import docker_client
+    from .containers.resources import new_run_id
+    from .contracts import contract_for
+
+    options = BenchOptions(parse_sizes(args.sessions), parse_events(args.events), parse_time_limit(args.time_limit),
+                           args.seed, args.keep)  # bad input before any Docker work
+    target = _target(args)
+    contract = contract_for(target.version, args.contract)
+    image = _gateway_image(args, target)
+    run_id = new_run_id()
+    root = artifacts_root() / "path3-bench" / run_id
+    rows = run_bench(docker_client(), image, contract, options, run_id=run_id, root=root)
+    for row in rows:
+        print(summary_line(row))
+    print(f"bench: {root / 'bench.md'}")
+    return exit_code(rows)
 
 
 def _live(args: argparse.Namespace) -> int:

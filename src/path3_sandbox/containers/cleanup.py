@@ -68,7 +68,8 @@ def clean(client: docker.DockerClient, *, run_id: str | None = None, everything:
     return removed
 
 
-EVIDENCE_KINDS = ("path3-upgrade", "path3-repro", "smoke")  # one folder per run below each
+EVIDENCE_KINDS = ("path3-upgrade", "path3-repro", "path3-path", "path3-matrix", "path3-compat", "path3-faults", "path3-bench",
+                  "smoke")  # one folder per run below each
 _AGE_RE = re.compile(r"^(\d+(?:\.\d+)?)([dhm])$")
 
 
