@@ -1,5 +1,6 @@
 """The fault catalogue's mutations and the nothing-lost oracle of a fault case, without Docker."""
 
+import dataclasses
 import json
 
 import pytest
@@ -202,3 +203,12 @@ def test_an_every_point_sweep_kills_at_each_point_until_the_import_outruns_it_an
     assert _sweep("every", 3) == [1, 2, 3, 4]
     assert _sweep("every", 37, most=5) == [1, 2, 3, 4, 5]
     assert _sweep("doubling", 10_000, most=3) == [1, 2, 4]
+
+
+def test_a_case_whose_fault_never_happened_says_not_hit_never_pass_and_a_loss_is_a_fail_all_the_same():
+    from path3_sandbox.faults.run import counted
+
+    untouched, killed = _swept(64, hit=False, seen=37), _swept(1, hit=True)
+    lost = dataclasses.replace(_swept(2, hit=False), passed=False)
+    assert (untouched.verdict, killed.verdict, lost.verdict) == ("not hit", "pass", "fail")
+    assert counted([untouched, killed, lost]) == "1 pass, 1 fail, 1 not hit, 0 skipped"
