@@ -212,3 +212,19 @@ def test_a_case_whose_fault_never_happened_says_not_hit_never_pass_and_a_loss_is
     lost = dataclasses.replace(_swept(2, hit=False), passed=False)
     assert (untouched.verdict, killed.verdict, lost.verdict) == ("not hit", "pass", "fail")
     assert counted([untouched, killed, lost]) == "1 pass, 1 fail, 1 not hit, 0 skipped"
+
+
+def test_an_exited_start_names_the_file_and_the_fix_when_one_error_and_the_lines_after_it_do():
+    from path3_sandbox.contracts import StartKind
+    from path3_sandbox.faults.case import _advice
+
+    # 2026.9.5 with its state dir owned by another uid: the advice comes first, a misleading last line after it.
+    output = ("read failed: Error: EACCES: permission denied, open '/home/node/.openclaw/openclaw.json'\n\n"
+              "Config file is not readable by the current process. If running in a container\n"
+              "or 1-click deployment, fix ownership with:\n  chown 1000 \"/home/node/.openclaw/openclaw.json\"\n"
+              "Gateway start blocked: existing config is missing gateway.mode.\n")
+    exited = StartKind("crashed", 78, 1.0, message="Config write audit: SQLite diagnostic_events/config-audit state")
+    assert "chown 1000" in _advice(exited, output)
+    assert _advice(exited, "Error: database or disk is full\nbye\n") is None, "no file named: no advice"
+    assert _advice(exited, "a path /home/node/x.json\nremove it\n") is None, "advice must follow an error"
+    assert _advice(StartKind("imported", None, 1.0), output) is None

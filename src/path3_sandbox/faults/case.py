@@ -159,7 +159,9 @@ class Case:
         kind = classify_start(gateway.start(), gateway.logs())
         self._keep(gateway)
         gateway.stop()
-        return {"condition": condition, "start": kind.to_json(), "names_file_and_fix": _names_file_and_fix(kind)}
+        advice = _advice(kind, gateway.logs())  # a new Gateway: its output is this start's alone
+        named = None if kind.exit_code is None else advice is not None
+        return {"condition": condition, "start": kind.to_json(), "names_file_and_fix": named, "advice": advice}
 
     def run_out_of_disk(self) -> dict:
         """Fill the capped volume so that what the control's start wrote before its import fits, and half of what
@@ -297,8 +299,8 @@ class Case:
                                           blame=GATEWAY))
         if injection.get("names_file_and_fix") is False:  # the start under the fault exited: its words count too
             evidence.check("judge", Assertion("the error of the start under the fault names the file and the fix",
-                                              False, "a path and a fix", injection["start"].get("message"),
-                                              blame=GATEWAY))
+                                              False, "a path and a fix in one error and the lines after it",
+                                              injection["start"].get("message"), blame=GATEWAY))
         if result == REFUSED:
             evidence.check("judge", Assertion("the refusal names the file and the fix", _names_file_and_fix(kinds[-1]),
                                               "a path and a fix", kinds[-1].message, blame=GATEWAY))
@@ -331,3 +333,23 @@ def _names_file_and_fix(kind: StartKind) -> bool | None:
         return None
     message = kind.message or ""
     return bool(NAMES_A_FILE_RE.search(message) and NAMES_A_FIX_RE.search(message))
+
+
+ERROR_LINE_RE = re.compile(r"error|fail|denied|refus|blocked|cannot|not readable|E[A-Z]{3,}\b", re.I)
+ADVICE_LINES = 5  # an error line and the lines after it: where a CLI prints "fix it with: chown …"
+
+
+def _advice(kind: StartKind, output: str) -> str | None:
+    """For a start that exited: its final message, or one error line with the lines after it, that names a file and
+    a fix (the Gateway may say the right thing before its last line); None when none does."""
+    if kind.exit_code is None:
+        return None
+    if _names_file_and_fix(kind):
+        return kind.message
+    lines = output.splitlines()
+    for at, line in enumerate(lines):
+        if ERROR_LINE_RE.search(line):
+            block = "\n".join(lines[at:at + ADVICE_LINES])
+            if NAMES_A_FILE_RE.search(block) and NAMES_A_FIX_RE.search(block):
+                return block
+    return None
