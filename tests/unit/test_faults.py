@@ -73,12 +73,15 @@ def test_a_line_the_control_imported_and_the_fault_case_did_not_is_lost_even_wit
     assert outcome(True, case, case.versus(control)) == LOST
 
 
-def test_a_refusal_is_refused_only_while_every_seeded_byte_is_where_it_was():
+def test_a_refusal_is_refused_only_while_every_file_it_moved_had_its_lines_imported_first():
     files = state()
     untouched = tally(inventory_of(files), files_after(files), sqlite_with())
     assert outcome(False, untouched, []) == REFUSED
     moved = tally(inventory_of(files), files_after(files, moved=(STORE,)), sqlite_with())
-    assert outcome(False, moved, []) == LOST
+    assert moved.moved_unimported and outcome(False, moved, []) == LOST, "its store archived, the transcript unimported"
+    # A refusal that still imported what it could (another agent's sessions, here this one) and archived it.
+    imported = tally(inventory_of(files), files_after(files, moved=(STORE, LOG)), sqlite_with("e1", "e2", "e3"))
+    assert imported.moved_unimported == [] and outcome(False, imported, []) == REFUSED
 
 
 def test_a_truncated_last_line_leaves_the_readable_prefix_to_import():

@@ -9,7 +9,8 @@ Counted from content, never from the fixture's numbers:
                   holds (fates.judge): its bytes kept in place or in the import archive, a store rewritten as declared
 The outcome:
     completed     the Gateway came up and nothing is lost (and nothing imported twice)
-    refused       the Gateway did not come up and every seeded byte is as it was
+    refused       the Gateway did not come up, nothing is lost or doubled, and every legacy file it moved or changed
+                  had its lines imported first (a refusal may still import what it could: another agent's sessions)
     lost          anything else: events or bytes gone, or rows doubled
 """
 
@@ -44,6 +45,8 @@ class Tally:
     imported_lines: frozenset[str] = frozenset()  # "path:line" of every imported legacy line
     readable_lines: frozenset[str] = frozenset()  # "path:line" of every well-formed line of a store-referenced
                                                  # transcript before its first malformed line
+    moved_unimported: list[str] = field(default_factory=list)  # lines of a transcript no longer where it was,
+                                                               # not imported: only a restore would bring them back
 
     def versus(self, control: Tally) -> list[str]:
         """Lines the untouched import (the control case) imported and this case did not: lost to the fault even
@@ -60,7 +63,7 @@ class Tally:
         return {"events": self.events, "imported": self.imported, "kept_only_as_bytes": self.bytes_only,
                 "lost": self.lost, "duplicates": self.duplicates, "legacy_files": self.legacy_files,
                 "legacy_kept": self.legacy_kept, "legacy_not_kept": self.legacy_not_kept,
-                "seeded_changed": self.seeded_changed}
+                "seeded_changed": self.seeded_changed, "moved_unimported": self.moved_unimported}
 
 
 def tally(inventory: Inventory, after_files: FilesSnapshot, after: SqliteSnapshot | None) -> Tally:
@@ -79,8 +82,14 @@ def tally(inventory: Inventory, after_files: FilesSnapshot, after: SqliteSnapsho
     where_now = after_files.by_hash()
     events = imported = bytes_only = 0
     lost: list[str] = []
+    moved_unimported: list[str] = []
     imported_lines: set[str] = set()
     referenced = {t.path for e in inventory.entries if e.session_id
+                  for t in [inventory.transcript_for(e.session_id, e.session_file)] if t}
+    seeded = {f.path: f.sha256 for f in inventory.files}
+    in_place = lambda path: getattr(after_files.files.get(path), "sha256", None) == seeded.get(path)  # noqa: E731
+    # A transcript whose store entry moved or changed has lost its way into SQLite as surely as one that moved.
+    store_gone = {t.path for e in inventory.entries if e.session_id and not in_place(e.store)
                   for t in [inventory.transcript_for(e.session_id, e.session_file)] if t}
     readable: set[str] = set()
     for transcript in inventory.transcripts:
@@ -90,6 +99,7 @@ def tally(inventory: Inventory, after_files: FilesSnapshot, after: SqliteSnapsho
     for transcript in inventory.transcripts:
         file = next((f for f in inventory.files if f.path == transcript.path), None)
         file_kept = bool(file and where_now.get(file.sha256))
+        where_it_was = bool(file and in_place(file.path)) and transcript.path not in store_gone
         for event in transcript.events:
             events += 1
             if (event.event_id and event.event_id in ids) or content_hash(event.value) in contents:
@@ -97,6 +107,8 @@ def tally(inventory: Inventory, after_files: FilesSnapshot, after: SqliteSnapsho
                 imported_lines.add(f"{transcript.path}:{event.line}")
             elif file_kept:
                 bytes_only += 1
+                if not where_it_was:
+                    moved_unimported.append(f"{transcript.path} line {event.line} ({event.event_id or event.type})")
             else:
                 lost.append(f"{transcript.path} line {event.line} ({event.event_id or event.type})")
     session_files = [f for f in inventory.files if is_session_area_path(f.path)]
@@ -108,7 +120,7 @@ def tally(inventory: Inventory, after_files: FilesSnapshot, after: SqliteSnapsho
     changed = sorted(f.path for f in inventory.files if is_session_area_path(f.path)
                      and getattr(after_files.files.get(f.path), "sha256", None) != f.sha256)
     return Tally(events, imported, bytes_only, lost, duplicates, len(session_files), len(session_files) - len(not_kept),
-                 not_kept, changed, frozenset(imported_lines), frozenset(readable))
+                 not_kept, changed, frozenset(imported_lines), frozenset(readable), moved_unimported)
 
 
 MIGRATED_STATE_RE = re.compile(r"^(agents/[^/]+/(agent|sessions|session-sqlite-import-archive)/|state/|"
@@ -127,4 +139,5 @@ def outcome(came_up: bool, counts: Tally, unreached: list[str]) -> str:
     if came_up:
         clean = not counts.lost and not counts.duplicates and not counts.legacy_not_kept and not unreached
         return COMPLETED if clean else LOST
-    return REFUSED if not counts.seeded_changed and not counts.lost else LOST
+    kept = not counts.lost and not counts.duplicates and not counts.legacy_not_kept and not counts.moved_unimported
+    return REFUSED if kept else LOST
