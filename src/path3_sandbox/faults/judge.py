@@ -27,7 +27,7 @@ from ..probes.sqlite import SqliteSnapshot
 COMPLETED = "completed"
 REFUSED = "refused"
 LOST = "lost"
-OUTCOME_WORDS = {COMPLETED: "import completed on a later start", REFUSED: "refused with files intact",
+OUTCOME_WORDS = {COMPLETED: "import completed on a later start", REFUSED: "refused, nothing lost",
                  LOST: "data lost"}
 
 
