@@ -42,6 +42,11 @@ NAMES_A_FIX_RE = re.compile(r"doctor --fix|\brun\b|chmod|chown|free (some )?(dis
                             r"delete|move", re.I)
 
 
+class GatewayStuck(RuntimeError):
+    """The Gateway would not come up, even after doctor --fix, where a fault needed it to (its setup): the Gateway's
+    failure, reported as a finding of the case, never as a harness error."""
+
+
 @dataclass
 class CaseResult:
     name: str  # the fault, with its point for a sweep: kill-mid-import@2
@@ -131,7 +136,8 @@ class Case:
         kinds = self.start_as_a_user(gateway, f"{role}-doctor-fix.log")
         self._keep(gateway)
         if kinds[-1].kind not in ("imported", "ready-without-import"):
-            raise RuntimeError(f"the import before the fault did not come up: {[k.kind for k in kinds]}")
+            raise GatewayStuck(f"the import before the fault did not come up: {[k.kind for k in kinds]}: "
+                               f"{kinds[-1].message}")
         return gateway, [k.to_json() for k in kinds]
 
     def keep_migrated_files(self) -> None:
@@ -233,6 +239,9 @@ class Case:
             self._checks(evidence, kinds, counts, unreached, result, injection)
             with contextlib.suppress(Exception):
                 gateway.stop()
+        except GatewayStuck as error:
+            evidence.check("internal", Assertion(f"the Gateway came up where {self.name} needs it to", False,
+                                                 "imported or ready", str(error)[:800], blame=GATEWAY))
         except Exception as error:  # a case that could not run is a harness failure, kept with its cause
             evidence.check("internal", Assertion(f"fault case {self.name} ran", False, "no error",
                                                  f"{type(error).__name__}: {error}"[:800], blame=HARNESS))
