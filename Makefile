@@ -53,7 +53,7 @@ test: engine ## the whole test suite, Docker integration tests included
 test-matrix: engine ## the heavier upgrade paths, the round trips, the release matrix and compat (pinned findings; about 35 min)
 	$(VENV)/bin/pytest -m paths_matrix
 
-test-faults: engine ## the whole fault catalogue on 2026.9.6 and 2026.9.5 (about 1 min a case; see README, Faults)
+test-faults: engine ## the whole fault catalogue on 2026.9.6 and 2026.9.5 (about an hour each on 2 cores)
 	@status=0; for release in 2026.9.6 2026.9.5; do $(P3) faults --openclaw $$release || status=1; done; exit $$status
 
 bench: engine $(VENV)/.bench-installed ## import scaling of OPENCLAW: 10, 100, 1000 and 5000 sessions × 20 events, 15 min limit each (long; README, Import scaling)
