@@ -231,3 +231,8 @@ def test_an_exited_start_names_the_file_and_the_fix_when_one_error_and_the_lines
     assert _advice(exited, "Error: database or disk is full\nbye\n") is None, "no file named: no advice"
     assert _advice(exited, "a path /home/node/x.json\nremove it\n") is None, "advice must follow an error"
     assert _advice(StartKind("imported", None, 1.0), output) is None
+    # 2026.9.6 with a full disk: a box naming a backup file, then config notes that "moved" a key: no error, no fix.
+    disk = ("│    /home/node/.openclaw/state/openclaw.sqlite.pre-startup-migration-6f23.bak  │\n"
+            "[config] warnings: agents.entries: Moved agents.list to keyed agents.entries.; Removed retired markers.\n"
+            "[sqlite/transaction] slow SQLite transaction hold database=/home/node/.openclaw/state/openclaw.sqlite\n")
+    assert _advice(exited, disk) is None

@@ -344,7 +344,11 @@ def _names_file_and_fix(kind: StartKind) -> bool | None:
     return bool(NAMES_A_FILE_RE.search(message) and NAMES_A_FIX_RE.search(message))
 
 
-ERROR_LINE_RE = re.compile(r"error|fail|denied|refus|blocked|cannot|not readable|E[A-Z]{3,}\b", re.I)
+# An error line: words of failure, or an errno code (EACCES, ENOSPC: upper case, as Node prints them).
+ERROR_LINE_RE = re.compile(r"(?i:\berror\b|\bfailed\b|denied|refus|blocked|cannot|not readable)|\bE[A-Z]{3,}\b")
+# A fix in the lines after an error: a command or an action on a named thing, not any word like "moved".
+ADVICE_FIX_RE = re.compile(r"doctor --fix|\bchown\b|\bchmod\b|fix ownership|free (some )?(disk )?space|"
+                           r"\b(remove|delete|restore)\b[^\n]*(/|\.json|\.sqlite)", re.I)
 ADVICE_LINES = 5  # an error line and the lines after it: where a CLI prints "fix it with: chown …"
 
 
@@ -359,6 +363,6 @@ def _advice(kind: StartKind, output: str) -> str | None:
     for at, line in enumerate(lines):
         if ERROR_LINE_RE.search(line):
             block = "\n".join(lines[at:at + ADVICE_LINES])
-            if NAMES_A_FILE_RE.search(block) and NAMES_A_FIX_RE.search(block):
+            if NAMES_A_FILE_RE.search(block) and ADVICE_FIX_RE.search(block):
                 return block
     return None
