@@ -105,11 +105,10 @@ def test_clean_removes_what_a_killed_run_left(docker_client, default_image, tmp_
     env = dict(os.environ, PATH3_ARTIFACTS=str(tmp_path / "artifacts"))
     run = subprocess.Popen([sys.executable, "-m", "path3_sandbox", "prove", "--fixture", "minimal", "--first-start-only"],
                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    selector = {"label": f"{LABEL_OWNER_PID}={run.pid}"}
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not docker_client.containers.list(all=True, filters=selector):
-            time.sleep(0.5)
+        # Killed once its Gateway exists: the seeding container before it lives a second or two, and a kill that
+        # landed just after it went would leave a volume and no container to clean.
+        selector = wait_for_gateway(docker_client, run.pid)
         assert docker_client.volumes.list(filters=selector), "the run never created its volume"
     finally:
         run.send_signal(signal.SIGKILL)  # no finally blocks run: the resources stay behind
