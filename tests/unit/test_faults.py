@@ -82,6 +82,10 @@ def test_a_refusal_is_refused_only_while_every_file_it_moved_had_its_lines_impor
     # A refusal that still imported what it could (another agent's sessions, here this one) and archived it.
     imported = tally(inventory_of(files), files_after(files, moved=(STORE, LOG)), sqlite_with("e1", "e2", "e3"))
     assert imported.moved_unimported == [] and outcome(False, imported, []) == REFUSED
+    # A fault on a migrated state: the legacy files are archived already; its refusal is judged by the files the fault
+    # left (kept_every_file), whatever happened to the seeded ones.
+    assert outcome(False, moved, [], kept_migrated=True) == REFUSED
+    assert outcome(False, imported, [], kept_migrated=False) == LOST
 
 
 def test_a_truncated_last_line_leaves_the_readable_prefix_to_import():

@@ -30,9 +30,9 @@ from ..probes.files import FilesSnapshot
 from ..probes import sqlite as sqlite_probe
 from ..progress import say
 from ..seeding import build_seed
-from ..containers.volumes import VolumeFile, put_files
+from ..containers.volumes import put_files
 from .catalogue import Fault
-from .judge import LOST, OUTCOME_WORDS, REFUSED, Tally, kept_every_file, outcome, tally
+from .judge import OUTCOME_WORDS, REFUSED, Tally, kept_every_file, outcome, tally
 
 DISK_SIZE = "48m"
 FILLER = ".path3-disk-filler"
@@ -233,9 +233,8 @@ class Case:
             else:  # held to what the untouched import imported (a refusal that kept every byte has lost nothing)
                 baseline = self.control.counts if self.control else None
                 unreached = counts.versus(baseline) if baseline and came_up else []
-            result = outcome(came_up, counts, unreached)
-            if not came_up and self.migrated is not None:  # refused on a migrated state: did it keep that state?
-                result = REFUSED if kept_every_file(self.migrated, self.after_files) and not counts.lost else LOST
+            kept_migrated = kept_every_file(self.migrated, self.after_files) if self.migrated is not None else None
+            result = outcome(came_up, counts, unreached, kept_migrated=kept_migrated)
             self._checks(evidence, kinds, counts, unreached, result, injection)
             with contextlib.suppress(Exception):
                 gateway.stop()

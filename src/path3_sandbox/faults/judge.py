@@ -117,8 +117,7 @@ def tally(inventory: Inventory, after_files: FilesSnapshot, after: SqliteSnapsho
         fate, ok, _ = fate_of(item, after_files, after) if after else ("not read", bool(where_now.get(item.sha256)), [])
         if not ok and not where_now.get(item.sha256):
             not_kept.append(f"{item.path} ({fate})")
-    changed = sorted(f.path for f in inventory.files if is_session_area_path(f.path)
-                     and getattr(after_files.files.get(f.path), "sha256", None) != f.sha256)
+    changed = sorted(f.path for f in inventory.files if is_session_area_path(f.path) and not in_place(f.path))
     return Tally(events, imported, bytes_only, lost, duplicates, len(session_files), len(session_files) - len(not_kept),
                  not_kept, changed, frozenset(imported_lines), frozenset(readable), moved_unimported)
 
@@ -134,10 +133,14 @@ def kept_every_file(before: FilesSnapshot, after: FilesSnapshot) -> bool:
                if MIGRATED_STATE_RE.match(path) and not path.endswith("-shm"))
 
 
-def outcome(came_up: bool, counts: Tally, unreached: list[str]) -> str:
-    """`unreached`: lines the control imported and this case did not (Tally.versus), [] when not comparable."""
+def outcome(came_up: bool, counts: Tally, unreached: list[str], *, kept_migrated: bool | None = None) -> str:
+    """`unreached`: lines the control imported and this case did not (Tally.versus), [] when not comparable.
+    `kept_migrated`: for a fault on a migrated state, whether the files as the fault left them are all still there
+    (kept_every_file); a refusal there is judged by that, the seeded legacy files being archived by then."""
     if came_up:
         clean = not counts.lost and not counts.duplicates and not counts.legacy_not_kept and not unreached
         return COMPLETED if clean else LOST
+    if kept_migrated is not None:
+        return REFUSED if kept_migrated and not counts.lost else LOST
     kept = not counts.lost and not counts.duplicates and not counts.legacy_not_kept and not counts.moved_unimported
     return REFUSED if kept else LOST
