@@ -6,13 +6,15 @@ OPENCLAW ?= 2026.9.6
 FIXTURE ?=
 JOBS ?=
 STATE ?=
+FAULT_RELEASES ?= 2026.9.6 2026.9.5
 
 .DEFAULT_GOAL := help
 .PHONY: help venv engine image smoke prove-upgrade repro fixtures-capture test test-matrix test-faults bench unit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
-	@echo "  variables: OPENCLAW=$(OPENCLAW) (npm version, dist-tag or .tgz), FIXTURE, JOBS (prove-upgrade), STATE (repro)"
+	@echo "  variables: OPENCLAW=$(OPENCLAW) (npm version, dist-tag or .tgz), FIXTURE, JOBS (prove-upgrade), STATE (repro),"
+	@echo "             FAULT_RELEASES=\"$(FAULT_RELEASES)\" (test-faults)"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,8 +55,8 @@ test: engine ## the whole test suite, Docker integration tests included
 test-matrix: engine ## the heavier upgrade paths, the round trips, the release matrix and compat (pinned findings; about 35 min)
 	$(VENV)/bin/pytest -m paths_matrix
 
-test-faults: engine ## the whole fault catalogue on 2026.9.6 and 2026.9.5 (about an hour each on 2 cores)
-	@status=0; for release in 2026.9.6 2026.9.5; do $(P3) faults --openclaw $$release || status=1; done; exit $$status
+test-faults: engine ## the whole fault catalogue on each of FAULT_RELEASES (about an hour each on 2 cores)
+	@status=0; for release in $(FAULT_RELEASES); do $(P3) faults --openclaw $$release || status=1; done; exit $$status
 
 bench: engine $(VENV)/.bench-installed ## import scaling of OPENCLAW: 10, 100, 1000 and 5000 sessions × 20 events, 15 min limit each (long; README, Import scaling)
 	$(P3) bench --openclaw $(OPENCLAW) --sessions 10,100,1000,5000 --events 20

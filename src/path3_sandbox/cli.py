@@ -86,8 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     _target_options(faults)
     faults.add_argument("--fixture", metavar="NAME_OR_PATH",
                         help="the state every case is seeded from (default: a captured real-release fixture, else minimal)")
-    faults.add_argument("--fault", action="append", metavar="NAME", help="a fault of the catalogue; repeatable "
-                                                                         "(default: all; `--fault list` lists them)")
+    faults.add_argument("--fault", action="extend", nargs="+", metavar="NAME",
+                        help="faults of the catalogue, one or more, the flag repeatable "
+                             "(default: all; `--fault list` lists them)")
     faults.add_argument("--sweep", choices=("doubling", "every"), default="doubling",
                         help="the sweeps (kill-mid-import, kill-mid-doctor) kill at observed points 1, 2, 4, 8, … and "
                              "the last (doubling, default) or at every point 1, 2, 3, … (every), until the import "

@@ -38,3 +38,11 @@ def test_prove_refuses_a_fixture_whose_manifest_disagrees_with_its_files_before_
     err = capsys.readouterr().err
     assert "fixture one-event-short is inconsistent" in err
     assert "manifest session agent:main:main: events=6 but" in err and "fixtures check" in err
+
+
+def test_faults_takes_several_names_after_one_flag_as_the_issue_writes_it_and_the_flag_repeated():
+    from path3_sandbox.cli import _parser
+
+    args = _parser().parse_args(["faults", "--openclaw", "2026.9.6", "--fault", "stale-wal-shm", "corrupted-db-page",
+                                 "--fault", "clock-jump"])
+    assert args.fault == ["stale-wal-shm", "corrupted-db-page", "clock-jump"]

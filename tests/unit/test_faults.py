@@ -240,3 +240,38 @@ def test_an_exited_start_names_the_file_and_the_fix_when_one_error_and_the_lines
             "[config] warnings: agents.entries: Moved agents.list to keyed agents.entries.; Removed retired markers.\n"
             "[sqlite/transaction] slow SQLite transaction hold database=/home/node/.openclaw/state/openclaw.sqlite\n")
     assert _advice(exited, disk) is None
+
+
+def test_a_ready_gateway_that_logs_run_doctor_fix_is_advice_to_follow_and_a_quiet_ready_start_is_not():
+    from path3_sandbox.faults.case import _logged_advice
+
+    # 2026.9.5 on an agent database with a corrupted page: ready first, then this, from a plugin.
+    corrupted = ("2026-11-30T15:03:31.571+00:00 [gateway] ready\n"
+                 "2026-11-30T15:03:32.381+00:00 [plugins] memory-core: dreaming startup cleanup failed for agent main: "
+                 "SQLite integrity_check failed for /home/node/.openclaw/agents/main/agent/openclaw-agent.sqlite\n"
+                 'Sessions remain unavailable. Stop the Gateway, run "openclaw doctor --fix" to inspect and repair '
+                 "this agent database, and restart.\n"
+                 'Sessions remain unavailable. Stop the Gateway, run "openclaw doctor --fix" to inspect and repair '
+                 "this agent database, and restart.\n")
+    advice = _logged_advice(corrupted)
+    assert advice and advice.count("doctor --fix") == 1, "the same line twice is one piece of advice"
+    quiet = ("2026-11-30T14:51:40.889+00:00 [gateway] ready\n"
+             "2026-11-30T14:51:44.323+00:00 [plugins] memory-core: created managed dreaming cron job.\n")
+    assert _logged_advice(quiet) is None
+
+
+def test_a_fault_whose_setup_cannot_bring_the_gateway_up_is_the_gateways_finding_not_a_harness_error(tmp_path):
+    from path3_sandbox.faults.case import Case, GatewayStuck
+
+    def stuck(case):
+        raise GatewayStuck("the import before the fault did not come up: ['refused', 'refused']: startup "
+                           "migrations did not complete cleanly")
+
+    fault = catalogue.Fault("stuck-setup", "leftovers", "a setup that needs the Gateway up", catalogue.SAFE,
+                            inject=stuck)
+    case = Case(fault, image=None, fixture=None, contract=None, resources=None, root=tmp_path)
+    case._seed = lambda evidence: None  # no volume: the injection fails before it would need one
+    result = case.run()
+    assert result.verdict == "fail"
+    assert result.first_failure.startswith("[gateway]"), result.first_failure
+    assert "did not come up" in result.first_failure

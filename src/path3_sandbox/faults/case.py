@@ -108,6 +108,7 @@ class Case:
     migrated: FilesSnapshot | None = None  # a fault on a migrated state: the files as the fault left them, which a
                                            # refusal must keep (the seeded legacy files are archived by then)
     after_files: FilesSnapshot | None = None
+    _starts_at: int = 0  # where the Gateway's last start begins in its container's log
     import_bytes: int | None = None  # of which the agent databases (what the import itself writes)
 
     @property
@@ -123,11 +124,17 @@ class Case:
 
     def start_as_a_user(self, gateway: Gateway, log: str) -> list[StartKind]:
         """A start; after a refusal naming doctor --fix: doctor --fix (its output kept as `log`) and one more start."""
+        self._starts_at = len(gateway.logs())
         kinds = [classify_start(gateway.start(), gateway.logs())]
         if kinds[0].kind == "refused":
             self.keep_text(log, gateway.doctor_fix().output)
+            self._starts_at = len(gateway.logs())
             kinds.append(classify_start(gateway.start(), gateway.logs()))
         return kinds
+
+    def _last_start_output(self, gateway: Gateway) -> str:
+        """What the Gateway has printed since its last start (a restarted container's log holds every start)."""
+        return gateway.logs()[self._starts_at:]
 
     def import_cleanly(self, role: str = "import", **gateway_options) -> tuple[Gateway, list[dict]]:
         """The import done as a user does it, untouched, the Gateway left running: the migrated state a leftover
@@ -144,7 +151,7 @@ class Case:
         """The migrated state as the fault left it: what a refusal must leave as it is."""
         self.migrated = files_probe.snapshot(self.gateway("probe").run_oneoff)
 
-    def shell(self, script: str, why: str, *, root: bool = False) -> dict:
+    def shell(self, script: str, why: str, *, root: bool = False, tail: int = 500) -> dict:
         """A shell command in the state directory, in a one-off container on the volume (the user's own hands)."""
         self.gateways += 1
         helper = self.resources.container(f"path3-{self.resources.run_id}-{self.gateways}-shell", "oneoff",
@@ -157,8 +164,9 @@ class Case:
         finally:
             helper.stop()
         if code != 0:
-            raise RuntimeError(f"{why}: `{script}` exited {code}: {output[-300:]}")
-        return {"why": why, "output": output.strip()[-500:]}
+            # what it said first: the script itself can be long, and evidence keeps the message's head
+            raise RuntimeError(f"{why}: exited {code}: {output.strip()[-600:]} (script: {script[:160]}…)")
+        return {"why": why, "output": output.strip()[-tail:]}
 
     def start_once(self, gateway: Gateway, condition: str) -> dict:
         """One start under the fault's condition, observed and stopped; what it did and said."""
@@ -224,10 +232,26 @@ class Case:
             evidence.event("inject", "injection", **{k: v for k, v in injection.items() if k != "points_seen"})
             recovered = time.monotonic()
             kinds, gateway = self._recover(evidence)
-            recover_seconds = time.monotonic() - recovered
             starts = [k.to_json() for k in kinds]
             came_up = kinds[-1].kind in ("imported", "ready-without-import")
             counts = self.counts = self._judge(evidence, gateway if came_up else None)
+            advice = _logged_advice(self._last_start_output(gateway)) if came_up else None
+            if advice:  # a ready Gateway that says "stop, run doctor --fix": a user does it, the judge reads after
+                evidence.event("recover", "observation", kind="advice-while-ready", advice=advice,
+                               before={"imported": counts.imported, "events": counts.events,
+                                       "lost": len(counts.lost)})
+                evidence.write_json("sqlite-before-advice.json", json.loads(
+                    (self.root / self.name / "sqlite-after.json").read_text()))
+                gateway.stop()
+                self.keep_text("advice-doctor-fix.log", gateway.doctor_fix().output)
+                self._starts_at = len(gateway.logs())
+                kinds.append(classify_start(gateway.start(), gateway.logs()))
+                evidence.write_text("recover-stdout.log", gateway.logs())
+                evidence.event("recover", "observation", **kinds[-1].to_json())
+                starts = [k.to_json() for k in kinds]
+                came_up = kinds[-1].kind in ("imported", "ready-without-import")
+                counts = self.counts = self._judge(evidence, gateway if came_up else None)
+            recover_seconds = time.monotonic() - recovered
             if self.fault.changes_inputs:  # judged from its own content: the readable lines a store points at
                 unreached = counts.readable_not_imported() if came_up else []
             else:  # held to what the untouched import imported (a refusal that kept every byte has lost nothing)
@@ -349,6 +373,18 @@ ERROR_LINE_RE = re.compile(r"(?i:\berror\b|\bfailed\b|denied|refus|blocked|canno
 ADVICE_FIX_RE = re.compile(r"doctor --fix|\bchown\b|\bchmod\b|fix ownership|free (some )?(disk )?space|"
                            r"\b(remove|delete|restore)\b[^\n]*(/|\.json|\.sqlite)", re.I)
 ADVICE_LINES = 5  # an error line and the lines after it: where a CLI prints "fix it with: chown …"
+
+
+# A ready Gateway's own advice to run doctor --fix (9.5, on an agent database that fails integrity_check, logs
+# "Sessions remain unavailable. Stop the Gateway, run "openclaw doctor --fix" to inspect and repair …" after ready).
+LOGGED_ADVICE_RE = re.compile(r"^.*doctor --fix.*$", re.M)
+
+
+def _logged_advice(output: str) -> str | None:
+    """The lines of a ready start that tell the user to run doctor --fix; None when it says nothing of the kind.
+    Read after the judge's probes, so what the Gateway logs in the seconds after ready is there too."""
+    lines = LOGGED_ADVICE_RE.findall(output)
+    return "\n".join(dict.fromkeys(line.strip() for line in lines))[:800] or None
 
 
 def _advice(kind: StartKind, output: str) -> str | None:

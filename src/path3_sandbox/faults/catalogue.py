@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Callable
@@ -204,33 +205,58 @@ def _symlinked_transcript(case: "Case") -> dict:
 AGENT_DBS = "agents/*/agent/openclaw-agent.sqlite"
 
 
-STALE = ".path3-stale"  # where the crash's -wal and -shm wait (in the state dir) until they are put back
+# Rebuilds each agent database as a crash right after the import's commit leaves it: the database file a fresh,
+# empty WAL-mode database of the same page size, every page of the imported content a committed frame in its -wal
+# (SQLite's own backup API writes them, through a connection that never checkpoints), and a -shm from a process that
+# died (the script SIGKILLs itself with the database open). SQLite replays such a WAL on the next open; a Gateway
+# that reads, copies or checks the database file alone sees an empty database.
+HOT_WAL = r"""
+const fs = require('fs'), {DatabaseSync, backup} = require('node:sqlite');
+(async () => {
+  const kept = [];
+  for (const db of process.argv.slice(1)) {
+    const full = db + '.path3-full', mode = fs.statSync(db).mode & 0o777;
+    const live = new DatabaseSync(db, {readOnly: true});
+    const pageSize = live.prepare('pragma page_size').get().page_size;
+    await backup(live, full);
+    live.close();
+    for (const f of [db, db + '-wal', db + '-shm']) fs.rmSync(f, {force: true});
+    const holder = new DatabaseSync(db);
+    holder.exec(`pragma page_size=${pageSize}; pragma journal_mode=wal; pragma wal_autocheckpoint=0;`);
+    holder.prepare('select count(*) from sqlite_master').get();  // opens the WAL: the backup's close then cannot
+                                                                // checkpoint it (another connection has it open)
+    const source = new DatabaseSync(full, {readOnly: true});
+    const pages = await backup(source, db, {rate: 1 << 30});
+    source.close();
+    for (const f of [full, full + '-wal', full + '-shm']) fs.rmSync(f, {force: true});
+    fs.chmodSync(db, mode);
+    kept.push(holder);
+    console.log('P3-HOT-WAL ' + JSON.stringify({db, pages, page_size: pageSize, db_bytes: fs.statSync(db).size,
+                                                  wal_bytes: fs.statSync(db + '-wal').size}));
+  }
+  process.kill(process.pid, 'SIGKILL');  // the holders die open: no checkpoint, the -shm left behind
+})().catch(error => { console.log('P3-HOT-WAL-ERROR ' + error.message); process.exit(3); });
+"""
 
 
 def _stale_wal(case: "Case") -> dict:
-    """A crash's -wal and -shm put back beside a newer database: the import (or doctor --fix's) SIGKILLed once its
-    agent database's WAL has grown (rows committed there, not yet checkpointed), that -wal and -shm copied aside; a
-    start completes the import and a clean stop checkpoints; then the old pair is put back, as a restore of a backup
-    taken during the crash, or a user's copy of the folder, leaves it. SQLite cannot tell a mispaired WAL. Not hit
-    when the crash left an empty WAL (nothing stale to put back)."""
-    from .kill import kill_at_point, kill_doctor_at_point
-
-    wal_grew = r"^agents/[^/]+/agent/openclaw-agent\.sqlite-wal$"  # point 1 creates it, point 2 writes frames
-    killed = kill_at_point(case.gateway("killed"), 2, wal_grew)
-    if not killed.hit:  # a release whose start refuses: the import is doctor --fix's, kill that
-        killed = kill_doctor_at_point(case.gateway("doctor-killed"), 2, wal_grew)
-    kept = case.shell(f'for db in {AGENT_DBS}; do for x in wal shm; do [ -f "$db-$x" ] && cp -p "$db-$x" '
-                      f'"$db.{STALE}-$x"; done; ls -l "$db"*; echo "WAL_BYTES=$(cat "$db-wal" 2>/dev/null | wc -c)"; '
-                      'done', "the crash's -wal and -shm copied aside")
-    stale_bytes = sum(int(n) for n in re.findall(r"WAL_BYTES=(\d+)", kept["output"]))
+    """A crash's leftovers beside each agent database: after a completed import and a clean stop, the database is
+    rebuilt as a crash just after the import's commit leaves it (HOT_WAL: the file empty, every row in a committed,
+    never-checkpointed -wal, a dead process's -shm); then a start. Every row must still be there and none doubled.
+    Not hit when the state has no agent database or the WAL ended up empty."""
     gateway, starts = case.import_cleanly()
     gateway.stop()
-    put_back = case.shell(f'for db in {AGENT_DBS}; do for x in wal shm; do [ -f "$db.{STALE}-$x" ] && '
-                          f'mv "$db.{STALE}-$x" "$db-$x"; done; ls -l "$db"*; done',
-                          "the crash's -wal and -shm put back beside the newer database")
+    # 137: the script's own SIGKILL, the one way it ends as planned
+    built = case.shell(f'set -- {AGENT_DBS}; [ -e "$1" ] || {{ echo "no agent database"; exit 0; }}; '
+                       f'node -e {shlex.quote(HOT_WAL)} "$@"; [ $? -eq 137 ]',
+                       "each agent database rebuilt as a crash after the import's commit leaves it", tail=20_000)
+    errors = re.findall(r"P3-HOT-WAL-ERROR (.*)", built["output"])
+    if errors:
+        raise RuntimeError(f"building the crash's -wal failed: {errors[0]}")
+    dbs = [json.loads(line) for line in re.findall(r"P3-HOT-WAL (\{.*\})", built["output"])]
     case.keep_migrated_files()
-    return {"hit": killed.hit and stale_bytes > 0, "killed_at": killed.point, "stale_wal_bytes": stale_bytes,
-            "aside": kept, "import": starts, "put_back": put_back}
+    hit = bool(dbs) and all(db["wal_bytes"] > db["db_bytes"] for db in dbs)
+    return {"hit": hit, "databases": dbs, "built": built, "import": starts}
 
 
 def _corrupt_page(case: "Case") -> dict:
@@ -317,8 +343,9 @@ FAULTS: tuple[Fault, ...] = (
           mutate=big_event, changes_inputs=True),
     Fault("transcript-50mib", "bad input", "the largest transcript grown past 50 MiB (~25,000 turns of ~2 KiB)",
           SAFE, mutate=big_transcript, changes_inputs=True),
-    Fault("stale-wal-shm", "leftovers", "the -wal and -shm of an import SIGKILLed mid-way put back beside the "
-          "agent database after a later start completed the import and a clean stop; then a start", SAFE,
+    Fault("stale-wal-shm", "leftovers", "after a completed import and a clean stop, each agent database rebuilt as a "
+          "crash just after the import's commit leaves it: the file empty, every row in a committed -wal, a dead "
+          "process's -shm; then a start", SAFE,
           inject=_stale_wal),
     Fault("corrupted-db-page", "leftovers", "after a completed import and a clean stop, one page in the middle of "
           "the agent database overwritten with 0xFF; then a start", SAFE, inject=_corrupt_page),
