@@ -232,26 +232,15 @@ class Case:
             evidence.event("inject", "injection", **{k: v for k, v in injection.items() if k != "points_seen"})
             recovered = time.monotonic()
             kinds, gateway = self._recover(evidence)
-            starts = [k.to_json() for k in kinds]
+            recover_seconds = time.monotonic() - recovered  # the starts (and doctor) a user waits for, not the judge
             came_up = kinds[-1].kind in ("imported", "ready-without-import")
             counts = self.counts = self._judge(evidence, gateway if came_up else None)
-            advice = _logged_advice(self._last_start_output(gateway)) if came_up else None
-            if advice:  # a ready Gateway that says "stop, run doctor --fix": a user does it, the judge reads after
-                evidence.event("recover", "observation", kind="advice-while-ready", advice=advice,
-                               before={"imported": counts.imported, "events": counts.events,
-                                       "lost": len(counts.lost)})
-                evidence.write_json("sqlite-before-advice.json", json.loads(
-                    (self.root / self.name / "sqlite-after.json").read_text()))
-                gateway.stop()
-                self.keep_text("advice-doctor-fix.log", gateway.doctor_fix().output)
-                self._starts_at = len(gateway.logs())
-                kinds.append(classify_start(gateway.start(), gateway.logs()))
-                evidence.write_text("recover-stdout.log", gateway.logs())
-                evidence.event("recover", "observation", **kinds[-1].to_json())
-                starts = [k.to_json() for k in kinds]
+            followed = time.monotonic()
+            if came_up and self._follow_logged_advice(evidence, gateway, kinds, counts):
+                recover_seconds += time.monotonic() - followed
                 came_up = kinds[-1].kind in ("imported", "ready-without-import")
                 counts = self.counts = self._judge(evidence, gateway if came_up else None)
-            recover_seconds = time.monotonic() - recovered
+            starts = [k.to_json() for k in kinds]
             if self.fault.changes_inputs:  # judged from its own content: the readable lines a store points at
                 unreached = counts.readable_not_imported() if came_up else []
             else:  # held to what the untouched import imported (a refusal that kept every byte has lost nothing)
@@ -302,6 +291,25 @@ class Case:
         for kind in kinds:
             evidence.event("recover", "observation", **kind.to_json())
         return kinds, gateway
+
+    def _follow_logged_advice(self, evidence: Evidence, gateway: Gateway, kinds: list[StartKind],
+                              counts: Tally) -> bool:
+        """A ready Gateway that logs "stop, run doctor --fix": a user does it (stop, doctor --fix, start; the new
+        start appended to `kinds`) and the judge reads the state after. False when the Gateway logged no such advice."""
+        advice = _logged_advice(self._last_start_output(gateway))
+        if not advice:
+            return False
+        evidence.event("recover", "observation", kind="advice-while-ready", advice=advice,
+                       before={"imported": counts.imported, "events": counts.events, "lost": len(counts.lost)})
+        evidence.write_json("sqlite-before-advice.json",
+                            json.loads((self.root / self.name / "sqlite-after.json").read_text()))
+        gateway.stop()
+        self.keep_text("advice-doctor-fix.log", gateway.doctor_fix().output)
+        self._starts_at = len(gateway.logs())
+        kinds.append(classify_start(gateway.start(), gateway.logs()))
+        evidence.write_text("recover-stdout.log", gateway.logs())
+        evidence.event("recover", "observation", **kinds[-1].to_json())
+        return True
 
     def _judge(self, evidence: Evidence, running: Gateway | None) -> Tally:
         probe = self.gateway("probe")
