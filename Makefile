@@ -55,7 +55,7 @@ test: engine ## the whole test suite, Docker integration tests included
 test-matrix: engine ## the heavier upgrade paths, the round trips, the release matrix and compat (pinned findings; about 35 min)
 	$(VENV)/bin/pytest -m paths_matrix
 
-test-faults: engine ## the whole fault catalogue on each of FAULT_RELEASES (about an hour each on 2 cores)
+test-faults: engine ## the whole fault catalogue on each of FAULT_RELEASES (40-60 min each on 2 cores)
 	@status=0; for release in $(FAULT_RELEASES); do $(P3) faults --openclaw $$release || status=1; done; exit $$status
 
 bench: engine $(VENV)/.bench-installed ## import scaling of OPENCLAW: 10, 100, 1000 and 5000 sessions × 20 events, 15 min limit each (long; README, Import scaling)
