@@ -148,6 +148,11 @@ class StartKind:
     message: str | None = None
     refusal_reason: str | None = None  # a REFUSAL_REASONS name when kind == "refused"
 
+    @property
+    def came_up(self) -> bool:
+        """The Gateway reported ready, with or without an import."""
+        return self.kind in ("imported", "ready-without-import")
+
     def to_json(self) -> dict:
         return {"kind": self.kind, "exit_code": self.exit_code, "seconds": round(self.seconds, 2),
                 "imported_entries": self.imported_entries, "imported_events": self.imported_events,

@@ -113,3 +113,12 @@ def test_the_betas_with_the_old_session_tables_are_out_of_scope_with_the_reason(
         with pytest.raises(UsageError, match="hop 2: openclaw .* is out of scope"):
             plan(["2026.7.35", beta])
     assert contract_for("2026.7.2-beta.4").contract == "startup-import"
+
+
+def test_a_start_came_up_when_it_reported_ready_with_or_without_an_import_and_not_otherwise():
+    from path3_sandbox.contracts import StartKind
+
+    came_up = {kind: StartKind(kind, None, 1.0).came_up
+               for kind in ("imported", "ready-without-import", "refused", "crashed", "hung")}
+    assert came_up == {"imported": True, "ready-without-import": True, "refused": False, "crashed": False,
+                       "hung": False}

@@ -118,7 +118,7 @@ def _start(gateway: Gateway, run: GatewayRun, deadline: float, label: str) -> No
         ended = time.monotonic()
         kind = classify_start(observed, gateway.logs())
         run.starts.append(kind)
-        if kind.kind in ("imported", "ready-without-import"):
+        if kind.came_up:
             run.outcome = DOCTOR_IMPORTED if run.imported_events is not None or kind.kind == "imported" else NO_IMPORT
     elif kind.kind == "imported":
         run.outcome = IMPORTED
@@ -126,7 +126,7 @@ def _start(gateway: Gateway, run: GatewayRun, deadline: float, label: str) -> No
         run.outcome = NO_IMPORT
     if kind.kind == "imported":
         run.imported_entries, run.imported_events = kind.imported_entries, kind.imported_events
-    if kind.kind in ("imported", "ready-without-import"):
+    if kind.came_up:
         run.seconds_to_ready = ended - launched
     elif kind.kind == "hung":
         run.outcome = TIMEOUT

@@ -142,7 +142,7 @@ class Case:
         gateway = self.gateway(role, **gateway_options)
         kinds = self.start_as_a_user(gateway, f"{role}-doctor-fix.log")
         self._keep(gateway)
-        if kinds[-1].kind not in ("imported", "ready-without-import"):
+        if not kinds[-1].came_up:
             raise GatewayStuck(f"the import before the fault did not come up: {[k.kind for k in kinds]}: "
                                f"{kinds[-1].message}")
         return gateway, [k.to_json() for k in kinds]
@@ -233,12 +233,12 @@ class Case:
             recovered = time.monotonic()
             kinds, gateway = self._recover(evidence)
             recover_seconds = time.monotonic() - recovered  # the starts (and doctor) a user waits for, not the judge
-            came_up = kinds[-1].kind in ("imported", "ready-without-import")
+            came_up = kinds[-1].came_up
             counts = self.counts = self._judge(evidence, gateway if came_up else None)
             followed = time.monotonic()
             if came_up and self._follow_logged_advice(evidence, gateway, kinds, counts):
                 recover_seconds += time.monotonic() - followed
-                came_up = kinds[-1].kind in ("imported", "ready-without-import")
+                came_up = kinds[-1].came_up
                 counts = self.counts = self._judge(evidence, gateway if came_up else None)
             starts = [k.to_json() for k in kinds]
             if self.fault.changes_inputs:  # judged from its own content: the readable lines a store points at

@@ -213,7 +213,7 @@ AGENT_DBS = "agents/*/agent/openclaw-agent.sqlite"
 HOT_WAL = r"""
 const fs = require('fs'), {DatabaseSync, backup} = require('node:sqlite');
 (async () => {
-  const kept = [];
+  const holders = [];  // open until the SIGKILL: each keeps its database's WAL from being checkpointed
   for (const db of process.argv.slice(1)) {
     const full = db + '.path3-full', mode = fs.statSync(db).mode & 0o777;
     const live = new DatabaseSync(db, {readOnly: true});
@@ -230,7 +230,7 @@ const fs = require('fs'), {DatabaseSync, backup} = require('node:sqlite');
     source.close();
     for (const f of [full, full + '-wal', full + '-shm']) fs.rmSync(f, {force: true});
     fs.chmodSync(db, mode);
-    kept.push(holder);
+    holders.push(holder);
     console.log('P3-HOT-WAL ' + JSON.stringify({db, pages, page_size: pageSize, db_bytes: fs.statSync(db).size,
                                                   wal_bytes: fs.statSync(db + '-wal').size}));
   }
@@ -243,7 +243,7 @@ def _stale_wal(case: "Case") -> dict:
     """A crash's leftovers beside each agent database: after a completed import and a clean stop, the database is
     rebuilt as a crash just after the import's commit leaves it (HOT_WAL: the file empty, every row in a committed,
     never-checkpointed -wal, a dead process's -shm); then a start. Every row must still be there and none doubled.
-    Not hit when the state has no agent database or the WAL ended up empty."""
+    Not hit when the state has no agent database or a WAL ended up no larger than its database file."""
     gateway, starts = case.import_cleanly()
     gateway.stop()
     # 137: the script's own SIGKILL, the one way it ends as planned

@@ -228,7 +228,7 @@ class PathRun:
                                                          doctor.exit_code, f"{hop.label}/doctor-fix.log"))
                 starts.append(classify_start(gateway.start(), gateway.logs()))
             row["starts"] = [s.to_json() for s in starts]
-            up = starts[-1].kind in ("imported", "ready-without-import")
+            up = starts[-1].came_up
             self.evidence.check(hop.label, Assertion(f"openclaw {hop.spec} came up ({hop.role})", up,
                                                      "imported or ready", [s.kind for s in starts],
                                                      starts[-1].message or ""))
@@ -281,7 +281,7 @@ class PathRun:
         try:
             start = classify_start(gateway.start(), gateway.logs())
             row["starts"] = [start.to_json()]
-            if start.kind not in ("imported", "ready-without-import"):
+            if not start.came_up:
                 raise CaptureFailed(f"the other machine's openclaw {spec} did not come up: {start.kind} "
                                     f"({start.message or 'no message'})")
             row["up"] = True

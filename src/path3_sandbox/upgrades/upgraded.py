@@ -138,7 +138,7 @@ def upgrade(resources: RunResources, image: GatewayImage, fixture: Fixture, cont
             upgraded.close()
         raise
     last = upgraded.starts[-1]
-    if last.kind not in ("imported", "ready-without-import"):
+    if not last.came_up:
         upgraded.close()
         raise UpgradeFailed(f"openclaw {image.target.version} did not come up on fixture {fixture.name} "
                             f"(contract {contract.contract}): starts {[s.kind for s in upgraded.starts]}, "
