@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,8 +150,9 @@ class FixtureProof:
                               tuple(self.evidence.failures()), self.network_record, self._time_split(seconds))
 
     def _time_split(self, seconds: float) -> dict | None:
-        """The Gateway's own seconds (its starts until ready, the openclaw commands it ran, its RPC answers) and
-        the rest, which is ours: seeding, probes, containers, waits. overhead = ours / the Gateway's."""
+        """The Gateway's own seconds (its starts until ready, the openclaw commands it ran, its RPC answers, the wait
+        for its restart recovery) and the rest, which is ours: seeding, probes, containers, waits.
+        overhead = ours / the Gateway's."""
         if self.gateway is None:
             return None
         gateway = self.gateway.busy_seconds()
@@ -324,9 +326,13 @@ class FixtureProof:
                     _no_unallowed("no unallowed error lines in the Gateway output and file log", scan))
 
     def _diagnostics(self) -> None:
-        for mode in ("inspect", "validate"):
-            result = self.gateway.exec(["openclaw", "doctor", "--session-sqlite", mode, "--session-sqlite-all-agents", "--json"],
-                                       timeout_s=180)
+        # Both at once: each is mostly a node CLI booting (~6 s) while the Gateway idles, and both only read.
+        modes = ("inspect", "validate")
+        with ThreadPoolExecutor(max_workers=len(modes), thread_name_prefix="path3-diagnostics") as pool:
+            results = list(pool.map(lambda mode: self.gateway.exec(
+                ["openclaw", "doctor", "--session-sqlite", mode, "--session-sqlite-all-agents", "--json"], timeout_s=180),
+                modes))
+        for mode, result in zip(modes, results):
             self.evidence.write_text(f"doctor-session-sqlite-{mode}.json", result.output)
             self.evidence.event("diagnostics", "doctor", mode=mode, exit_code=result.exit_code, seconds=round(result.seconds, 2))
             if mode == "validate":

@@ -122,7 +122,7 @@ def _phases(verdict: FixtureVerdict) -> str:
 
 
 def _split(verdict: FixtureVerdict) -> str:
-    """"61s / 30s (49 %)": the Gateway's own seconds (starts, openclaw commands, RPC answers), then ours."""
+    """"61s / 30s (49 %)": the Gateway's own seconds (starts, openclaw commands, RPC answers, its recovery), then ours."""
     split = verdict.gateway_time
     if not split or split.get("overhead") is None:
         return "-"

@@ -228,18 +228,36 @@ class Gateway:
             self.container.kill()
             self._record("kill", ["SIGKILL"])
 
+    def awaited(self, what: str, seconds: float) -> None:
+        """Record time spent waiting for the Gateway to report work of its own (its restart recovery's re-run):
+        the Gateway's time, as an RPC answer is."""
+        self._record("awaited", [what], seconds=round(seconds, 2))
+
     def busy_seconds(self) -> dict[str, float]:
-        """The Gateway's own time, from what was recorded: every start until it was ready (or exited), and every
-        `openclaw` command it ran for us (doctor --fix, the diagnostics; a one-off's container start included)."""
+        """The Gateway's own time, from what was recorded: every start until it was ready (or exited), every
+        `openclaw` command it ran for us (doctor --fix, the diagnostics; a one-off's container start included) and
+        every wait for a report of its own work."""
         starts = sum(c.get("seconds", 0.0) for c in self.commands if c["kind"] == "observed")
-        cli = sum(c.get("seconds", 0.0) for c in self.commands
-                  if c["kind"] in ("exec", "oneoff") and c["argv"][:1] == ["openclaw"])
-        return {"starts": round(starts, 1), "cli": round(cli, 1)}
+        awaited = sum(c.get("seconds", 0.0) for c in self.commands if c["kind"] == "awaited")
+        # Commands run side by side (the two diagnostics) count once: the wall time they cover, not their sum.
+        cli = covered_seconds([(c["at"] - c.get("seconds", 0.0), c["at"]) for c in self.commands
+                               if c["kind"] in ("exec", "oneoff") and c["argv"][:1] == ["openclaw"]])
+        return {"starts": round(starts, 1), "cli": round(cli, 1), "awaited": round(awaited, 1)}
 
     def version(self) -> str:
         """`openclaw --version` inside the container, e.g. "2026.9.6"."""
         result = self.exec(["openclaw", "--version"])
         return parse_version(result.output)
+
+
+def covered_seconds(intervals: list[tuple[float, float]]) -> float:
+    """How long at least one of the (start, end) intervals was running: overlaps count once."""
+    total, reach = 0.0, float("-inf")
+    for start, end in sorted(intervals):
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return total
 
 
 def parse_version(output: str) -> str:

@@ -5,6 +5,7 @@ declares (its turns, how the session tables move, its own checks); runner.py pro
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -12,7 +13,7 @@ from ..evidence import Assertion
 from ..inventory import LegacyTranscript
 from ..probes.sqlite import SqliteSnapshot
 from ..containers.rpc import RpcError
-from .runner import Context, Probe, Step, StepOutcome, probe
+from .runner import TURN_TIMEOUT_MS, Context, Probe, Step, StepOutcome, probe
 from .turns import COMPLETED, KILLED_IN_FLIGHT, TurnSpec
 
 # -- the steps ---------------------------------------------------------------------------------------
@@ -215,6 +216,49 @@ def step_compaction(ctx: Context, before: Probe) -> StepOutcome:
                        skipped_methods=retired)
 
 
+# The Gateway's restart recovery reports itself (9.5, 9.6): which orphaned sessions it marked before ready, then,
+# when it re-ran any, each one's end. Those lines are the events the step waits on.
+RECOVERY_MARKED = re.compile(r"marked (\d+) startup-orphaned main session\(s\) for restart recovery")
+RECOVERY_STARTED = re.compile(r"restart recovery startup complete: started=(\d+) settled=(\d+) failed=(\d+) skipped=(\d+)")
+RECOVERY_WAIT_S = TURN_TIMEOUT_MS / 1000
+
+
+def recovery_terminal(output: str, session_key: str) -> dict | None:
+    """The Gateway's report that it finished re-running `session_key` after a restart: run, status, reason."""
+    found = re.search(r"restart recovery terminal: session=" + re.escape(session_key) +
+                      r" run=(\S+) status=(\S+) reason=(\S+)", output)
+    return {"run": found[1], "status": found[2], "reason": found[3]} if found else None
+
+
+def recovery_outcome(output: str, session_key: str) -> str | None:
+    """What the restart recovery did for the killed turn's session, from the Gateway's own lines since the
+    restart; None while it has not said yet. A Gateway that marked nothing says so before ready."""
+    marked = RECOVERY_MARKED.search(output)
+    if not marked or marked[1] == "0":
+        return "not marked for recovery"
+    if terminal := recovery_terminal(output, session_key):
+        return f"recovered: {terminal['status']} ({terminal['reason']})"
+    started = RECOVERY_STARTED.search(output)
+    if started and started[1] == "0":  # marked, then settled, failed or skipped without a re-run
+        return f"not re-run (settled={started[2]} failed={started[3]} skipped={started[4]})"
+    return None
+
+
+def _await_recovery(ctx: Context, since_line: int) -> tuple[str, str]:
+    """Wait until the restarted Gateway reports what its recovery did for the proof session (the killed turn's):
+    its own log lines, not a fixed wait, so the step's rows are read once the recovery's reply is stored."""
+    started = time.monotonic()
+    while True:
+        output = "\n".join(ctx.gateway.logs().splitlines()[since_line:])
+        outcome = recovery_outcome(output, ctx.proof_key)
+        if outcome is None and time.monotonic() - started >= RECOVERY_WAIT_S:
+            outcome = f"no recovery outcome reported within {RECOVERY_WAIT_S:.0f}s"
+        if outcome is not None:
+            ctx.gateway.awaited("restart recovery", time.monotonic() - started)
+            return outcome, output
+        time.sleep(0.25)
+
+
 def step_restart_recovery(ctx: Context, before: Probe) -> StepOutcome:
     marker = ctx.marker("S7")
     inflight = ctx.turn(ctx.proof_key, marker, hold=True, wait=False)
@@ -231,15 +275,15 @@ def step_restart_recovery(ctx: Context, before: Probe) -> StepOutcome:
     reconnected = ctx.gateway.rpc()  # the old socket died with the killed Gateway
     reconnected.calls[:0] = ctx.rpc.calls
     ctx.rpc = reconnected
-    restart_output = "\n".join(ctx.gateway.logs().splitlines()[stdout_lines:])
+    inflight_status, restart_output = _await_recovery(ctx, stdout_lines)
+    if inflight_status == "not marked for recovery":
+        try:  # no recovery of its own: the killed run's id answers "timeout" unless the Gateway still ran it
+            waited = ctx.wait(inflight["send"]["runId"], timeout_ms=5_000)
+            inflight_status = waited.get("status") if isinstance(waited, dict) else str(waited)
+        except RpcError as error:
+            inflight_status = f"error {error.code}"
     after = probe(ctx)
     proof_after = _proof_session(ctx, after.sqlite)
-    try:
-        # The killed run's id died with its process: it answers "timeout" unless the Gateway recovered it.
-        waited = ctx.wait(inflight["send"]["runId"], timeout_ms=5_000)
-        inflight_status = waited.get("status") if isinstance(waited, dict) else str(waited)
-    except RpcError as error:
-        inflight_status = f"error {error.code}"
     recovery = [line for line in restart_output.splitlines() if "restart-recovery" in line or "restart recovery" in line]
     ctx.evidence.event("restart", "recovery", inflight_status=inflight_status, recovery_lines=recovery[-5:])
     fresh_marker = ctx.marker("S7B")
@@ -254,8 +298,9 @@ def step_restart_recovery(ctx: Context, before: Probe) -> StepOutcome:
                   bool(proof_before) and bool(proof_after) and proof_before[0] == proof_after[0],
                   proof_before[0] if proof_before else None, proof_after[0] if proof_after else None),
         Assertion("the in-flight turn was recovered or cleanly failed",
-                  inflight_status is not None and inflight_status not in ("error CLIENT_TIMEOUT", "error CLOSED"),
-                  "recovered (ok) or cleanly failed (timeout / an error code)", inflight_status),
+                  inflight_status not in ("error CLIENT_TIMEOUT", "error CLOSED")
+                  and not inflight_status.startswith("no recovery outcome"),
+                  "recovered (the Gateway's recovery report) or cleanly failed (timeout / an error code)", inflight_status),
         Assertion("a new turn works after the restart", (fresh.get("wait") or {}).get("status") == "ok", "ok",
                   (fresh.get("wait") or {}).get("status")),
     ], {"session_nodes": 0, "session_windows": 0},
