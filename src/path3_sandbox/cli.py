@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     prove.add_argument("--keep-artifacts", action="store_true",
                        help="keep the proof session and the provider's full request bodies in the evidence")
     prove.add_argument("--jobs", type=int, metavar="N",
-                       help="fixtures proved at once (default: one per two cores and per 2 GiB of free memory)")
+                       help="fixtures proved at once (default: one per core and per 2 GiB of free memory)")
     _network_option(prove)
 
     path = commands.add_parser("path", help="several releases in turn on one state volume, every message any hop wrote "

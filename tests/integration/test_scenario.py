@@ -22,7 +22,7 @@ def run(docker_client, image, fixture, artifacts, **kwargs):
 
 
 # Run exactly as the README runs it: `make prove-upgrade`, several fixtures in one run, two at once (JOBS=2: side by
-# side, each with its own provider; the default on a 2-core machine is one at a time, which every other test runs).
+# side, each with its own provider: the default on a 2-core machine, pinned so a bigger or busier one runs it too).
 # compaction-v1 (a compacted session's context), real-7.35 (written by a real release: 4-event turns).
 README_FIXTURES = ["compaction-v1", "real-7.35"]
 

@@ -81,7 +81,7 @@ def test_the_summary_puts_the_gateways_own_seconds_beside_ours_per_fixture(tmp_p
     assert fixtures[0]["time"] == split and fixtures[1]["time"] is None
 
 
-def test_default_jobs_is_one_fixture_per_two_cores_and_two_gib_never_more_than_the_fixtures(monkeypatch):
+def test_default_jobs_is_one_fixture_per_core_and_two_gib_never_more_than_the_fixtures(monkeypatch):
     import os
     from types import SimpleNamespace
 
@@ -93,6 +93,8 @@ def test_default_jobs_is_one_fixture_per_two_cores_and_two_gib_never_more_than_t
     monkeypatch.setattr(psutil, "virtual_memory", lambda: SimpleNamespace(available=5 << 30))
     assert default_jobs(9) == 2, "5 GiB free: two Gateways, whatever the cores"
     monkeypatch.setattr(psutil, "virtual_memory", lambda: SimpleNamespace(available=64 << 30))
-    assert default_jobs(9) == 4 and default_jobs(3) == 3 and default_jobs(1) == 1
+    assert default_jobs(9) == 8 and default_jobs(3) == 3 and default_jobs(1) == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert default_jobs(9) == 2, "a 2-core machine proves two at once"
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
     assert default_jobs(9) == 1
