@@ -1,6 +1,6 @@
 """The restart step waits on the Gateway's own restart-recovery report (2026.9.6's lines), not a fixed time."""
 
-from path3_sandbox.scenario.steps import recovery_outcome
+from path3_sandbox.scenario.steps import NOT_MARKED, recovery_outcome
 
 KEY = "agent:main:path3-e2e:20261130-210011-07b73f"
 MARKED = ("2026-11-30T21:06:15.903+00:00 [main-session-restart-recovery] marked 1 startup-orphaned main session(s) "
@@ -24,8 +24,8 @@ def test_another_sessions_end_is_not_the_proof_sessions():
 
 
 def test_a_gateway_that_marked_nothing_says_so_at_once():
-    assert recovery_outcome("2026-11-30T21:06:17.286+00:00 [gateway] ready\n", KEY) == "not marked for recovery"
-    assert recovery_outcome(MARKED.replace("marked 1", "marked 0"), KEY) == "not marked for recovery"
+    assert recovery_outcome("2026-11-30T21:06:17.286+00:00 [gateway] ready\n", KEY) == NOT_MARKED == "not marked for recovery"
+    assert recovery_outcome(MARKED.replace("marked 1", "marked 0"), KEY) == NOT_MARKED
 
 
 def test_a_marked_session_settled_without_a_re_run_is_reported_as_such():

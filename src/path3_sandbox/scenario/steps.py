@@ -221,13 +221,7 @@ def step_compaction(ctx: Context, before: Probe) -> StepOutcome:
 RECOVERY_MARKED = re.compile(r"marked (\d+) startup-orphaned main session\(s\) for restart recovery")
 RECOVERY_STARTED = re.compile(r"restart recovery startup complete: started=(\d+) settled=(\d+) failed=(\d+) skipped=(\d+)")
 RECOVERY_WAIT_S = TURN_TIMEOUT_MS / 1000
-
-
-def recovery_terminal(output: str, session_key: str) -> dict | None:
-    """The Gateway's report that it finished re-running `session_key` after a restart: run, status, reason."""
-    found = re.search(r"restart recovery terminal: session=" + re.escape(session_key) +
-                      r" run=(\S+) status=(\S+) reason=(\S+)", output)
-    return {"run": found[1], "status": found[2], "reason": found[3]} if found else None
+NOT_MARKED = "not marked for recovery"
 
 
 def recovery_outcome(output: str, session_key: str) -> str | None:
@@ -235,9 +229,11 @@ def recovery_outcome(output: str, session_key: str) -> str | None:
     restart; None while it has not said yet. A Gateway that marked nothing says so before ready."""
     marked = RECOVERY_MARKED.search(output)
     if not marked or marked[1] == "0":
-        return "not marked for recovery"
-    if terminal := recovery_terminal(output, session_key):
-        return f"recovered: {terminal['status']} ({terminal['reason']})"
+        return NOT_MARKED
+    terminal = re.search(r"restart recovery terminal: session=" + re.escape(session_key) +
+                         r" run=\S+ status=(\S+) reason=(\S+)", output)
+    if terminal:
+        return f"recovered: {terminal[1]} ({terminal[2]})"
     started = RECOVERY_STARTED.search(output)
     if started and started[1] == "0":  # marked, then settled, failed or skipped without a re-run
         return f"not re-run (settled={started[2]} failed={started[3]} skipped={started[4]})"
@@ -276,7 +272,7 @@ def step_restart_recovery(ctx: Context, before: Probe) -> StepOutcome:
     reconnected.calls[:0] = ctx.rpc.calls
     ctx.rpc = reconnected
     inflight_status, restart_output = _await_recovery(ctx, stdout_lines)
-    if inflight_status == "not marked for recovery":
+    if inflight_status == NOT_MARKED:
         try:  # no recovery of its own: the killed run's id answers "timeout" unless the Gateway still ran it
             waited = ctx.wait(inflight["send"]["runId"], timeout_ms=5_000)
             inflight_status = waited.get("status") if isinstance(waited, dict) else str(waited)
