@@ -42,6 +42,7 @@ def test_make_prove_upgrade_drives_every_step_on_several_fixtures_side_by_side_i
     for verdict in summary["fixtures"]:  # figures, not timed tests: the Gateway's own time and ours are both there
         split = verdict["time"]
         assert split["gateway"]["starts"] > 0 and split["gateway"]["rpc"] > 0 and split["harness_seconds"] > 0
+        assert split["gateway"]["awaited"] > 0, "the wait for the Gateway's restart recovery is its time"
         assert abs(split["gateway_seconds"] + split["harness_seconds"] - verdict["seconds"]) < 1
     markers = set()
     for fixture in README_FIXTURES:
@@ -52,6 +53,9 @@ def test_make_prove_upgrade_drives_every_step_on_several_fixtures_side_by_side_i
         events = [json.loads(line) for line in (run / fixture / "events.jsonl").read_text().splitlines()]
         skipped = {e["assertion"] for e in events if e.get("event") == "assertion" and e["outcome"] == "skipped"}
         assert "sessions.compaction.list" in skipped, "9.6 retired compaction checkpoints: recorded as skipped"
+        [restart] = [e for e in events if e.get("phase") == "restart" and e.get("event") == "recovery"]
+        assert restart["inflight_status"].startswith("recovered: "), (
+            "9.6 re-runs the killed turn under a new run id and logs its end: the step waited for that report", restart)
         requests = json.loads((run / fixture / "provider-requests.json").read_text())["requests"]
         # Our turns' markers; a request with none is labelled by its own provider (P3-UNSCRIPTED-<n>, per fixture).
         mine = {r["marker"] for r in requests if r["marker"] and not r["marker"].startswith("P3-UNSCRIPTED-")}
