@@ -169,7 +169,12 @@ def _parser() -> argparse.ArgumentParser:
     live = commands.add_parser("live", help="run the scenario on a Gateway that already runs, touching only its own "
                                             "proof session (exit 0 pass, 1 fail)")
     live.add_argument("--url", required=True, help="the Gateway's WebSocket URL, reached from its loopback "
-                                                   "(e.g. ws://127.0.0.1:18789)")
+                                                   "(e.g. ws://127.0.0.1:18789); ws:// goes to this host's loopback only "
+                                                   "(127.0.0.0/8, ::1, localhost): another host needs wss:// and "
+                                                   "--allow-remote")
+    live.add_argument("--allow-remote", action="store_true",
+                      help="allow a wss:// URL on another host: the Gateway token is sent there, over TLS, and the "
+                           "evidence (summary.json, summary.md) names that host; ws:// to another host is always refused")
     live.add_argument("--agent", default="main", help="the agent whose proof session is created (default: main)")
     live.add_argument("--token-file", type=Path, metavar="FILE",
                       help="a file holding the Gateway's token (default: $OPENCLAW_GATEWAY_TOKEN)")
@@ -206,7 +211,9 @@ def _base_option(parser: argparse.ArgumentParser) -> None:
 def _network_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--network", choices=("hermetic", "open"), default="hermetic",
                         help="hermetic (default): the Gateway reaches only the scripted provider and every DNS lookup "
-                             "it makes is recorded; open: Docker's default bridge, as the machine's network allows")
+                             "it makes is recorded; open: Docker's default bridge, as the machine's network allows. "
+                             "Either way the state never goes live: its channels are disabled and its own model "
+                             "providers point where nothing answers (seed.json, summary.md)")
 
 
 def _unpack_options(parser: argparse.ArgumentParser) -> None:
@@ -310,7 +317,8 @@ def _gateway_image(args: argparse.Namespace, target=None):
     from .containers.docker_client import docker_client
     from .images import ensure_gateway_image
 
-    return ensure_gateway_image(docker_client(), target or _target(args), log_dir=artifacts_root() / "images",
+    target = target or _target(args)  # a bad --openclaw is exit 2 before Docker is asked (or installed)
+    return ensure_gateway_image(docker_client(), target, log_dir=artifacts_root() / "images",
                                 base=args.base, rebuild=args.rebuild)
 
 
@@ -564,15 +572,21 @@ def _matrix(args: argparse.Namespace) -> int:
 
 
 def _compat(args: argparse.Namespace) -> int:
+    import os
+
     from .containers.docker_client import docker_client
+    from .errors import UsageError
     from .containers.resources import new_run_id
     from .images import ensure_gateway_image
     from .run import prove
     from .target import Target, registry_publish_times
     from .upgrades import compat
 
-    releases = compat.select_releases(args.releases, compat.publish_order(registry_publish_times()),
-                                      lambda tag: Target.parse(tag).resolve().version)
+    tags = compat.check_spec(args.releases)  # the syntax of --releases before the registry is asked anything
+    if not os.path.lexists(args.state):  # the state must be there before a long registry call (unpacked later)
+        raise UsageError(f"{args.state} does not exist", hint="pass a state directory, .tar.gz or .zip of ~/.openclaw")
+    resolved = {tag: Target.parse(tag).resolve().version for tag in tags}  # a tag npm lacks: TargetError (exit 2)
+    releases = compat.select_releases(args.releases, compat.publish_order(registry_publish_times()), resolved.__getitem__)
     candidates = compat.plan(releases, args.contract)  # bad input before the state is unpacked or anything built
     started, run_id = time.monotonic(), new_run_id()
     root = artifacts_root() / "path3-compat" / run_id
@@ -652,7 +666,7 @@ def _live(args: argparse.Namespace) -> int:
     from .live import LiveOptions, live
 
     result = live(LiveOptions(args.url, args.agent, args.token_file, args.state_dir, args.allow_restart,
-                              args.keep_artifacts, args.doctor_cli), argv=sys.argv[1:])
+                              args.keep_artifacts, args.doctor_cli, allow_remote=args.allow_remote), argv=sys.argv[1:])
     if args.json:
         print(json.dumps(result.summary, indent=2, ensure_ascii=False))
     else:

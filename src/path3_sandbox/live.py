@@ -14,22 +14,32 @@ The rules (design.md, "Live mode"):
 
 The Gateway's config must route the `path3-scripted` provider to this host's loopback (provider.provider_config with
 `http://127.0.0.1:<port>/v1`): live serves it for the run. RPC must come from the Gateway's loopback (openclaw.md §11).
-Evidence: .artifacts/path3-live-e2e/<run id>/ (summary.json, summary.md, junit.xml, events.jsonl, scenario.json, …).
+Evidence: .artifacts/path3-live-e2e/<run id>/ (summary.json, summary.md, junit.xml, events.jsonl, scenario.json,
+gateway-config.json (the config `config.get` answered, redacted), …).
+
+The token goes only where it is safe to send it: `ws://` to this host's loopback (127.0.0.0/8, ::1, localhost). Any
+other host needs both `wss://` (TLS: the token is never sent in clear over a network) and `--allow-remote` (the operator
+says so explicitly); summary.json and summary.md then say which host got the token, over TLS. Every input (URL, port,
+token file, agent, state dir) is checked before the first connection; a state dir that is not the Gateway's is exit 2
+before the first step, never a red verdict.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import re
 import shlex
 import shutil
+import sqlite3
 import subprocess
 import time
 import traceback
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 from urllib.parse import urlparse
 
 from websockets.exceptions import WebSocketException
@@ -41,7 +51,7 @@ from .errors import EXIT_PROOF_FAILED, EXIT_PROOF_PASSED, EnvironmentProblem, Us
 from .evidence import HARNESS, Assertion, Evidence, skipped
 from .fixtures import Fixture
 from .junit import write_junit
-from .probes.host_sqlite import AGENT_DB, HostProbe, changed_sessions, read_state
+from .probes.host_sqlite import AGENT_DB, HostProbe, changed_sessions, connect_ro, read_state
 from .paths import artifacts_root
 from .probes import logs as logs_probe
 from .probes.sqlite import SESSION_TABLES
@@ -61,9 +71,12 @@ DOCTOR_ARGS = ("doctor", "--session-sqlite", "validate", "--session-sqlite-all-a
 DOCTOR_TIMEOUT_S = 180
 DOCTOR_SKIPPED = ("no OpenClaw CLI to run it: no RPC method runs it (the Gateway offers doctor.memory.* only) and "
                   "`openclaw` is not on this host's PATH; give --doctor-cli CMD (e.g. \"docker exec GATEWAY openclaw\")")
-EVIDENCE_FILES = ("events.jsonl", "scenario.json", "provider-requests.json", "live-preflight.json",
+EVIDENCE_FILES = ("events.jsonl", "scenario.json", "provider-requests.json", "live-preflight.json", "gateway-config.json",
                   "doctor-session-sqlite-validate.json",
                   "sessions-before.json", "sessions-after.json")
+LOOPBACK_NAMES = ("localhost",)  # names taken as loopback without a lookup; anything else must be an address
+AGENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")  # an agent id is a folder name under agents/
+TOKEN_FILE_MAX_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,31 @@ class LiveOptions:
     allow_restart: bool = False
     keep_artifacts: bool = False
     doctor_cli: str | None = None  # the operator's OpenClaw CLI as a command line; None: `openclaw` when on PATH
+    allow_remote: bool = False  # a wss:// URL to a host other than this one's loopback: the operator's explicit opt-in
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where the token goes: the Gateway's URL as checked before any connection."""
+    url: str
+    scheme: str
+    host: str
+    port: int | None
+    loopback: bool
+
+    @property
+    def tls(self) -> bool:
+        return self.scheme == "wss"
+
+    def to_json(self) -> dict:
+        return {"url": self.url, "host": self.host, "port": self.port, "scheme": self.scheme, "tls": self.tls,
+                "loopback": self.loopback, "remote_opt_in": None if self.loopback else "--allow-remote"}
+
+    def line(self) -> str:
+        where = f"`{self.host}`" + (f" port {self.port}" if self.port else "")
+        if self.loopback:
+            return f"sent only to {where}, this host's loopback ({self.scheme}://)"
+        return f"sent to {where}, **another host**, over TLS (wss://), as --allow-remote asked"
 
 
 @dataclass
@@ -195,23 +233,28 @@ def live(options: LiveOptions, *, argv: list[str], root: Path | None = None,
          between_hashes: Callable[[LiveContext], None] | None = None) -> LiveResult:
     """Run the scenario on the operator's Gateway. `between_hashes` is a test-only hook: it runs once, after the
     baseline hash of every session and before the first step, so a test can touch another session on purpose."""
-    state_dir, token = check_inputs(options)
+    state_dir, token, destination = check_inputs(options)
     rpc = connect(options.url, token)
     run_id = new_run_id()
     proof_key = f"agent:{options.agent}:{PROOF_NAME}:{run_id}"
     try:
-        check_state_dir(rpc, state_dir, options.agent)
-        provider = start_provider(rpc)
+        check_state_dir(rpc, state_dir, options.agent)  # not the Gateway's state: exit 2 before any step
+        remember_state_secrets(state_dir)
+        config = read_config(rpc)
+        provider = start_provider(rpc, config)
         root = root or artifacts_root() / PROOF_NAME / run_id
         evidence = Evidence(root, "live")
     except BaseException:
         rpc.close()
         raise
+    evidence.write_json("gateway-config.json", redacted_config(config))
     ctx = LiveContext(None, rpc, provider, evidence, Fixture("live", state_dir, "live mode", options.url, None, ()),
                       None, run_id, (), {}, keep_artifacts=options.keep_artifacts, proof_key=proof_key,
                       state_dir=state_dir, url=options.url, token=token)
     say("live", f"openclaw {rpc.server_version} at {options.url}, agent {options.agent}; proof session {proof_key}; "
                 f"evidence in {root}")
+    if not destination.loopback:
+        say("live", f"the Gateway token went to {destination.host}, another host, over TLS (--allow-remote)")
     started, report, phases = time.monotonic(), {"steps": [], "rpc": {}}, {}
     try:
         _run(ctx, options, report, phases, between_hashes)
@@ -226,23 +269,16 @@ def live(options: LiveOptions, *, argv: list[str], root: Path | None = None,
         evidence.write_json("provider-requests.json", {"requests": [r.to_json(with_body=options.keep_artifacts)
                                                                     for r in provider.requests]})
         evidence.close()
-    return _finish(ctx, options, report, phases, time.monotonic() - started, argv)
+    return _finish(ctx, options, report, phases, time.monotonic() - started, argv, destination)
 
 
-def check_inputs(options: LiveOptions) -> tuple[Path, str]:
-    """Bad input, before anything touches the Gateway: exit 2 with what to do about it."""
-    if urlparse(options.url).scheme not in ("ws", "wss") or not urlparse(options.url).hostname:
-        raise UsageError(f"--url {options.url} is not a Gateway WebSocket URL", hint="e.g. --url ws://127.0.0.1:18789")
-    if options.token_file is not None:
-        path = options.token_file.expanduser()
-        if not path.is_file():
-            raise UsageError(f"--token-file {path} does not exist", hint="a file holding the Gateway's auth token")
-        token = path.read_text(encoding="utf-8").strip()
-    else:
-        token = os.environ.get("OPENCLAW_GATEWAY_TOKEN", "").strip()
-    if not token:
-        raise UsageError("no Gateway token: --token-file is empty or missing and OPENCLAW_GATEWAY_TOKEN is unset",
-                         hint="--token-file FILE with the token of gateway.auth.token")
+def check_inputs(options: LiveOptions) -> tuple[Path, str, Destination]:
+    """Bad input, before anything touches the Gateway (no connection, no file written): exit 2 with what to do."""
+    destination = check_url(options.url, allow_remote=options.allow_remote)
+    if not AGENT_RE.match(options.agent):
+        raise UsageError(f"--agent {options.agent!r} is not an agent id",
+                         hint="the name of a folder under the state dir's agents/ (e.g. --agent main)")
+    token = read_token(options.token_file)
     redaction.remember(token)
     state_dir = options.state_dir.expanduser().resolve()
     database = state_dir / AGENT_DB.format(agent=options.agent)
@@ -250,7 +286,87 @@ def check_inputs(options: LiveOptions) -> tuple[Path, str]:
         raise UsageError(f"--state-dir {state_dir} holds no SQLite database for agent {options.agent} ({database})",
                          hint="--state-dir is the Gateway's OPENCLAW_STATE_DIR as seen from this host, and --agent one of "
                               "its agents")
-    return state_dir, token
+    try:
+        with closing(connect_ro(database)) as db:
+            db.execute("select count(*) from sqlite_master").fetchone()
+    except sqlite3.Error as error:
+        raise UsageError(f"--state-dir {state_dir}: {database} cannot be read as SQLite ({error})",
+                         hint="--state-dir is the Gateway's OPENCLAW_STATE_DIR as seen from this host, readable by "
+                              "this user") from None
+    return state_dir, token, destination
+
+
+def check_url(url: str, *, allow_remote: bool = False) -> Destination:
+    """The Gateway's URL, parsed without a lookup or a connection. The token goes in clear (`ws://`) only to this host's
+    loopback; another host needs TLS (`wss://`) and the operator's explicit --allow-remote."""
+    example = "e.g. --url ws://127.0.0.1:18789 (an IPv6 address in brackets: ws://[::1]:18789)"
+    try:
+        parsed = urlparse(url.strip())
+        host, port = parsed.hostname, parsed.port
+    except ValueError as error:  # "Invalid IPv6 URL", "Port out of range 0-65535", a port that is not a number
+        raise UsageError(f"--url {url!r} is not a valid URL: {error}", hint=example) from None
+    if parsed.scheme not in ("ws", "wss") or not host:
+        raise UsageError(f"--url {url} is not a Gateway WebSocket URL", hint=example)
+    if port == 0:
+        raise UsageError(f"--url {url}: port 0 is not a port a Gateway listens on", hint=example)
+    destination = Destination(url, parsed.scheme, host, port, _is_loopback(host))
+    if destination.loopback:
+        return destination
+    if parsed.scheme == "ws":
+        raise UsageError(f"--url {url}: ws:// would send the Gateway token unencrypted to {host}, which is not this "
+                         "host's loopback; nothing was sent",
+                         hint=f"run live on the Gateway's host with --url ws://127.0.0.1:{port or 18789}; for a Gateway "
+                              f"on another host behind TLS, --url wss://{parsed.netloc} --allow-remote")
+    if not allow_remote:
+        raise UsageError(f"--url {url}: the Gateway token would go to {host}, another host than this one's loopback; "
+                         "nothing was sent",
+                         hint="add --allow-remote if you mean to send it there (over TLS; the evidence records the "
+                              f"host), or run live on the Gateway's host with --url ws://127.0.0.1:{port or 18789}")
+    return destination
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower().rstrip(".") in LOOPBACK_NAMES:
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False  # a name: never looked up here, so never taken as loopback
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or bool(mapped and mapped.is_loopback)
+
+
+def read_token(token_file: Path | None) -> str:
+    """The Gateway token from --token-file (one line of UTF-8 text) or $OPENCLAW_GATEWAY_TOKEN; never echoed."""
+    fix = "--token-file FILE holding only the token of gateway.auth.token, as UTF-8 text on one line"
+    if token_file is not None:
+        path = token_file.expanduser()
+        if not path.exists():
+            raise UsageError(f"--token-file {path} does not exist", hint=fix)
+        if not path.is_file():
+            raise UsageError(f"--token-file {path} is not a file", hint=fix)
+        try:
+            with path.open("rb") as handle:
+                data = handle.read(TOKEN_FILE_MAX_BYTES + 1)
+        except OSError as error:
+            raise UsageError(f"--token-file {path} cannot be read: {error.strerror or error}",
+                             hint=f"{fix}, readable by this user") from None
+        if len(data) > TOKEN_FILE_MAX_BYTES:
+            raise UsageError(f"--token-file {path} is larger than {TOKEN_FILE_MAX_BYTES // 1024} KiB: not a token file",
+                             hint=fix)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise UsageError(f"--token-file {path} is not UTF-8 text (an undecodable byte at offset {error.start})",
+                             hint=fix) from None
+        token, source = text.removeprefix("\ufeff").strip(), f"--token-file {path} is empty"
+    else:
+        token, source = os.environ.get("OPENCLAW_GATEWAY_TOKEN", "").strip(), "OPENCLAW_GATEWAY_TOKEN is unset or empty"
+    if not token:
+        raise UsageError(f"no Gateway token: {source}", hint=fix)
+    if any(c.isspace() or not c.isprintable() for c in token):
+        raise UsageError("the Gateway token holds whitespace or control characters (more than one line?)", hint=fix)
+    return token
 
 
 def connect(url: str, token: str) -> GatewayRpc:
@@ -272,18 +388,76 @@ def connect(url: str, token: str) -> GatewayRpc:
 
 
 def check_state_dir(rpc: GatewayRpc, state_dir: Path, agent: str) -> None:
-    """The state dir must be the one this Gateway writes: every key it lists for the agent is in that SQLite."""
-    listed = {s["key"] for s in rpc.call("sessions.list", {"archived": "all", "limit": 10000}).get("sessions", [])}
-    unknown = sorted(k for k in listed - set(read_state(state_dir, proof_key="").sessions) if k.startswith(f"agent:{agent}:"))
+    """The state dir must be the one this Gateway writes, checked before any step (a mismatch is bad input, exit 2,
+    never a red verdict): every key the Gateway lists for the agent is in that SQLite, with the same session id.
+    SQLite is read before and after the listing, so a session created or reset meanwhile is not taken for a mismatch."""
+    hint = ("--state-dir is the Gateway's OPENCLAW_STATE_DIR as seen from this host (for a Gateway in a container: "
+            "the host folder of its state volume), and --url that Gateway's")
+    held_before = _held_sessions(state_dir, agent)
+    rows = rpc.call("sessions.list", {"archived": "all", "limit": 10000}).get("sessions", [])
+    held = _held_sessions(state_dir, agent)
+    listed = {row["key"]: row.get("sessionId") for row in rows
+              if isinstance(row, dict) and str(row.get("key", "")).startswith(f"agent:{agent}:")}
+    unknown = sorted(k for k in listed if k not in held and k not in held_before)  # deleted meanwhile: not unknown
     if unknown:
         raise UsageError(f"--state-dir {state_dir} is not the state of the Gateway answering: it lists "
-                         f"{len(unknown)} session(s) that SQLite there does not hold ({', '.join(unknown[:3])})",
-                         hint="--state-dir is the Gateway's OPENCLAW_STATE_DIR as seen from this host")
+                         f"{len(unknown)} session(s) that SQLite there does not hold ({', '.join(unknown[:3])})", hint=hint)
+    other = sorted(k for k, sid in listed.items() if sid and held.get(k) and sid not in (held[k], held_before.get(k)))
+    if other:
+        shown = ", ".join(f"{k} (Gateway: {listed[k]}, SQLite: {held[k]})" for k in other[:3])
+        raise UsageError(f"--state-dir {state_dir} is not the state of the Gateway answering: {len(other)} session(s) "
+                         f"have another session id there: {shown}", hint=hint)
 
 
-def start_provider(rpc: GatewayRpc) -> ScriptedProvider:
-    """Serve the scripted provider where the Gateway's config says it is (a loopback address on this host)."""
+def _held_sessions(state_dir: Path, agent: str) -> dict[str, str | None]:
+    """Session key -> current session id, as the agent's SQLite in the state dir holds them (read-only)."""
+    database = state_dir / AGENT_DB.format(agent=agent)
+    try:
+        with closing(connect_ro(database)) as db:
+            columns = [r[1] for r in db.execute('pragma table_info("session_nodes")')]
+            if "session_key" not in columns:
+                return {}
+            sid = "current_session_id" if "current_session_id" in columns else "null"
+            return {key: current for key, current in db.execute(f"select session_key, {sid} from session_nodes")}
+    except sqlite3.Error as error:
+        raise UsageError(f"--state-dir {state_dir}: {database} cannot be read as SQLite ({error})",
+                         hint="--state-dir is the Gateway's OPENCLAW_STATE_DIR as seen from this host") from None
+
+
+def read_config(rpc: GatewayRpc) -> dict:
+    """The config the Gateway runs with (`config.get`); every secret it holds is remembered by the redactor, so a log
+    line, an answer or a traceback that repeats one is redacted in the evidence as the config itself is."""
     config = (rpc.call("config.get", {}) or {}).get("config") or {}
+    if not isinstance(config, dict):
+        config = {}
+    redaction.remember(*redaction.known_secrets({"openclaw.json": json.dumps(config, ensure_ascii=False).encode()}))
+    return config
+
+
+def redacted_config(config: Any) -> Any:
+    """The config as evidence: every value under a key that names a secret replaced by its tag, then the redactor's
+    text pass (shapes, remembered values) over the JSON, kept only if it still parses."""
+    def walk(value: Any, secret: bool) -> Any:
+        if isinstance(value, dict):
+            return {k: walk(v, secret or bool(redaction.SECRET_KEY_RE.search(str(k)))) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, secret) for v in value]
+        if secret and isinstance(value, str) and value:
+            return redaction.tag(value)
+        return value
+
+    walked = walk(config, False)
+    text, _ = redaction.scrub_text(json.dumps(walked, ensure_ascii=False))
+    try:
+        return json.loads(text)
+    except ValueError:
+        return walked
+
+
+def start_provider(rpc: GatewayRpc, config: dict | None = None) -> ScriptedProvider:
+    """Serve the scripted provider where the Gateway's config says it is (a loopback address on this host)."""
+    if config is None:
+        config = (rpc.call("config.get", {}) or {}).get("config") or {}
     base = (((config.get("models") or {}).get("providers") or {}).get(PROVIDER_ID) or {}).get("baseUrl")
     if not base:
         raise UsageError(f"the Gateway's config has no models.providers.{PROVIDER_ID}: live mode's turns go to the "
@@ -335,7 +509,9 @@ def _preflight(ctx: LiveContext, options: LiveOptions) -> HostProbe:
         "server_version": ctx.rpc.server_version, "protocol": ctx.rpc.protocol,
         "boot_id": (ctx.rpc.hello.get("server") or {}).get("bootId"), "methods": len(ctx.rpc.methods),
         "sessions_hashed": len(baseline.sessions), "counts": {t: baseline.sqlite.count(t) for t in SESSION_TABLES},
-        "migration_runs": baseline.migration_runs, "provider": f"{ctx.provider.host}:{ctx.provider.port}"})
+        "migration_runs": baseline.migration_runs, "provider": f"{ctx.provider.host}:{ctx.provider.port}",
+        "token_sent_to": check_url(options.url, allow_remote=options.allow_remote).to_json(),
+        "gateway_state_dir": (ctx.rpc.hello.get("snapshot") or {}).get("stateDir")})
     ctx.evidence.check("preflight", Assertion("the proof session is new", ctx.proof_key not in baseline.sessions,
                                               "absent", ctx.proof_key))
     if not _logs(ctx.state_dir):
@@ -364,7 +540,7 @@ def _step(ctx: LiveContext, phase: str, step: Step, previous: HostProbe, logs: d
     if now:
         scan = logs_probe.scan(now, outcome.allowed_logs, start_lines={k: len(v.splitlines()) for k, v in logs.items()})
         checks.append(Assertion("no unallowed line in the Gateway's file log since the previous step", not scan.unallowed,
-                                0, [f"{m.source}:{m.line_number} [{m.pattern}] {m.line[:200]}" for m in scan.unallowed[:10]]))
+                                0, [f"{m.source}:{m.line_number} [{m.pattern}] {log_line(m.line)}" for m in scan.unallowed[:10]]))
     for check in checks:
         ev.check(phase, check)
     failed = ev.failed_count - failed_before
@@ -449,7 +625,7 @@ def _delete_if_left(ctx: LiveContext, report: dict) -> None:
     if ctx.keep_artifacts:  # otherwise always looked for: a cleanup step that ran may still have failed
         return
     try:
-        if ctx.probe().sqlite.session(ctx.proof_key) is not None:
+        if ctx.probe().sqlite.session(ctx.proof_key) is not None or _listed(ctx, ctx.proof_key):
             try:
                 ctx.rpc.call("sessions.delete", {"key": ctx.proof_key, "deleteTranscript": True})
             except (RpcError, OSError, WebSocketException) as error:  # the socket died (a restart that was slow
@@ -463,13 +639,46 @@ def _delete_if_left(ctx: LiveContext, report: dict) -> None:
         say("live", f"could NOT delete the proof session {ctx.proof_key}: {error}")
 
 
+def _listed(ctx: LiveContext, key: str) -> bool:
+    """Whether the Gateway still lists `key` (a proof session SQLite in --state-dir does not show, e.g. a stale copy of
+    the Gateway's state, is still deleted); a socket that is gone answers False here, and the SQLite check stands."""
+    try:
+        rows = ctx.rpc.call("sessions.list", {"archived": "all", "limit": 10000}).get("sessions", [])
+    except (RpcError, OSError, WebSocketException):
+        return False
+    return any(isinstance(row, dict) and row.get("key") == key for row in rows)
+
+
+def log_line(line: str, limit: int = 200) -> str:
+    """A Gateway log line as evidence: redacted whole, then cut (a cut first could split a secret past recognition)."""
+    return redaction.scrub_text(line)[0][:limit]
+
+
+def remember_state_secrets(state_dir: Path) -> None:
+    """The secrets the operator's state holds in its config and credential files, remembered by the redactor (as
+    `prove` remembers a seeded state's), so a log line or an answer that repeats one is redacted wherever it lands.
+    Read-only; small files only; an unreadable one is skipped."""
+    patterns = ("openclaw.json", "credentials/**/*.json", "agents/*/agent/auth-profiles.json", "agents/*/agent/auth.json",
+                "agents/*/agent/models.json")
+    files = {}
+    for pattern in patterns:
+        for path in state_dir.glob(pattern):
+            try:
+                if path.is_file() and path.stat().st_size <= 1024 * 1024:
+                    files[path.relative_to(state_dir).as_posix()] = path.read_bytes()
+            except OSError:
+                continue
+    redaction.remember(*redaction.known_secrets(files))
+
+
 def _logs(state_dir: Path) -> dict[str, str]:
     """The Gateway's file log, when its config keeps it in the state dir (logging.file)."""
     return {f"logs/{p.name}": p.read_text(encoding="utf-8", errors="replace")
             for p in sorted((state_dir / "logs").glob("*.jsonl")) if p.is_file()}
 
 
-def _finish(ctx: LiveContext, options: LiveOptions, report: dict, phases: dict, seconds: float, argv: list[str]) -> LiveResult:
+def _finish(ctx: LiveContext, options: LiveOptions, report: dict, phases: dict, seconds: float, argv: list[str],
+            destination: Destination | None = None) -> LiveResult:
     ev = ctx.evidence
     first = ev.first_failure
     verdict = FixtureVerdict("live", ev.passed, f"[{first.blame}] {first.message()}" if first else None, None, seconds,
@@ -479,6 +688,7 @@ def _finish(ctx: LiveContext, options: LiveOptions, report: dict, phases: dict, 
     summary = {
         "run_id": ctx.run_id, "mode": "live", "verdict": "pass" if verdict.passed else "fail", "arguments": argv,
         "gateway": {"url": options.url, "version": ctx.rpc.server_version, "protocol": ctx.rpc.protocol},
+        "token_sent_to": destination.to_json() if destination else None,
         "agent": options.agent, "state_dir": str(ctx.state_dir), "proof_session": ctx.proof_key,
         "first_failure": verdict.first_failure, "gateway_findings": verdict.findings,
         "harness_failures": verdict.harness_failures, "steps": report["steps"], "rpc": report["rpc"],
@@ -489,6 +699,7 @@ def _finish(ctx: LiveContext, options: LiveOptions, report: dict, phases: dict, 
     lines = [f"# {'✅ PASS' if verdict.passed else '❌ FAIL'}: live scenario on openclaw {ctx.rpc.server_version}", "",
              f"- **gateway**: `{options.url}` (protocol {ctx.rpc.protocol}), agent `{options.agent}`, "
              f"state dir `{ctx.state_dir}` (read-only)",
+             *([f"- **token**: {destination.line()}"] if destination else []),
              f"- **proof session**: `{ctx.proof_key}`"
              + (" (kept: --keep-artifacts)" if options.keep_artifacts else " (deleted at the end)"),
              f"- **run**: `{ctx.run_id}`, {seconds:.0f}s; restart {'allowed' if options.allow_restart else 'not asked'}",

@@ -22,6 +22,7 @@ from .fixtures import Fixture
 from .images import GatewayImage
 from . import redaction
 from .containers.network import HERMETIC
+from .seeding import offline_line
 from .progress import say
 from .proof import FixtureProof, FixtureVerdict
 from .provider import ScriptedProvider
@@ -172,6 +173,7 @@ def summary_markdown(result: RunResult, image: GatewayImage, contract: ContractC
         f"- **contract expected**: `{contract.contract}` ({contract.source})",
         f"- **run**: `{result.run_id}`, {seconds:.0f}s; evidence per fixture in `<fixture>/`, JUnit in `junit.xml`",
         f"- **network**: {network_line(result)}",
+        f"- {offline_line(v.evidence for v in result.verdicts)}",
         "",
     ]
     if first:

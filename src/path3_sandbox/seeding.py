@@ -1,10 +1,13 @@
 """Turn a fixture's state tree into the files a fresh volume receives.
 
-Three transformations, all recorded: absolute paths written for the fixture author's home are
+Four transformations, all recorded: absolute paths written for the fixture author's home are
 rewritten to the container's state directory; timestamps are shifted so the newest is an hour old
 (sessions older than 30 days are auto-archived on first write); the harness config is deep-merged into
-the fixture's own openclaw.json. What the Gateway first sees is exactly these bytes, and the inventory
-and hashes are taken from them.
+the fixture's own openclaw.json; and the state is kept offline whatever the network (config.offline_overlay):
+every channel it configures is disabled and every model provider it defines or names (config, an agent's
+models.json, auth profiles, its sessions' model overrides) points where nothing answers, so a user's Telegram or
+Discord bot never starts and their API keys are never spent. sessions.json itself, data under test, is never edited.
+What the Gateway first sees is exactly these bytes, and the inventory and hashes are taken from them.
 """
 
 from __future__ import annotations
@@ -13,12 +16,14 @@ import datetime as dt
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from .config import CONFIG_NAME, STATE_DIR, Override, deep_merge
+from .config import CONFIG_NAME, STATE_DIR, UNREACHABLE_BASE_URL, Offline, Override, deep_merge, offline_overlay
 from .errors import FixtureError
 from .fixtures import Fixture
 from .containers.volumes import VolumeFile
+from .provider import PROVIDER_ID
 
 TEXT_SUFFIXES = (".json", ".jsonl")
 ISO_RE = re.compile(rb'"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z)"')
@@ -36,10 +41,12 @@ class Seed:
     config_overrides: tuple[Override, ...]
     shift_ms: int  # added to every timestamp (0 when not retimed)
     rewritten_paths: int  # files in which the author's state dir was replaced
+    offline: Offline = field(default_factory=Offline)  # channels disabled, providers made unreachable
 
     def to_json(self) -> dict:
         return {"files": len(self.files), "config_overrides": [o.to_json() for o in self.config_overrides],
-                "timestamp_shift_ms": self.shift_ms, "files_with_rewritten_paths": self.rewritten_paths}
+                "timestamp_shift_ms": self.shift_ms, "files_with_rewritten_paths": self.rewritten_paths,
+                "user_state_offline": self.offline.to_json()}
 
     def as_inventory_input(self) -> dict[str, tuple[bytes, float]]:
         return {f.path: (f.data, f.mtime) for f in self.files}
@@ -96,6 +103,14 @@ def build_seed(fixture: Fixture, harness: dict, *, now: float | None = None) -> 
     if not fixture.retime:
         harness, _ = deep_merge(harness, KEEP_OLD_SESSIONS_CONFIG)
     merged, overrides = deep_merge(user_config, harness)
+    keep = {PROVIDER_ID, *(((harness.get("models") or {}).get("providers")) or {})}
+    overlay, offline = offline_overlay(user_config if isinstance(user_config, dict) else {},
+                                       named_providers=named_providers(files), keep=keep)
+    models_json, unreachable, agent_providers = _models_json_offline(files, keep)
+    files.update(models_json)
+    merged, offline_overrides = deep_merge(merged, overlay)
+    overrides += offline_overrides + unreachable
+    offline = Offline(offline.channels, tuple(sorted({*offline.providers, *agent_providers})))
     files[CONFIG_NAME] = (json.dumps(merged, indent=2, ensure_ascii=False) + "\n").encode()
     # Recent mtimes in the files' order: the importer takes mtimes as times.
     count = len(files)
@@ -103,7 +118,90 @@ def build_seed(fixture: Fixture, harness: dict, *, now: float | None = None) -> 
         VolumeFile(path, data, now - TARGET_NEWEST_AGE_MS / 1000 - (count - index), 0o600 if path == CONFIG_NAME else 0o644)
         for index, (path, data) in enumerate(sorted(files.items()))
     )
-    return Seed(volume_files, tuple(overrides), shift, rewritten)
+    return Seed(volume_files, tuple(overrides), shift, rewritten, offline)
+
+
+SESSION_STORE_RE = re.compile(r"^(agents/[^/]+/sessions|sessions)/sessions\.json$")
+AUTH_PROFILES_RE = re.compile(r"^agents/[^/]+/agent/auth-profiles\.json$")
+MODELS_JSON_RE = re.compile(r"^agents/[^/]+/agent/models\.json$")
+
+
+def named_providers(files: dict[str, bytes]) -> set[str]:
+    """Providers a state names outside its config: its sessions' model overrides (providerOverride, a
+    `provider/model` modelOverride) and its auth profiles (credentials it holds). Unreadable files name none."""
+    found: set[str] = set()
+    for path, data in files.items():
+        if SESSION_STORE_RE.match(path):
+            store = _json(data)
+            for entry in (store.values() if isinstance(store, dict) else ()):
+                if not isinstance(entry, dict):
+                    continue
+                if isinstance(entry.get("providerOverride"), str):
+                    found.add(entry["providerOverride"])
+                if isinstance(entry.get("modelOverride"), str) and "/" in entry["modelOverride"]:
+                    found.add(entry["modelOverride"].split("/", 1)[0])
+        elif AUTH_PROFILES_RE.match(path):
+            document = _json(data)
+            profiles = document.get("profiles") if isinstance(document, dict) else None
+            for profile in (profiles.values() if isinstance(profiles, dict) else ()):
+                if isinstance(profile, dict) and isinstance(profile.get("provider"), str):
+                    found.add(profile["provider"])
+    return found
+
+
+def _models_json_offline(files: dict[str, bytes], keep: set[str]) -> tuple[dict[str, bytes], list[Override], set[str]]:
+    """An agent's models.json (the providers OpenClaw generated from config, whose non-empty baseUrl wins over the
+    config's on a merge): every provider's baseUrl pointed where nothing answers too, recorded as overrides
+    (`<file>:providers.<id>.baseUrl`). Returns the rewritten files, the overrides and the providers."""
+    changed: dict[str, bytes] = {}
+    overrides: list[Override] = []
+    providers_seen: set[str] = set()
+    for path, data in sorted(files.items()):
+        if not MODELS_JSON_RE.match(path):
+            continue
+        document = _json(data)
+        providers = document.get("providers") if isinstance(document, dict) else None
+        if not isinstance(providers, dict):
+            continue
+        touched = False
+        for provider, value in sorted(providers.items()):
+            if provider in keep or not isinstance(value, dict):
+                continue
+            overrides.append(Override(f"{path}:providers.{provider}.baseUrl", value.get("baseUrl"),
+                                      UNREACHABLE_BASE_URL))
+            value["baseUrl"] = UNREACHABLE_BASE_URL
+            providers_seen.add(provider)
+            touched = True
+        if touched:
+            changed[path] = (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
+    return changed, overrides, providers_seen
+
+
+def offline_line(evidence_dirs) -> str:
+    """summary.md's line: what every proved state had turned off (from each fixture's seed.json)."""
+    records = []
+    for folder in evidence_dirs:
+        try:
+            record = json.loads((Path(folder) / "seed.json").read_text(encoding="utf-8"))["user_state_offline"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    if not records:
+        return "user state kept offline: not recorded (no state was seeded)"
+    accounts = sum(int(r.get("channel_accounts_disabled") or 0) for r in records)
+    providers = sorted({str(p) for r in records for p in r.get("providers_unreachable") or ()})
+    return (f"user state kept offline: {accounts} channel account(s) disabled, {len(providers)} provider(s) made "
+            "unreachable" + (f" ({', '.join(f'`{p}`' for p in providers[:12])}{', …' if len(providers) > 12 else ''})"
+                             if providers else "")
+            + f", whatever the network (every key set: `<fixture>/seed.json`)")
+
+
+def _json(data: bytes):
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
 
 
 def _iso_to_ms(text: bytes) -> int:

@@ -174,3 +174,22 @@ def test_a_redacted_state_is_added_and_its_manifest_checks_clean(tmp_path, capsy
         import shutil
 
         shutil.rmtree(FIXTURES_DIR / name, ignore_errors=True)
+
+
+@pytest.mark.parametrize("command", [["image", "build"], ["smoke"], ["prove"], ["bench"], ["faults"]])
+@pytest.mark.parametrize("spec, says", [("bad tag!", "is neither an exact OpenClaw version, a dist-tag, nor a .tgz"),
+                                        ("./no-such-openclaw.tgz", "does not exist")])
+def test_a_bad_target_is_exit_2_before_docker_is_asked_or_installed(command, spec, says, monkeypatch, capsys, tmp_path):
+    """`image build --openclaw 'bad tag!'` used to ask for the Docker engine first (and, as root on a bare box, install
+    one) before it looked at the target."""
+    import path3_sandbox.engine as engine
+
+    def no_engine(*args, **kwargs):
+        raise AssertionError("the engine was looked for before the target was checked")
+
+    monkeypatch.setattr(engine, "ensure_engine", no_engine)
+    monkeypatch.setattr(docker_client_module, "ensure_engine", no_engine)
+    assert main([*command, "--openclaw", spec]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert says in err and "fix:" in err and "Traceback" not in err, err
+    assert not (tmp_path / "artifacts").exists() or not [p for p in (tmp_path / "artifacts").rglob("*") if p.is_file()]

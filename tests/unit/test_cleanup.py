@@ -39,3 +39,21 @@ def test_an_age_that_is_not_one_is_bad_input():
 
     with pytest.raises(UsageError, match="not an age"):
         parse_age("a week")
+
+
+def test_clean_artifacts_prunes_old_live_runs_too(tmp_path):
+    """live writes its evidence under path3-live-e2e/<run> (live.PROOF_NAME): an old one goes like any other run's."""
+    from path3_sandbox.containers.cleanup import EVIDENCE_KINDS, parse_age, prune_artifacts
+    from path3_sandbox.live import PROOF_NAME
+
+    assert PROOF_NAME in EVIDENCE_KINDS
+    now = 1_800_000_000.0
+    for run, age_days in (("old", 10), ("new", 1)):
+        folder = tmp_path / PROOF_NAME / run
+        folder.mkdir(parents=True)
+        (folder / "summary.json").write_text("{}\n")
+        for path in (folder / "summary.json", folder):
+            os.utime(path, (now - age_days * 86400, now - age_days * 86400))
+    removed = prune_artifacts(tmp_path, parse_age("7d"), now=now)
+    assert [r.split(" ")[1] for r in removed] == [f"{PROOF_NAME}/old"]
+    assert (tmp_path / PROOF_NAME / "new").is_dir() and not (tmp_path / PROOF_NAME / "old").exists()

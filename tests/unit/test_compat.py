@@ -209,20 +209,82 @@ def test_the_report_names_the_first_bad_its_failure_and_its_evidence_and_says_wh
     assert {r["version"]: r["status"] for r in data["releases"]}["2026.8.11"] == NOT_TRIED
 
 
-def test_the_command_refuses_a_range_with_nothing_to_try_before_the_state_or_docker(monkeypatch, capsys, tmp_path):
+def test_the_command_refuses_a_range_with_nothing_to_try_before_the_state_is_unpacked_or_docker(monkeypatch, capsys,
+                                                                                               tmp_path):
     import path3_sandbox.containers.docker_client as docker_client
     import path3_sandbox.target as target
 
     monkeypatch.setattr(target, "registry_publish_times", lambda: TIMES)
     monkeypatch.setattr(docker_client, "docker_client", lambda: (_ for _ in ()).throw(AssertionError("docker was asked")))
-    monkeypatch.setenv("PATH3_ARTIFACTS", str(tmp_path))
-    assert main(["compat", "/no/such/state", "--releases", "2026.7.35,2026.9.7"]) == EXIT_USAGE
+    monkeypatch.setenv("PATH3_ARTIFACTS", str(tmp_path / "artifacts"))
+    (tmp_path / "state").mkdir()  # there, but never unpacked: the releases are refused first
+    assert main(["compat", str(tmp_path / "state"), "--releases", "2026.7.35,2026.9.7"]) == EXIT_USAGE
     assert "none of the 2 release(s) selected can be tried" in capsys.readouterr().err
-    assert main(["compat", "/no/such/state", "--releases", "2026.9.5..2026.9.99"]) == EXIT_USAGE
+    assert main(["compat", str(tmp_path / "state"), "--releases", "2026.9.5..2026.9.99"]) == EXIT_USAGE
     assert "openclaw 2026.9.99 is not published" in capsys.readouterr().err
-    assert main(["compat", "/no/such/state", "--releases", "2026.9.5..2026.9.6"]) == EXIT_USAGE  # then the state
-    assert "/no/such/state does not exist" in capsys.readouterr().err
-    assert not (tmp_path / "path3-compat").exists() or not any((tmp_path / "path3-compat").rglob("unpacked"))
+    assert not (tmp_path / "artifacts").exists()
+
+
+def no_registry(monkeypatch):
+    """Every way compat could reach the npm registry, failing the test if taken."""
+    import path3_sandbox.target as target
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the registry was asked before the input was checked")
+
+    monkeypatch.setattr(target, "registry_publish_times", refuse)
+    monkeypatch.setattr(target, "_registry_get", refuse)
+
+
+@pytest.mark.parametrize("releases, says", [
+    ("garbage!", "'garbage!' is neither a version nor a dist-tag"),
+    ("2026.9.5..2026.9.6..2026.9.7", "is not a range A..B"),
+    ("..latest", "is not a range A..B"),
+    ("2026.9.5..latest,2026.9.6", "is not a range A..B"),
+    (" , ,", "an empty release list"),
+    ("2026.9.5,not a version", "'not a version' is neither a version nor a dist-tag"),
+])
+def test_releases_of_bad_syntax_are_refused_with_exit_2_before_the_registry_or_docker(releases, says, monkeypatch,
+                                                                                       capsys, tmp_path):
+    import path3_sandbox.containers.docker_client as docker_client
+
+    no_registry(monkeypatch)
+    monkeypatch.setattr(docker_client, "docker_client", lambda: (_ for _ in ()).throw(AssertionError("docker was asked")))
+    monkeypatch.setenv("PATH3_ARTIFACTS", str(tmp_path / "artifacts"))
+    assert main(["compat", str(tmp_path), "--releases", releases]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert says in err and "fix:" in err and "Traceback" not in err, err
+    assert not (tmp_path / "artifacts").exists()
+
+
+def test_a_missing_state_is_refused_before_the_registry_is_asked(monkeypatch, capsys, tmp_path):
+    no_registry(monkeypatch)
+    monkeypatch.setenv("PATH3_ARTIFACTS", str(tmp_path / "artifacts"))
+    assert main(["compat", "/no/such/state", "--releases", "2026.9.5..latest"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "/no/such/state does not exist" in err and "fix:" in err
+    assert not (tmp_path / "artifacts").exists()
+
+
+def test_a_dist_tag_the_registry_lacks_is_exit_2_without_fetching_the_publish_list(monkeypatch, capsys, tmp_path):
+    """`--releases garbage` is a well-formed dist-tag: only the registry can say it has none. It is asked about that
+    tag alone (one small request, answered 404), never for the whole publish list first."""
+    import path3_sandbox.target as target
+
+    asked = []
+
+    def registry_version(tag):
+        asked.append(tag)
+        raise TargetError(f"npm has no openclaw@{tag}: 404", hint="pick a published version or a dist-tag such as latest")
+
+    monkeypatch.setattr(target, "registry_publish_times",
+                        lambda: (_ for _ in ()).throw(AssertionError("the publish list was fetched before the tag")))
+    monkeypatch.setattr(target, "registry_version", registry_version)
+    monkeypatch.setenv("PATH3_ARTIFACTS", str(tmp_path / "artifacts"))
+    assert main(["compat", str(tmp_path), "--releases", "garbage"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "npm has no openclaw@garbage" in err and "fix:" in err and asked == ["garbage"]
+    assert not (tmp_path / "artifacts").exists()
 
 
 def test_a_table_row_that_is_not_a_contract_is_skipped_with_its_reason_even_with_contract(monkeypatch):

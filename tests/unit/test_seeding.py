@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from path3_sandbox.fixtures import Fixture
 from path3_sandbox.seeding import TARGET_NEWEST_AGE_MS, build_seed, shift_timestamps
 
@@ -55,3 +57,95 @@ def test_the_harness_config_is_merged_into_the_users_and_the_overrides_recorded(
     config = json.loads({f.path: f.data for f in seed.files}["openclaw.json"])
     assert config == {"gateway": {"port": 18789}, "session": {"store": "x"}}
     assert [o.to_json() for o in seed.config_overrides] == [{"key": "gateway.port", "before": 9999, "after": 18789}]
+
+
+def user_state(tmp_path, *, config):
+    """A user's state (retime off) with a Telegram bot of two accounts, a Discord bot, a provider of its own in the
+    config and in an agent's models.json, credentials for anthropic, and a session pinned to another provider."""
+    fixture = make_fixture(tmp_path, retime=False, config=config)
+    store = fixture.state / "agents" / "main" / "sessions" / "sessions.json"
+    entries = json.loads(store.read_text())
+    entries["agent:main:main"].update({"providerOverride": "deepseek", "modelOverride": "deepseek-chat"})
+    entries["agent:main:other"] = {"sessionId": "s-2", "modelOverride": "groq/llama-4"}
+    store.write_text(json.dumps(entries))
+    agent = fixture.state / "agents" / "main" / "agent"
+    agent.mkdir(parents=True)
+    (agent / "models.json").write_text(json.dumps({"providers": {"my-proxy": {"baseUrl": "https://llm.example/v1",
+                                                                              "apiKey": "sk-user-abc"}}}))
+    (agent / "auth-profiles.json").write_text(json.dumps({"profiles": {"anthropic:me": {"provider": "anthropic",
+                                                                                          "key": "sk-ant-xyz"}}}))
+    return fixture
+
+
+USER_CONFIG = {"channels": {"telegram": {"accounts": {"a": {"botToken": "1:a"}, "b": {"botToken": "2:b"}}},
+                            "discord": {"token": "d"}},
+               "models": {"providers": {"my-proxy": {"baseUrl": "https://llm.example/v1", "apiKey": "sk-user-abc",
+                                                     "models": []}}},
+               "agents": {"defaults": {"model": {"primary": "my-proxy/big"}}}}
+
+
+def test_a_users_state_never_goes_live_its_bots_off_and_its_providers_unreachable(tmp_path):
+    from path3_sandbox.config import UNREACHABLE_BASE_URL, deep_merge, harness_config
+    from path3_sandbox.provider import provider_config
+
+    fixture = user_state(tmp_path, config=USER_CONFIG)
+    sessions_before = json.loads((fixture.state / "agents/main/sessions/sessions.json").read_bytes())
+    harness, _ = deep_merge(harness_config("t0k"), provider_config("http://host.docker.internal:4000/v1"))
+    seed = build_seed(fixture, harness, now=1_800_000_000.0)
+    files = {f.path: f.data for f in seed.files}
+    config = json.loads(files["openclaw.json"])
+    assert config["channels"]["telegram"]["enabled"] is False and config["channels"]["discord"]["enabled"] is False
+    providers = config["models"]["providers"]
+    assert {p: v["baseUrl"] for p, v in providers.items()} == {
+        "my-proxy": UNREACHABLE_BASE_URL, "anthropic": UNREACHABLE_BASE_URL, "deepseek": UNREACHABLE_BASE_URL,
+        "groq": UNREACHABLE_BASE_URL, "path3-scripted": "http://host.docker.internal:4000/v1"}
+    assert json.loads(files["agents/main/agent/models.json"])["providers"]["my-proxy"]["baseUrl"] == UNREACHABLE_BASE_URL
+    seeded = json.loads(files["agents/main/sessions/sessions.json"])  # data under test: its overrides stay as they were
+    assert seeded["agent:main:other"] == sessions_before["agent:main:other"]
+    assert {k: seeded["agent:main:main"][k] for k in ("providerOverride", "modelOverride")} == {
+        "providerOverride": "deepseek", "modelOverride": "deepseek-chat"}
+    record = seed.to_json()
+    assert record["user_state_offline"]["channel_accounts_disabled"] == 3
+    assert record["user_state_offline"]["providers_unreachable"] == ["anthropic", "deepseek", "groq", "my-proxy"]
+    keys = {o["key"] for o in record["config_overrides"]}
+    assert {"channels.telegram.enabled", "channels.discord.enabled", "models.providers.my-proxy.baseUrl",
+            "models.providers.deepseek.baseUrl", "agents/main/agent/models.json:providers.my-proxy.baseUrl"} <= keys
+
+
+@pytest.mark.parametrize("network", ["hermetic", "open"])
+def test_the_proof_seeds_a_user_state_offline_whatever_the_network(network, tmp_path, monkeypatch):
+    """What FixtureProof puts on the volume, with Docker faked: the same offline config for both --network modes."""
+    from types import SimpleNamespace
+
+    import path3_sandbox.proof as proof
+    from path3_sandbox.config import UNREACHABLE_BASE_URL
+
+    written = {}
+    monkeypatch.setattr(proof, "put_files", lambda resources, tag, volume, files: written.update(
+        {f.path: f.data for f in files}))
+    monkeypatch.setattr(proof, "HermeticNetwork", lambda *a, **k: SimpleNamespace(create=lambda: "net"))
+    monkeypatch.setattr(proof, "Gateway", lambda *a, **k: SimpleNamespace())
+    resources = SimpleNamespace(run_id="run-1", volume=lambda name: name)
+    fixture = user_state(tmp_path, config=USER_CONFIG)
+    image = SimpleNamespace(tag="path3-sandbox/gateway:test")
+    contract = SimpleNamespace(contract="startup-import")
+    provider = SimpleNamespace(base_url_for_containers="http://host.docker.internal:4000/v1", port=4000, host="127.0.0.1")
+    run = proof.FixtureProof(image, fixture, contract, resources, tmp_path / "evidence", provider=provider, network=network)
+    run._seed()
+    config = json.loads(written["openclaw.json"])
+    assert [c for c, v in config["channels"].items() if v.get("enabled") is not False] == []
+    assert {p for p, v in config["models"]["providers"].items() if v["baseUrl"] != UNREACHABLE_BASE_URL} == {"path3-scripted"}
+    seed_json = json.loads((tmp_path / "evidence" / "seed.json").read_text())
+    assert seed_json["user_state_offline"]["channels_disabled"] == {"discord": 1, "telegram": 2}
+
+
+def test_summary_md_says_the_user_state_was_kept_offline(tmp_path):
+    from path3_sandbox.seeding import offline_line
+
+    for name, record in (("a", {"channel_accounts_disabled": 3, "providers_unreachable": ["anthropic", "my-proxy"]}),
+                         ("b", {"channel_accounts_disabled": 0, "providers_unreachable": ["anthropic"]})):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "seed.json").write_text(json.dumps({"user_state_offline": record}))
+    line = offline_line([tmp_path / "a", tmp_path / "b", tmp_path / "never-seeded"])
+    assert line.startswith("user state kept offline: 3 channel account(s) disabled, 2 provider(s) made unreachable "
+                           "(`anthropic`, `my-proxy`)"), line

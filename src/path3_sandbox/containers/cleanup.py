@@ -69,7 +69,7 @@ def clean(client: docker.DockerClient, *, run_id: str | None = None, everything:
 
 
 EVIDENCE_KINDS = ("path3-upgrade", "path3-repro", "path3-path", "path3-matrix", "path3-compat", "path3-faults", "path3-bench",
-                  "smoke")  # one folder per run below each
+                  "path3-live-e2e", "smoke")  # one folder per run below each (path3-live-e2e: live.PROOF_NAME)
 _AGE_RE = re.compile(r"^(\d+(?:\.\d+)?)([dhm])$")
 
 

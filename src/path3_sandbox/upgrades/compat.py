@@ -180,9 +180,36 @@ def _when(text: str | None) -> datetime:
     return moment.replace(tzinfo=None) - moment.utcoffset() if moment.tzinfo else moment
 
 
+def check_spec(spec: str) -> list[str]:
+    """The syntax of --releases, with no registry: `A..B` or `A,B,…`, each a version or a dist-tag (`openclaw@`
+    allowed). Returns the dist-tags it names (to resolve before the publish list is fetched); bad syntax is a UsageError
+    (exit 2) before any network call. Whether a version is published, or a tag exists, only the registry can say."""
+    text = spec.strip()
+    if ".." in text:
+        first, _, last = text.partition("..")
+        if not first.strip() or not last.strip() or ".." in last or "," in text:
+            raise UsageError(f"--releases {spec!r} is not a range A..B", hint=_FORMS)
+        items = [first.strip(), last.strip()]
+    else:
+        items = [item.strip() for item in text.split(",") if item.strip()]
+        if not items:
+            raise UsageError(f"an empty release list: {spec!r}", hint=_FORMS)
+    tags: list[str] = []
+    for item in items:
+        bare = item.removeprefix(f"{PACKAGE}@")
+        if VERSION_RE.match(bare):
+            continue
+        if not DIST_TAG_RE.match(bare):
+            raise UsageError(f"--releases {spec}: {item!r} is neither a version nor a dist-tag", hint=_FORMS)
+        if bare not in tags:
+            tags.append(bare)
+    return tags
+
+
 def select_releases(spec: str, published: list[Release], resolve_tag: Callable[[str], str]) -> list[Release]:
     """`A..B` in publish order (pre-releases only when an end is one), or a comma list as given; every named
     release must be published, a dist-tag is resolved by `resolve_tag`. Bad input is a UsageError (exit 2)."""
+    check_spec(spec)
     text = spec.strip()
     known = {r.version: r for r in published}
     if ".." in text:
