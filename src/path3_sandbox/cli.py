@@ -220,12 +220,27 @@ def _unpack_options(parser: argparse.ArgumentParser) -> None:
     from .userstate import UnpackLimits
 
     default = UnpackLimits()
-    parser.add_argument("--max-unpacked-mb", type=int, default=default.max_bytes // 1024**2, metavar="MB",
+
+    def above_zero(kind: type, option: str, example: str):  # argparse turns ArgumentTypeError into exit 2
+        def parse(text: str):
+            try:
+                value = kind(text)
+            except ValueError:
+                value = None
+            if value is None or not 0 < value < float("inf"):  # NaN fails this too
+                expected = "a whole number" if kind is int else "a finite number"
+                raise argparse.ArgumentTypeError(f"{text!r}: a limit must be {expected} above 0 (e.g. {option} "
+                                                 f"{example}; leave it out for the default)")
+            return value
+        return parse
+
+    parser.add_argument("--max-unpacked-mb", type=above_zero(int, "--max-unpacked-mb", "4096"),
+                        default=default.max_bytes // 1024**2, metavar="MB",
                         help=f"refuse a state that unpacks to more (default {default.max_bytes // 1024**2})")
-    parser.add_argument("--max-members", type=int, default=default.max_members, metavar="N",
-                        help=f"refuse a state with more files (default {default.max_members})")
-    parser.add_argument("--max-ratio", type=float, default=default.max_ratio, metavar="X",
-                        help=f"refuse an archive that expands more than X times (default {default.max_ratio:.0f})")
+    parser.add_argument("--max-members", type=above_zero(int, "--max-members", "200000"), default=default.max_members,
+                        metavar="N", help=f"refuse a state with more files (default {default.max_members})")
+    parser.add_argument("--max-ratio", type=above_zero(float, "--max-ratio", "500"), default=default.max_ratio,
+                        metavar="X", help=f"refuse an archive that expands more than X times (default {default.max_ratio:.0f})")
 
 
 def _unpack(args: argparse.Namespace, workdir: Path):
@@ -385,6 +400,7 @@ def _fixtures(args: argparse.Namespace) -> int:
 
 
 def _fixtures_add(args: argparse.Namespace) -> int:
+    import re
     import tempfile
 
     from .errors import FixtureError
@@ -393,6 +409,10 @@ def _fixtures_add(args: argparse.Namespace) -> int:
     from .redaction import find_secrets
     from .userstate import infer_manifest, write_fixture
 
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", args.name):  # one folder name, like every shipped fixture's
+        raise FixtureError(f"--name {args.name!r} is not a fixture name: one folder under fixtures/legacy-stores/, "
+                           "lowercase letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters",
+                           hint="e.g. --name issue-12345")
     dest = FIXTURES_DIR / args.name
     if dest.exists():
         raise FixtureError(f"{dest} already exists", hint="pick another --name, or remove it first")
@@ -452,15 +472,21 @@ def _fixtures_capture(args: argparse.Namespace) -> int:
 @contextmanager
 def _user_state_fixture(args: argparse.Namespace, root: Path, name: str, catches: str):
     """The user's state (args.state) unpacked under root and turned into a fixture at root/fixture; the unpacked
-    data does not outlive the block, whatever ends it, unless --keep."""
+    data does not outlive the block, whatever ends it, unless --keep. A state refused (or a run stopped) before
+    the fixture is made takes root with it, --keep or not: nothing ran, so there is nothing to inspect."""
     from .fixtures import Fixture
     from .userstate import infer_manifest, write_fixture
 
     source = Path(args.state)
     try:
-        state = _unpack(args, root)
-        manifest = infer_manifest(state, name, catches=catches, origin=f"a user's state: {source.name}")
-        yield Fixture.load(write_fixture(state, root / "fixture", manifest))
+        try:
+            state = _unpack(args, root)
+            manifest = infer_manifest(state, name, catches=catches, origin=f"a user's state: {source.name}")
+            fixture = Fixture.load(write_fixture(state, root / "fixture", manifest))
+        except BaseException:
+            shutil.rmtree(root, ignore_errors=True)
+            raise
+        yield fixture
     finally:
         if not args.keep:
             shutil.rmtree(root / "unpacked", ignore_errors=True)
@@ -472,17 +498,33 @@ def _repro(args: argparse.Namespace) -> int:
     from .containers.docker_client import docker_client
     from .containers.resources import new_run_id
     from .run import prove, write_bug_report
+    from .target import Target
 
+    Target.parse(args.openclaw)  # a bad --openclaw is refused before the state is unpacked (a dist-tag resolves later)
     run_id = new_run_id()
     root = artifacts_root() / "path3-repro" / run_id
+    made = [folder for folder in (root, *root.parents) if not folder.exists()]  # removed again if no proof runs
     root.mkdir(parents=True, exist_ok=True)
     source = Path(args.state)
-    with _user_state_fixture(args, root, f"repro-{run_id}", f"the migration bug reported with {source.name}") as fixture:
-        target = _target(args)
-        contract = contract_for(target.version, args.contract)  # decided before any image is built
-        image = _gateway_image(args, target)
-        result = prove(docker_client(), image, [fixture], contract, run_id=run_id, root=root / "proof", keep=args.keep,
-                       argv=sys.argv[1:], scenario=not args.first_start_only, network=args.network)
+    proving = False
+    try:
+        with _user_state_fixture(args, root, f"repro-{run_id}", f"the migration bug reported with {source.name}") as fixture:
+            target = _target(args)
+            contract = contract_for(target.version, args.contract)  # decided before any image is built
+            image = _gateway_image(args, target)
+            engine = docker_client()
+            proving = True  # from here on the run folder holds evidence: kept, whatever ends the run
+            result = prove(engine, image, [fixture], contract, run_id=run_id, root=root / "proof", keep=args.keep,
+                           argv=sys.argv[1:], scenario=not args.first_start_only, network=args.network)
+    except BaseException:
+        if not proving:  # bad input, no engine, Ctrl-C before the proof: no run folder stays (nor the folders above it)
+            shutil.rmtree(root, ignore_errors=True)
+            for folder in (f for f in made if f != root):  # innermost first
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break  # not empty: another run's
+        raise
     sweep(root)  # the bundle is made of redacted files only
     bundle = write_bug_report(result, root / "fixture" / "fixture.json", root / "bug-report.tar.gz")
     print(f"bug-report bundle: {bundle} (summary.md, summary.json, junit.xml, the inferred fixture.json, evidence, every "

@@ -4,16 +4,26 @@ Every seeded file is hashed (the Gateway rewrites `sessions.json`, moves transcr
 `state/openclaw.sqlite` and deletes `identity/device.json`), so each one's fate can be judged later.
 Session files are parsed: sessions (key -> entry) per agent, and per transcript every line as an event
 with its raw bytes, its id (when it has one) and a hash of its canonical JSON. Lines are decoded as
-strict UTF-8: a line that is not valid UTF-8 is malformed, never silently repaired.
+strict UTF-8: a line that is not valid UTF-8 is malformed, never silently repaired. A store or line nested deeper
+than MAX_JSON_DEPTH or bigger than MAX_JSON_BYTES is a FixtureError (exit 2): Python's parser and the hashing
+behind it recurse, so such a document would end in a RecursionError, and no OpenClaw state holds one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
+
+from .errors import FixtureError
+
+MAX_JSON_DEPTH = 256  # OpenClaw's stores and transcript lines nest under 10; Python's json recurses, ~1000 at most
+MAX_JSON_BYTES = 256 * 1024**2  # one sessions.json or one transcript line
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_BRACKET = re.compile(rb"[\[\]{}]")
 
 
 def js_json(value: Any) -> str:
@@ -157,7 +167,7 @@ def build_inventory(files: dict[str, tuple[bytes, float]]) -> Inventory:
         name = PurePosixPath(path).name
         if name == "sessions.json":
             try:
-                store = json.loads(data.decode("utf-8"))
+                store = _loads(path, data)
                 if not isinstance(store, dict):
                     raise ValueError("not a JSON object")
             except (ValueError, UnicodeDecodeError) as error:
@@ -188,7 +198,7 @@ def parse_transcript(path: str, data: bytes) -> LegacyTranscript:
         if not raw.strip():
             continue
         try:
-            value = json.loads(raw.decode("utf-8"))  # strict: invalid UTF-8 is malformed, never replaced
+            value = _loads(path, raw, number)  # strict: invalid UTF-8 is malformed, never replaced
         except (ValueError, UnicodeDecodeError):
             malformed.append(number)
             continue
@@ -202,3 +212,33 @@ def parse_transcript(path: str, data: bytes) -> LegacyTranscript:
         events.append(LegacyEvent(number, event_id, kind, content_hash(value), value, raw))
     stem = PurePosixPath(path).name.removesuffix(".jsonl")
     return LegacyTranscript(path, agent_of(path), str(header_id or stem), version, tuple(events), tuple(malformed))
+
+
+def _loads(path: str, data: bytes, line: int | None = None) -> Any:
+    """json.loads of strict UTF-8; ValueError (or UnicodeDecodeError) for what is malformed, FixtureError for what
+    is too deep or too big to judge."""
+    where = f"{path}{f' line {line}' if line else ''}"
+    hint = ("no OpenClaw state holds one: remove that entry (or file) from the state, or report the state as its own "
+            "bug, then attach it again")
+    if len(data) > MAX_JSON_BYTES:
+        raise FixtureError(f"{where} is a JSON document of {len(data) // 1024**2} MB, more than the "
+                           f"{MAX_JSON_BYTES // 1024**2} MB this harness parses", hint=hint)
+    if nested_deeper_than(data, MAX_JSON_DEPTH):
+        raise FixtureError(f"{where} nests JSON more than {MAX_JSON_DEPTH} deep, deeper than this harness parses",
+                           hint=hint)
+    try:
+        return json.loads(data.decode("utf-8"))
+    except RecursionError:  # called from deep in a stack already: the same refusal
+        raise FixtureError(f"{where} nests JSON too deep for this harness to parse", hint=hint) from None
+
+
+def nested_deeper_than(data: bytes, limit: int) -> bool:
+    """Whether the JSON text `data` opens more than `limit` brackets at once (brackets inside strings aside)."""
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False  # the common case: two counts at C speed, nothing parsed
+    depth = 0
+    for bracket in _BRACKET.findall(_JSON_STRING.sub(b"", data)):
+        depth += 1 if bracket in b"[{" else -1
+        if depth > limit:
+            return True
+    return False

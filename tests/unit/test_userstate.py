@@ -47,8 +47,9 @@ def test_an_archive_escaping_its_folder_is_refused(tmp_path):
         info = tarfile.TarInfo("../../etc/evil")
         info.size = 1
         tar.addfile(info, io.BytesIO(data))
-    with pytest.raises(FixtureError, match="cannot be unpacked"):
+    with pytest.raises(FixtureError, match="cannot be unpacked: the member name '../../etc/evil' climbs out with `..`"):
         unpack_state(archive, tmp_path / "work")
+    assert not (tmp_path / "work" / "unpacked").exists() and not (tmp_path.parent / "etc" / "evil").exists()
 
 
 @pytest.mark.parametrize("name", ["minimal", "multi-agent", "stray-orphan", "invalid-missing", "duplicate-event", "unicode"])
