@@ -18,7 +18,7 @@ from . import __version__
 from .errors import EXIT_INTERRUPTED, EXIT_PROOF_FAILED, EXIT_PROOF_PASSED, EXIT_USAGE, Path3Error
 from .images import DEFAULT_BASE
 from .paths import artifacts_root
-from .redaction import sweep
+from .redaction import snapshot, sweep
 from .signals import first_signal, ignore_further_signals, signals_ignored, terminate_like_interrupt
 from .target import DEFAULT_SPEC
 
@@ -257,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     terminate_like_interrupt()
     started = time.time()
+    existing = snapshot(artifacts_root())  # a user's own files under .artifacts: the closing sweep leaves them be
     try:
         return _dispatch(args)
     except Path3Error as error:
@@ -269,9 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"path3-sandbox: interrupted ({first_signal()}); resources of this run "
               "were removed, evidence kept", file=sys.stderr)
         return EXIT_INTERRUPTED
-    finally:  # whatever ended the command, what it wrote under .artifacts goes through the one redactor
+    finally:  # whatever ended the command, the files it wrote under .artifacts go through the one redactor
         with signals_ignored():
-            sweep(artifacts_root(), since=started)
+            sweep(artifacts_root(), since=started, existing=existing)
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -264,7 +264,8 @@ class FixtureProof:
             ev.write_text("doctor-fix.log", doctor.output)
             ev.event("doctor", "command", **doctor.to_json())
             config_after = files_probe.read_texts(self._stopped_runner, r"^openclaw\.json(\.bak(\.\d+)?)?$")
-            ev.write_json("doctor-fix-config.json", {"before": config_before, "after": config_after})
+            # what doctor changed, key by key and redacted; never the user's config itself (it goes in bundles)
+            ev.write_json("doctor-fix-config.json", redaction.config_changes(config_before, config_after))
             ok = self._check("doctor",
                              Assertion("openclaw doctor --fix --non-interactive succeeded", doctor.exit_code == 0, 0,
                                        doctor.exit_code, f"{doctor.seconds:.1f}s; output in doctor-fix.log"),

@@ -2,9 +2,13 @@
 
 Credential files go whole (credentials/, identity/, auth and OAuth files, .env files at any depth, keys);
 every other file goes through the one redactor (redaction.py: by key name, by shape and by every secret value
-the state holds anywhere), JSON5, backups, logs and transcripts included. With `placeholders`, message text
-(and session labels and display names) is replaced by placeholders of the same length, distinct for distinct
-texts, so ids, structure, line endings, event counts and a truncated last line stay exactly as they were.
+the state holds anywhere), each as what it is: JSON and JSON5 (configs, backups, stores) by structure, JSONL
+transcripts and logs line by line, SQLite databases through SQLite (integrity_check `ok` after), gzip-rotated logs
+decompressed and recompressed; a binary file is never edited (kept when it holds no known secret, else removed),
+a file whose name holds a secret is renamed. Every removal and rename is reported, by a name with no secret in it.
+With `placeholders`, message text (transcripts, their .reset/.deleted copies, trajectory sidecars' prompts and
+assistant texts, session labels and display names) is replaced by placeholders of the same length, distinct for
+distinct texts, so ids, structure, line endings, event counts and a truncated last line stay exactly as they were.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from .errors import FixtureError
-from .redaction import CREDENTIAL_FILE_RE, Finding, known_secrets, scrub_text
+from .redaction import Finding, known_secrets, redact_tree, scrub_name, scrub_text
 
 SECRET_DIRS = ("credentials", "identity")  # folders at the state root that hold nothing but secrets
 SECRET_NAME_RE = re.compile(r"^(auth|auth-profiles?|credentials?|secrets?|oauth|device(-auth)?)(\.[a-z0-9]+)*\.json5?$"
                             r"|\.(pem|key|p12|pfx)$|^\.env(\..+)?$|\.env$", re.I)
-TEXT_KEYS = ("text", "thinking", "summary", "content")
+TEXT_KEYS = ("text", "thinking", "summary", "content",
+             "prompt", "finalPromptText", "assistantTexts")  # the last three: trajectory sidecars (*.trajectory.jsonl)
+TRANSCRIPT_RE = re.compile(r"\.jsonl(\.(reset|deleted)\.[^/]*)?$")  # transcripts, their reset and deleted copies
 STORE_TEXT_KEYS = ("label", "displayName", "subject")  # sessions.json fields people type or that echo a message
 _ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
@@ -35,11 +41,15 @@ class RedactionReport:
     removed_files: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     replaced_texts: int = 0
+    renamed_files: list[str] = field(default_factory=list)
+    known: set[str] = field(default_factory=set, repr=False)  # the state's secrets: no printed line may hold one
 
     def lines(self) -> list[str]:
-        return ([f"removed {path}" for path in self.removed_files]
-                + [f"redacted {finding}" for finding in self.findings]
-                + ([f"replaced {self.replaced_texts} message text(s) by same-length placeholders"] if self.replaced_texts else []))
+        lines = ([f"removed {path}" for path in self.removed_files]
+                 + [f"renamed {path}" for path in self.renamed_files]
+                 + [f"redacted {finding}" for finding in self.findings]
+                 + ([f"replaced {self.replaced_texts} message text(s) by same-length placeholders"] if self.replaced_texts else []))
+        return [scrub_text(line, also=self.known)[0] for line in lines]
 
 
 def redact_state(source: Path, dest: Path, *, placeholders: bool = False) -> RedactionReport:
@@ -50,29 +60,26 @@ def redact_state(source: Path, dest: Path, *, placeholders: bool = False) -> Red
     if dest.exists():
         raise FixtureError(f"{dest} already exists", hint="redact into a new folder")
     report = RedactionReport()
-    report.removed_files += [f"{link}: a link, not copied" for link in copy_without_links_out(source.resolve(), dest)]
-    files = {p: p.read_bytes() for p in sorted(dest.rglob("*")) if p.is_file()}
-    known = known_secrets({str(p.relative_to(dest)): data for p, data in files.items()})  # before credential files go
+    links = copy_without_links_out(source.resolve(), dest)
+    files = {str(p.relative_to(dest)): p.read_bytes() for p in sorted(dest.rglob("*")) if p.is_file()}
+    known = report.known = known_secrets(files)  # before credential files go
+    report.removed_files += [f"{scrub_name(link, known)}: a link, not copied" for link in links]
     for path in sorted(dest.iterdir()):
         if path.name in SECRET_DIRS:
             report.removed_files.append(f"{path.name}{'/' if path.is_dir() else ''} (credentials)")
             shutil.rmtree(path) if path.is_dir() else path.unlink()
-    for path, data in files.items():
-        relative = str(path.relative_to(dest))
-        if not path.exists():
-            continue
-        if SECRET_NAME_RE.search(path.name):
+    for relative in files:
+        path = dest / relative
+        if path.exists() and SECRET_NAME_RE.search(path.name):
             path.unlink()
-            report.removed_files.append(f"{relative} (credentials)")
-            continue
-        text = data.decode("utf-8", "surrogateescape")
-        scrubbed, found = scrub_text(text, also=known, credential_file=bool(CREDENTIAL_FILE_RE.search(relative)))
-        if found:
-            path.write_bytes(scrubbed.encode("utf-8", "surrogateescape"))
-            report.findings += [Finding(relative, line, kind) for line, kind in found]
+            report.removed_files.append(f"{scrub_name(relative, known)} (credentials)")
+    result = redact_tree(dest, also=known)
+    report.findings += result.findings
+    report.removed_files += [f"{name} ({why})" for name, why in result.removed]
+    report.renamed_files += [f"{new} (a secret in its name)" for _, new in result.renamed]
     if placeholders:
         placeholder = Placeholders()
-        for transcript in sorted(dest.rglob("*.jsonl")):
+        for transcript in sorted(p for p in dest.rglob("*") if p.is_file() and TRANSCRIPT_RE.search(p.name)):
             transcript.write_bytes(placeholder.transcript(transcript.read_bytes()))
         for store in sorted(dest.rglob("sessions.json")):
             placeholder.store(store)
@@ -114,9 +121,14 @@ class Placeholders:
             value = json.loads(body)
         except ValueError:
             return body  # a truncated or broken line is kept byte for byte: the importer must see it as it was
+        except RecursionError:
+            raise _too_deep("a transcript line") from None
         for salt in range(16):
             before = self.replaced
-            new = self._value(value, "", salt)
+            try:
+                new = self._value(value, "", salt)
+            except RecursionError:
+                raise _too_deep("a transcript line") from None
             if self.replaced == before:
                 return body  # nothing to replace: the line stays byte for byte
             line = json.dumps(new, ensure_ascii=False, separators=(",", ":")).encode()
@@ -141,6 +153,8 @@ class Placeholders:
             entries = json.loads(store.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError):
             return
+        except RecursionError:
+            raise _too_deep(str(store.name)) from None
         if not isinstance(entries, dict):
             return
         for entry in entries.values():
@@ -148,3 +162,8 @@ class Placeholders:
                 if isinstance(entry, dict) and isinstance(entry.get(key), str):
                     entry[key] = self.text(entry[key])
         store.write_text(json.dumps(entries, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _too_deep(what: str) -> FixtureError:
+    return FixtureError(f"{what} is nested too deeply to replace its message text by placeholders",
+                        hint="redact without --placeholders (secrets are still redacted), or share a smaller state")

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import time
@@ -249,14 +250,31 @@ def write_bug_report(result: RunResult, manifest: Path, bundle: Path) -> Path:
     """summary.md first, then everything a maintainer needs to read the failure, as one .tar.gz."""
     import tarfile
 
+    left_out: list[str] = []
+
+    def add(path: Path, arcname: str) -> None:  # every member through the redactor, whatever swept the files before
+        arcname = redaction.scrub_name(arcname)
+        data, findings = redaction.scrub_bytes(path.read_bytes(), arcname)
+        if data is None:
+            left_out.extend(f"{arcname}: {f.kind.removeprefix('removed: ')}" for f in findings)
+            return
+        info = tarfile.TarInfo(arcname)
+        info.size, info.mtime, info.mode = len(data), int(path.stat().st_mtime), 0o644
+        archive.addfile(info, io.BytesIO(data))
+
     with tarfile.open(bundle, "w:gz") as archive:
         for name in ("summary.md", "summary.json", "junit.xml"):
             if (result.root / name).exists():
-                archive.add(result.root / name, arcname=f"bug-report/{name}")
-        archive.add(manifest, arcname="bug-report/fixture.json")
+                add(result.root / name, f"bug-report/{name}")
+        add(manifest, "bug-report/fixture.json")
         for verdict in result.verdicts:
             for path in sorted(verdict.evidence.rglob("*")):
                 relative = path.relative_to(verdict.evidence).as_posix()
-                if path.is_file() and relative not in BUNDLE_EXCLUDED:
-                    archive.add(path, arcname=f"bug-report/evidence/{relative}")
+                if path.is_file() and not path.is_symlink() and relative not in BUNDLE_EXCLUDED:
+                    add(path, f"bug-report/evidence/{relative}")
+        if left_out:
+            note = ("left out: the redactor could not make these safe to share\n" + "\n".join(left_out) + "\n").encode()
+            info = tarfile.TarInfo("bug-report/left-out.txt")
+            info.size, info.mtime, info.mode = len(note), int(time.time()), 0o644
+            archive.addfile(info, io.BytesIO(note))
     return bundle
