@@ -13,6 +13,7 @@ from path3_sandbox.images import ensure_gateway_image
 from path3_sandbox.containers.resources import new_run_id
 from path3_sandbox.run import prove
 from path3_sandbox.target import Target
+from tests.golden import golden, key_paths
 
 FIXTURES = [path.name for path in default_fixture_dirs()]
 RELEASES = {"2026.9.6": STARTUP_IMPORT, "2026.9.5": REFUSE_THEN_DOCTOR}
@@ -67,6 +68,8 @@ def test_every_fixture_upgrades_by_the_releases_contract(docker_client, release_
     summary = json.loads((result.root / "summary.json").read_text())
     assert summary["verdict"] == ("pass" if verdict.passed else "fail")
     assert summary["contract"]["expected"]["contract"] == RELEASES[version]
+    if version == "2026.9.6":  # the shape of a passing first-start proof, as it was before the one-house move
+        assert key_paths(summary) == set(golden("summary-first-start.json")), "tests/golden/summary-first-start.json"
     for name in ("events.jsonl", "sqlite-before.json", "sqlite-after.json", "legacy-files.json",
                  "gateway-log-scan.json", "gateway-stdout.log", "doctor-session-sqlite-inspect.json",
                  "doctor-session-sqlite-validate.json", "commands.json"):

@@ -13,6 +13,7 @@ from path3_sandbox.fixtures import resolve_fixture
 from path3_sandbox.containers.resources import new_run_id
 from path3_sandbox.run import prove
 from path3_sandbox.scenario import STEPS, Step, step_chat_turn
+from tests.golden import golden, key_paths
 
 
 def run(docker_client, image, fixture, artifacts, **kwargs):
@@ -38,6 +39,7 @@ def test_make_prove_upgrade_drives_every_step_on_several_fixtures_side_by_side_i
     summary = json.loads((run / "summary.json").read_text())
     assert [v["fixture"] for v in summary["fixtures"]] == README_FIXTURES, "the fixtures' order, whatever finished first"
     assert summary["jobs"] == 2
+    assert key_paths(summary) == set(golden("summary-scenario.json")), "summary.json keeps the shape it had (tests/golden)"
     assert summary["gateway_findings"] == [] and summary["harness_failures"] == []
     for verdict in summary["fixtures"]:  # figures, not timed tests: the Gateway's own time and ours are both there
         split = verdict["time"]
