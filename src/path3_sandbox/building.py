@@ -16,13 +16,8 @@ from typing import Iterator
 import docker
 
 from .progress import say
+from .errors import BuildError
 from .redaction import scrub_text
-
-
-class BuildError(Exception):
-    def __init__(self, message: str, log_tail: list[str]) -> None:
-        super().__init__(message)
-        self.log_tail = log_tail
 
 
 @contextmanager

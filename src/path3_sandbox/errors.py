@@ -11,12 +11,28 @@
         ├── GatewayNotReady ....... the Gateway container never became ready
         └── CaptureFailed ......... a writer release did not write what a capture recipe asks (fixtures capture)
 
+Inside a run, caught where they happen and turned into evidence (a verdict's failure with its blame), never an
+exit code of their own:
+
+    RuntimeError
+    ├── HarnessFailure ............ the test bed could not do its part: blamed on the harness
+    │   ├── ProbeFailed ........... a probe script in a container failed or printed no JSON
+    │   └── ContainerFailed ....... a container, volume copy or network witness the run needs did not work
+    └── GatewayStuck .............. the Gateway would not come up where a fault's setup needs it: the Gateway's finding
+    RpcError (Exception) .......... the Gateway answered ok=false, or the socket failed; `code` is the Gateway's
+    BuildError (Exception) ........ `docker build` failed; `log_tail` holds its last lines (images.py decides whose)
+    JSON5Error (ValueError) ....... a document json5text cannot read (the redactor then treats it as text)
+    UpgradeFailed (AssertionError)  the pytest plugin's upgraded_gateway: the Gateway did not come up as its
+                                    contract says (an assertion, so pytest reports it as a failed test)
+
 A failed proof is not an error: it is a verdict (exit 1), written to the evidence. Ctrl-C or SIGTERM ends a
 run with exit 130 once its containers and volumes are removed (signals.py).
 Each message says what was expected, what was seen, and what to do about it.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 EXIT_PROOF_PASSED = 0
 EXIT_PROOF_FAILED = 1
@@ -70,4 +86,43 @@ class GatewayNotReady(EnvironmentProblem):
 
 
 class CaptureFailed(EnvironmentProblem):
+    pass
+
+
+class HarnessFailure(RuntimeError):
+    """The test bed could not do its part (blamed on the harness in the evidence)."""
+
+
+class ProbeFailed(HarnessFailure):
+    pass
+
+
+class ContainerFailed(HarnessFailure):
+    pass
+
+
+class GatewayStuck(RuntimeError):
+    """The Gateway would not come up, even after doctor --fix, where a fault needed it to (its setup): the Gateway's
+    failure, reported as a finding of the case, never as a harness error."""
+
+
+class RpcError(Exception):
+    """The Gateway answered ok=false, or the socket failed; `code` is the Gateway's error code."""
+
+    def __init__(self, method: str, message: str, code: str | None = None, details: Any = None) -> None:
+        super().__init__(f"{method}: {code + ' ' if code else ''}{message}")
+        self.method, self.code, self.details = method, code, details
+
+
+class BuildError(Exception):
+    def __init__(self, message: str, log_tail: list[str]) -> None:
+        super().__init__(message)
+        self.log_tail = log_tail
+
+
+class UpgradeFailed(AssertionError):
+    """The Gateway did not come up on the legacy state the way its contract says; the message names the evidence."""
+
+
+class JSON5Error(ValueError):
     pass

@@ -23,7 +23,8 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from .building import BuildError, build_context, stream_build
+from .building import build_context, stream_build
+from .errors import BuildError
 from .cacerts import host_ca_bundle
 from .errors import BaseImageUnavailable, EnvironmentProblem, ImageBuildFailed, TargetError
 from .localbase import ensure_local_base

@@ -12,7 +12,10 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+
 from typing import Any
+
+from .errors import JSON5Error
 
 _SPACE = re.compile(r"(?:[\s\ufeff]+|//[^\n\r\u2028\u2029]*|/\*.*?\*/)*", re.S)
 _DQ = re.compile(r'"((?:[^"\\\n\r]|\\(?:\r\n|.))*)"', re.S)
@@ -22,10 +25,6 @@ _IDENT = re.compile(r"(?:[A-Za-z_$]|[^\x00-\x7f\s\ufeff])(?:[A-Za-z0-9_$]|[^\x00
 _ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|(\r\n|[\n\r\u2028\u2029])|(.))", re.S)
 _SIMPLE = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "0": "\0"}
 _LITERALS = {"true": True, "false": False, "null": None}
-
-
-class JSON5Error(ValueError):
-    pass
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,8 @@ from websockets.exceptions import WebSocketException
 
 from . import redaction, reports
 from .containers.resources import new_run_id
-from .containers.rpc import GatewayRpc, RpcError
-from .errors import EXIT_PROOF_FAILED, EXIT_PROOF_PASSED, EnvironmentProblem, UsageError
+from .containers.rpc import GatewayRpc
+from .errors import EXIT_PROOF_FAILED, EXIT_PROOF_PASSED, EnvironmentProblem, RpcError, UsageError
 from .evidence import HARNESS, Assertion, Evidence, skipped
 from .fixtures import Fixture
 from .junit import write_junit

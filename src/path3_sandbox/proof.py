@@ -8,7 +8,6 @@ Phases, each timed, logged to events.jsonl and shown as a progress line:
 
 from __future__ import annotations
 
-import secrets
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +17,7 @@ from pathlib import Path
 
 
 from . import fates, oracle, redaction, reports
-from .config import STATE_DIR, deep_merge, harness_config
+from .config import STATE_DIR
 from .contracts import REFUSE_THEN_DOCTOR, STARTUP_IMPORT, ContractChoice, StartKind, classify_start, refusal_allowlist, warning_codes
 from .evidence import GATEWAY, HARNESS, Assertion, Evidence
 from .fixtures import Fixture
@@ -29,15 +28,14 @@ from .probes import files as files_probe
 from .probes import handles as handles_probe
 from .probes import logs as logs_probe
 from .probes import sqlite as sqlite_probe
-from .probes._node import ProbeFailed
+from .errors import ProbeFailed
 from .progress import say
 from .containers.network import HERMETIC, HermeticNetwork, open_network_json
-from .provider import ScriptedProvider, provider_config
+from .provider import ScriptedProvider
 from .containers.resources import RunResources
 from .containers.rpc import GatewayRpc
 from .scenario import STEPS, Context, Step, run_scenario
-from .seeding import build_seed, read_state
-from .containers.volumes import put_files
+from .session import StateSession
 
 SESSION_TABLES = ("session_nodes", "session_windows", "transcript_events")
 FILE_LOGS = r"^logs/.*\.jsonl$"
@@ -201,27 +199,14 @@ class FixtureProof:
                 self._scenario(inventory)
 
     def _seed(self) -> Inventory:
-        token = secrets.token_hex(16)
-        harness = harness_config(token)
-        if self.provider:
-            harness, _ = deep_merge(harness, provider_config(self.provider.base_url_for_containers))
-        seed = build_seed(self.fixture, harness)
-        # Secrets of the state as the user had it (the harness replaces some: the evidence records their old value)
-        # and as seeded (the harness's own): redacted from every evidence file and progress line.
-        redaction.remember(*redaction.known_secrets(read_state(self.fixture)),
-                           *redaction.known_secrets({f.path: f.data for f in seed.files}))
+        session = StateSession(self.resources, self.image.tag, network=self.network_mode, provider=self.provider)
+        seed = session.seed(self.fixture)  # its secrets, as the user had them and as seeded: redacted from now on
         inventory = build_inventory(seed.as_inventory_input())
         self.evidence.write_json("seed.json", seed.to_json())
         self.evidence.write_json("inventory.json", inventory.to_json())
-        volume = self.resources.volume(f"state-{_slug(self.fixture.name)}")
-        put_files(self.resources, self.image.tag, volume, list(seed.files))
-        name = f"path3-{self.resources.run_id}-{_slug(self.fixture.name)}"
-        if self.network_mode == HERMETIC:
-            self.network = HermeticNetwork(self.resources, self.image.tag, name,
-                                           provider_port=self.provider.port if self.provider else None,
-                                           provider_host=self.provider.host if self.provider else None).create()
-        self.gateway = Gateway(self.resources, self.image.tag, volume, token, name=name, network=self.network,
-                               extra_hosts={"host.docker.internal": "host-gateway"} if self.provider else {})
+        volume = session.volume(f"state-{_slug(self.fixture.name)}", seed.files)
+        self.gateway = session.gateway(volume, f"path3-{self.resources.run_id}-{_slug(self.fixture.name)}")
+        self.network = session.networks[-1] if session.networks else None
         self._say("seed", f"{len(seed.files)} files, {len(inventory.entries)} legacy entries, "
                           f"{sum(len(t.events) for t in inventory.transcripts)} transcript lines; "
                           f"{len(seed.config_overrides)} config keys set by the harness")

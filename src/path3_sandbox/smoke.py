@@ -7,21 +7,18 @@ and still the quickest way to see that a target boots at all.
 from __future__ import annotations
 
 import json
-import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-
-from .config import CONFIG_NAME, harness_config
-from .errors import GatewayNotReady
-from .containers.gateway import Gateway
-from .containers.waits import StartObservation
-from .images import GatewayImage
-from .containers.network import HermeticNetwork
-from .progress import say
+from .config import CONFIG_NAME
 from .containers.resources import RunResources
-from .containers.volumes import VolumeFile, put_files
+from .containers.volumes import VolumeFile
+from .containers.waits import StartObservation
+from .errors import GatewayNotReady
+from .images import GatewayImage
+from .progress import say
+from .session import StateSession
 
 
 @dataclass(frozen=True)
@@ -37,14 +34,10 @@ class SmokeResult:
 
 
 def smoke(image: GatewayImage, resources: RunResources, log_dir: Path) -> SmokeResult:
-    token = secrets.token_hex(16)
-    volume = resources.volume("state")
-    config = json.dumps(harness_config(token), indent=2).encode()
-    put_files(resources, image.tag, volume,
-              [VolumeFile(CONFIG_NAME, config, time.time(), 0o600)])
-    name = f"path3-{resources.run_id}-gateway"
-    network = HermeticNetwork(resources, image.tag, name).create()
-    gateway = Gateway(resources, image.tag, volume, token, name=name, network=network)
+    session = StateSession(resources, image.tag)
+    volume = session.volume("state", [VolumeFile(CONFIG_NAME, json.dumps(session.config(), indent=2).encode(),
+                                                 time.time(), 0o600)])
+    gateway = session.gateway(volume, f"path3-{resources.run_id}-gateway")
     say("gateway", f"starting {image.tag} on the empty volume {volume}")
     start = gateway.start()
     log_dir.mkdir(parents=True, exist_ok=True)

@@ -261,7 +261,8 @@ def test_a_ready_gateway_that_logs_run_doctor_fix_is_advice_to_follow_and_a_quie
 
 
 def test_a_fault_whose_setup_cannot_bring_the_gateway_up_is_the_gateways_finding_not_a_harness_error(tmp_path):
-    from path3_sandbox.faults.case import Case, GatewayStuck
+    from path3_sandbox.errors import GatewayStuck
+    from path3_sandbox.faults.case import Case
 
     def stuck(case):
         raise GatewayStuck("the import before the fault did not come up: ['refused', 'refused']: startup "

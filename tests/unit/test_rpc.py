@@ -8,7 +8,8 @@ import threading
 import pytest
 from websockets.sync.server import serve
 
-from path3_sandbox.containers.rpc import GatewayRpc, RpcError
+from path3_sandbox.containers.rpc import GatewayRpc
+from path3_sandbox.errors import RpcError
 
 
 class FakeGateway:

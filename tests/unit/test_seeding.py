@@ -118,14 +118,15 @@ def test_the_proof_seeds_a_user_state_offline_whatever_the_network(network, tmp_
     from types import SimpleNamespace
 
     import path3_sandbox.proof as proof
+    import path3_sandbox.session as session
     from path3_sandbox.config import UNREACHABLE_BASE_URL
 
     written = {}
-    monkeypatch.setattr(proof, "put_files", lambda resources, tag, volume, files: written.update(
+    monkeypatch.setattr(session, "put_files", lambda resources, tag, volume, files: written.update(
         {f.path: f.data for f in files}))
-    monkeypatch.setattr(proof, "HermeticNetwork", lambda *a, **k: SimpleNamespace(create=lambda: "net"))
-    monkeypatch.setattr(proof, "Gateway", lambda *a, **k: SimpleNamespace())
-    resources = SimpleNamespace(run_id="run-1", volume=lambda name: name)
+    monkeypatch.setattr(session, "HermeticNetwork", lambda *a, **k: SimpleNamespace(create=lambda: "net"))
+    monkeypatch.setattr(session, "Gateway", lambda *a, **k: SimpleNamespace())
+    resources = SimpleNamespace(run_id="run-1", volume=lambda name, driver_opts=None: name)
     fixture = user_state(tmp_path, config=USER_CONFIG)
     image = SimpleNamespace(tag="path3-sandbox/gateway:test")
     contract = SimpleNamespace(contract="startup-import")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,14 +24,15 @@ from pathlib import Path
 import docker
 import psutil
 
-from ..config import CONFIG_NAME, harness_config
-from ..containers.gateway import Gateway
+from ..config import CONFIG_NAME
+from ..containers.network import OPEN
 from ..containers.resources import RunResources
-from ..containers.volumes import VolumeFile, put_files
+from ..containers.volumes import VolumeFile
 from ..contracts import ContractChoice
 from ..errors import EXIT_PROOF_FAILED, EXIT_PROOF_PASSED, UsageError
 from ..images import GatewayImage
 from ..progress import say
+from ..session import StateSession
 from .floor import FloorResult, run_floor
 from .generate import LegacyState, generate
 from .measure import GatewayRun, measure_import
@@ -119,14 +119,13 @@ def _measure_size(client: docker.DockerClient, resources: RunResources, image: G
     (folder / "state.json").write_text(json.dumps(state.to_json(), indent=2) + "\n")
     say("bench", f"{label}: generated {state.sessions} sessions, {state.events} transcript rows, "
                  f"{state.bytes / MIB:.1f} MiB in {time.monotonic() - made:.1f}s; seeding a fresh volume")
-    token = secrets.token_hex(16)
+    session = StateSession(resources, image.tag)  # hermetic, as the proof's Gateways: the import is timed offline
     try:
-        volume = resources.volume(f"bench-{label}")
-        put_files(resources, image.tag, volume, [_config(token, state), *state.files])
+        volume = session.volume(f"bench-{label}", [_config(session, state), *state.files])
     except Exception as error:  # e.g. no room for the state: this size is not measured, the next ones still run
         failed = f"seeding the volume failed: {short(f'{type(error).__name__}: {error}')}"
         return BenchRow.of(state, GatewayRun(error=failed), None, harness_error=failed, evidence=label), ()
-    gateway = Gateway(resources, image.tag, volume, token, name=f"path3-{resources.run_id}-bench-{label}-gateway")
+    gateway = session.gateway(volume, f"path3-{resources.run_id}-bench-{label}-gateway")
     run = measure_import(client, gateway, time_limit_s=options.time_limit_s, folder=folder, label=label)
     (folder / "gateway.json").write_text(json.dumps(run.to_json(), indent=2, ensure_ascii=False) + "\n")
     failures = [f"measuring the Gateway failed: {short(run.error)}"] if run.error else []
@@ -135,7 +134,7 @@ def _measure_size(client: docker.DockerClient, resources: RunResources, image: G
     if seen or schema:
         say("bench", f"{label}: floor: {state.events} rows in one node:sqlite transaction")
         try:
-            floor = _floor(resources, image, state, token, seen or schema, label, options)
+            floor = _floor(session, state, seen or schema, label, options)
             (folder / "floor.json").write_text(json.dumps(floor.to_json(), indent=2) + "\n")
         except Exception as error:  # a harness failure: kept whole in floor-error.txt, the Gateway's row stays
             (folder / "floor-error.txt").write_text(f"{type(error).__name__}: {error}\n")
@@ -146,19 +145,19 @@ def _measure_size(client: docker.DockerClient, resources: RunResources, image: G
     return row, seen
 
 
-def _floor(resources: RunResources, image: GatewayImage, state: LegacyState, token: str, schema: tuple[dict, ...],
-           label: str, options: BenchOptions) -> FloorResult:
-    """The floor on its own volume holding the transcripts only, in a one-off of the same image."""
-    volume = resources.volume(f"bench-{label}-floor")
-    put_files(resources, image.tag, volume, list(state.transcripts))
-    oneoff = Gateway(resources, image.tag, volume, token, name=f"path3-{resources.run_id}-bench-{label}-floor")
+def _floor(session: StateSession, state: LegacyState, schema: tuple[dict, ...], label: str,
+           options: BenchOptions) -> FloorResult:
+    """The floor on its own volume holding the transcripts only, in a one-off of the same image (a one-off has no
+    network: the Gateway object only names the volume and the image)."""
+    volume = session.volume(f"bench-{label}-floor", state.transcripts)
+    oneoff = session.gateway(volume, f"path3-{session.resources.run_id}-bench-{label}-floor", network=OPEN)
     return run_floor(lambda argv: oneoff.run_oneoff(argv, timeout_s=options.time_limit_s), schema, TRANSCRIPT_TABLE)
 
 
-def _config(token: str, state: LegacyState) -> VolumeFile:
+def _config(session: StateSession, state: LegacyState) -> VolumeFile:
     """The harness config (config.harness_config), so the Gateway starts quiet and offline as in the proof."""
     newest = max(f.mtime for f in state.files)
-    data = (json.dumps(harness_config(token), indent=2) + "\n").encode()
+    data = (json.dumps(session.config(), indent=2) + "\n").encode()
     return VolumeFile(CONFIG_NAME, data, newest, 0o600)
 
 

@@ -18,6 +18,7 @@ import docker.errors
 import requests
 from testcontainers.core.container import DockerContainer
 
+from ..errors import ContainerFailed
 from ..config import GATEWAY_PORT
 from ..redaction import remember
 from .resources import RunResources
@@ -131,7 +132,7 @@ class Gateway:
     def container(self) -> Any:
         """The docker-py container, freshly inspected."""
         if self._container is None:
-            raise RuntimeError("the Gateway container was never started")
+            raise ContainerFailed("the Gateway container was never started")
         self._container.reload()
         return self._container.get_wrapped_container()
 
@@ -147,7 +148,7 @@ class Gateway:
             return self.network.host_port(port)
         bindings = self.container.attrs["NetworkSettings"]["Ports"].get(f"{port}/tcp") or []
         if not bindings:
-            raise RuntimeError(f"port {port} is not published (is the container running?)")
+            raise ContainerFailed(f"port {port} is not published (is the container running?)")
         return int(bindings[0]["HostPort"])
 
     def base_url(self) -> str:
@@ -172,7 +173,7 @@ class Gateway:
                 return GatewayRpc.connect(url, self.token)
             except (OSError, EOFError, WebSocketException) as error:  # refused or reset until the relay listens
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"cannot reach the Gateway RPC through {url}: {error}") from None
+                    raise ContainerFailed(f"cannot reach the Gateway RPC through {url}: {error}") from None
                 time.sleep(0.2)
 
     def probe_http(self, path: str) -> Any:

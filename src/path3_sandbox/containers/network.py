@@ -21,6 +21,7 @@ from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
 from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
+from ..errors import ContainerFailed
 from ..config import GATEWAY_PORT
 from .gateway import LOOPBACK_ONLY, RELAY_PORT
 from .resources import RunResources
@@ -96,7 +97,7 @@ class HermeticNetwork:
             witness.start()
         except (TimeoutError, RuntimeError) as error:
             logs = b"".join(witness.get_logs()).decode(errors="replace")[-1000:]
-            raise RuntimeError(f"the network witness did not start ({error}): {logs}") from None
+            raise ContainerFailed(f"the network witness did not start ({error}): {logs}") from None
         self.witness = witness.get_wrapped_container()
         self.network.connect(self.witness.id)
         self.witness.reload()
@@ -112,7 +113,7 @@ class HermeticNetwork:
         self.witness.reload()
         bindings = self.witness.attrs["NetworkSettings"]["Ports"].get(f"{port}/tcp") or []
         if not bindings:
-            raise RuntimeError(f"port {port} is not published by the network witness")
+            raise ContainerFailed(f"port {port} is not published by the network witness")
         return int(bindings[0]["HostPort"])
 
     def records(self) -> list[dict]:

@@ -19,17 +19,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from .. import __version__
+from ..errors import RpcError
 
 MIN_PROTOCOL, MAX_PROTOCOL = 3, 4
 SCOPES = ["operator.read", "operator.write", "operator.admin"]
-
-
-class RpcError(Exception):
-    """The Gateway answered ok=false, or the socket failed; `code` is the Gateway's error code."""
-
-    def __init__(self, method: str, message: str, code: str | None = None, details: Any = None) -> None:
-        super().__init__(f"{method}: {code + ' ' if code else ''}{message}")
-        self.method, self.code, self.details = method, code, details
 
 
 @dataclass

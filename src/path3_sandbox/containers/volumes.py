@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator
 
+from ..errors import ContainerFailed
 from ..config import STATE_DIR
 from .resources import RunResources
 
@@ -65,7 +66,7 @@ def put_tar(resources: RunResources, image: str, volume: str, data: bytes) -> No
                                  state_volume=volume, user="node")
     try:
         if not helper.start().get_wrapped_container().put_archive(STATE_DIR, data):
-            raise RuntimeError(f"the engine refused to copy a {len(data)}-byte tar into volume {volume}")
+            raise ContainerFailed(f"the engine refused to copy a {len(data)}-byte tar into volume {volume}")
     finally:
         helper.stop()  # removes it
 

@@ -17,10 +17,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import STATE_DIR, harness_config
+from ..config import STATE_DIR
 from ..containers.gateway import Gateway
 from ..containers.resources import RunResources
 from ..contracts import ContractChoice, StartKind, classify_start
+from ..errors import GatewayStuck, HarnessFailure
 from ..evidence import GATEWAY, HARNESS, Assertion, Evidence
 from ..fixtures import Fixture
 from ..images import GatewayImage
@@ -29,8 +30,9 @@ from ..probes import files as files_probe
 from ..probes.files import FilesSnapshot
 from ..probes import sqlite as sqlite_probe
 from ..progress import say
-from ..seeding import build_seed
+from ..containers.network import OPEN
 from ..containers.volumes import put_files
+from ..session import StateSession, start_as_a_user
 from .catalogue import Fault
 from .judge import OUTCOME_WORDS, REFUSED, Tally, kept_every_file, outcome, tally
 
@@ -40,11 +42,6 @@ FILLER = ".path3-disk-filler"
 NAMES_A_FILE_RE = re.compile(r"(/[\w.@-]+)+|\b[\w.-]+\.(json|jsonl|sqlite)\b")
 NAMES_A_FIX_RE = re.compile(r"doctor --fix|\brun\b|chmod|chown|free (some )?(disk )?space|permission|remove|restore|"
                             r"delete|move", re.I)
-
-
-class GatewayStuck(RuntimeError):
-    """The Gateway would not come up, even after doctor --fix, where a fault needed it to (its setup): the Gateway's
-    failure, reported as a finding of the case, never as a harness error."""
 
 
 @dataclass
@@ -116,21 +113,24 @@ class Case:
         return f"{self.fault.name}@{self.point}" if self.fault.sweep else self.fault.name
 
     # -- pieces the catalogue's injections use ------------------------------------------------------------------
+    @property
+    def session(self) -> StateSession:
+        """The case's Gateways share its token and volume. On Docker's default bridge, deliberately: a case makes up
+        to five Gateways on one volume (some only run one-offs, two at once for one fault), none takes a turn, and
+        the state goes offline whatever the network (seeding: channels off, providers unreachable)."""
+        return StateSession(self.resources, self.image.tag, network=OPEN, token=self.token)
+
     def gateway(self, role: str, *, volume_mode: str = "rw", env: dict[str, str] | None = None) -> Gateway:
         self.gateways += 1
         slug = re.sub(r"[^a-z0-9-]", "-", self.name.lower())
-        return Gateway(self.resources, self.image.tag, self.volume, self.token, volume_mode=volume_mode, env=env or {},
-                       name=f"path3-{self.resources.run_id}-{slug}-{self.gateways}-{role}")
+        return self.session.gateway(self.volume, f"path3-{self.resources.run_id}-{slug}-{self.gateways}-{role}",
+                                    volume_mode=volume_mode, env=env or {})
 
     def start_as_a_user(self, gateway: Gateway, log: str) -> list[StartKind]:
         """A start; after a refusal naming doctor --fix: doctor --fix (its output kept as `log`) and one more start."""
-        self._starts_at = len(gateway.logs())
-        kinds = [classify_start(gateway.start(), gateway.logs())]
-        if kinds[0].kind == "refused":
-            self.keep_text(log, gateway.doctor_fix().output)
-            self._starts_at = len(gateway.logs())
-            kinds.append(classify_start(gateway.start(), gateway.logs()))
-        return kinds
+        starts = start_as_a_user(gateway, on_doctor=lambda doctor: self.keep_text(log, doctor.output))
+        self._starts_at = starts.log_offsets[-1]
+        return starts.kinds
 
     def _last_start_output(self, gateway: Gateway) -> str:
         """What the Gateway has printed since its last start (a restarted container's log holds every start)."""
@@ -165,7 +165,7 @@ class Case:
             helper.stop()
         if code != 0:
             # what it said first: the script itself can be long, and evidence keeps the message's head
-            raise RuntimeError(f"{why}: exited {code}: {output.strip()[-600:]} (script: {script[:160]}…)")
+            raise HarnessFailure(f"{why}: exited {code}: {output.strip()[-600:]} (script: {script[:160]}…)")
         return {"why": why, "output": output.strip()[-tail:]}
 
     def start_once(self, gateway: Gateway, condition: str) -> dict:
@@ -266,7 +266,7 @@ class Case:
                           f"[{first.blame}] {first.message()}" if first else None, hit=hit, point=self.point)
 
     def _seed(self, evidence: Evidence) -> None:
-        seed = build_seed(self.fixture, harness_config(self.token))
+        seed = self.session.seed(self.fixture)  # the state's secrets redacted from this case's evidence
         files = list(seed.files)
         if self.fault.mutate:
             files = self.fault.mutate(files)

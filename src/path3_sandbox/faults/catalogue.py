@@ -20,7 +20,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Callable
 
 from ..containers.volumes import VolumeFile
-from ..errors import UsageError
+from ..errors import HarnessFailure, UsageError
 from .judge import COMPLETED, REFUSED
 
 if TYPE_CHECKING:
@@ -252,7 +252,7 @@ def _stale_wal(case: "Case") -> dict:
                        "each agent database rebuilt as a crash after the import's commit leaves it", tail=20_000)
     errors = re.findall(r"P3-HOT-WAL-ERROR (.*)", built["output"])
     if errors:
-        raise RuntimeError(f"building the crash's -wal failed: {errors[0]}")
+        raise HarnessFailure(f"building the crash's -wal failed: {errors[0]}")
     dbs = [json.loads(line) for line in re.findall(r"P3-HOT-WAL (\{.*\})", built["output"])]
     case.keep_migrated_files()
     hit = bool(dbs) and all(db["wal_bytes"] > db["db_bytes"] for db in dbs)

@@ -6,13 +6,10 @@ import json
 from typing import Any, Callable
 
 from ..containers.gateway import ExecResult
+from ..errors import ProbeFailed
 
 # gateway.exec while the Gateway runs, gateway.run_oneoff while it is stopped or refused to start.
 Runner = Callable[[list[str]], ExecResult]
-
-
-class ProbeFailed(RuntimeError):
-    pass
 
 
 def run_node_json(runner: Runner, script: str, *args: str) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 from ..evidence import Assertion
 from ..inventory import LegacyTranscript
 from ..probes.sqlite import SqliteSnapshot
-from ..containers.rpc import RpcError
+from ..errors import RpcError
 from .runner import TURN_TIMEOUT_MS, Context, Probe, Step, StepOutcome, probe
 from .turns import COMPLETED, KILLED_IN_FLIGHT, TurnSpec
 

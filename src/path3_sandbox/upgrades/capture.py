@@ -32,7 +32,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import secrets
 import shutil
 import tempfile
 import time
@@ -43,17 +42,17 @@ from typing import Any, Callable
 
 import docker
 
-from ..config import CONFIG_NAME, STATE_DIR, deep_merge, harness_config
-from ..errors import CaptureFailed, FixtureError, GatewayNotReady
-from ..containers.gateway import Gateway
+from ..config import CONFIG_NAME, STATE_DIR, deep_merge
+from ..errors import CaptureFailed, FixtureError, GatewayNotReady, RpcError
 from ..images import GatewayImage
 from ..paths import PROJECT_ROOT
 from ..progress import say
-from ..provider import PROVIDER_ID, ScriptedProvider, provider_config
+from ..provider import PROVIDER_ID, ScriptedProvider
 from ..containers.resources import RunResources, new_run_id
-from ..containers.rpc import GatewayRpc, RpcError
+from ..containers.rpc import GatewayRpc
 from ..userstate import infer_manifest, write_fixture
-from ..containers.volumes import VolumeFile, get_tree, put_files
+from ..containers.volumes import VolumeFile, get_tree
+from ..session import StateSession
 
 RECIPES_DIR = PROJECT_ROOT / "fixtures" / "recipes"
 RECIPE_KEYS = ("writer", "catches", "agents", "sessions", "compact", "reset", "after")
@@ -395,7 +394,9 @@ class _Writer:
     def __init__(self, image: GatewayImage, recipe: Recipe, resources: RunResources,
                  provider: ScriptedProvider) -> None:
         self.image, self.recipe, self.resources, self.provider = image, recipe, resources, provider
-        self.token = secrets.token_hex(16)
+        # hermetic as every writer hop of a path: the scripted provider is the writer's only door
+        self.session = StateSession(resources, image.tag, provider=provider)
+        self.token = self.session.token
         self.seconds: dict[str, float] = {}
         self.turns: list[Turn] = []
         self.operations: list[dict] = []
@@ -404,18 +405,13 @@ class _Writer:
         self.seconds[phase] = round(self.seconds.get(phase, 0.0) + time.monotonic() - started, 1)
 
     def config(self) -> dict:
-        config = writer_config(harness_config(self.token))
-        config, _ = deep_merge(config, provider_config(self.provider.base_url_for_containers))
-        return agents_config(config, self.recipe)
+        return self.session.config(writer_config, lambda config: agents_config(config, self.recipe))
 
     def run(self, dest: Path) -> tuple[Path, dict]:
-        volume = self.resources.volume("capture")
         t = time.monotonic()
-        put_files(self.resources, self.image.tag, volume,
-                  [VolumeFile(CONFIG_NAME, (json.dumps(self.config(), indent=2) + "\n").encode(), time.time(), 0o600)])
-        gateway = Gateway(self.resources, self.image.tag, volume, self.token,
-                          name=f"path3-{self.resources.run_id}-writer",
-                          extra_hosts={"host.docker.internal": "host-gateway"})
+        volume = self.session.volume("capture", [VolumeFile(CONFIG_NAME, (json.dumps(self.config(), indent=2) + "\n")
+                                                            .encode(), time.time(), 0o600)])
+        gateway = self.session.gateway(volume, f"path3-{self.resources.run_id}-writer")
         say("capture", f"starting openclaw {self.recipe.writer} ({self.image.tag}) on an empty state volume")
         start = gateway.start()
         self._timed("ready", t)

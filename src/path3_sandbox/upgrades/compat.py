@@ -356,7 +356,7 @@ def compat_markdown(answer: Answer, state: str, seconds: float) -> str:
         title = f"✅ compat: every tried release upgrades {state}"
     lines = [f"# {title}", "", f"`{answer.line()}`", "",
              f"- **releases asked**: `{answer.spec}`: {len(answer.candidates)} release(s), {answer.counts()}; {seconds:.0f}s",
-             f"- **order of trying**: " + (f"bisection: {ASSUMPTION}" if answer.bisected else "every release, in order")]
+             "- **order of trying**: " + (f"bisection: {ASSUMPTION}" if answer.bisected else "every release, in order")]
     if answer.tried:
         lines.append(f"- **tried, in order**: {', '.join(answer.tried)}")
     if bad:

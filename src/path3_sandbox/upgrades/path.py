@@ -31,20 +31,20 @@ from typing import Any
 
 import docker
 
-from ..config import CONFIG_NAME, deep_merge, harness_config
+from ..config import CONFIG_NAME
 from ..containers.gateway import Gateway
-from ..containers.network import HermeticNetwork
 from ..containers.resources import RunResources
-from ..containers.rpc import GatewayRpc, RpcError
+from ..containers.rpc import GatewayRpc
 from ..containers.volumes import VolumeFile, get_tar, put_files
 from ..contracts import CONTRACT_TABLE, OUT_OF_SCOPE, REFUSE_THEN_DOCTOR, classify_start
-from ..errors import CaptureFailed, UsageError
+from ..errors import CaptureFailed, RpcError, UsageError
 from ..evidence import GATEWAY, HARNESS, Assertion, Evidence
 from ..images import GatewayImage
 from ..probes import files as files_probe
 from ..probes import sqlite as sqlite_probe
 from ..progress import say
-from ..provider import ScriptedProvider, provider_config
+from ..provider import ScriptedProvider
+from ..session import StateSession, never, refused, start_as_a_user
 from . import era_files
 from .actions import ACTIONS, in_sessions_folder
 from .capture import MARKER_LINE, Recipe, agents_config, drive_recipe, message_text, operation, send_turn, writer_config
@@ -199,34 +199,28 @@ class PathRun:
     def _gateway(self, hop: Hop, spec: str | None = None, volume: str | None = None, name: str | None = None) -> Gateway:
         """The Gateway of `spec` (default: the hop's release) on `volume` (default: the path's), its config written."""
         spec, volume = spec or hop.spec, volume or self.volume
-        image = self.images[spec]
-        config = harness_config(self.token)
-        if hop.role in (WRITER, DOWNGRADE, ACTION):
-            config = writer_config(config)  # the file-backed releases' stricter dialect (capture.writer_config)
-        config, _ = deep_merge(config, provider_config(self.provider.base_url_for_containers))
-        config = agents_config(config, self.recipe)
-        put_files(self.resources, image.tag, volume,
+        session = StateSession(self.resources, self.images[spec].tag, network=self.network, provider=self.provider,
+                               token=self.token)
+        layers = [writer_config] if hop.role in (WRITER, DOWNGRADE, ACTION) else []  # the file-backed releases' dialect
+        config = session.config(*layers, lambda config: agents_config(config, self.recipe))
+        put_files(self.resources, session.image, volume,
                   [VolumeFile(CONFIG_NAME, (json.dumps(config, indent=2) + "\n").encode(), time.time(), 0o600)])
-        name = name or f"path3-{self.resources.run_id}-hop{hop.number}"
-        network = None
-        if self.network == "hermetic":
-            network = HermeticNetwork(self.resources, image.tag, name, provider_port=self.provider.port,
-                                      provider_host=self.provider.host).create()
-        return Gateway(self.resources, image.tag, volume, self.token, name=name, network=network,
-                       extra_hosts={"host.docker.internal": "host-gateway"})
+        return session.gateway(volume, name or f"path3-{self.resources.run_id}-hop{hop.number}")
 
     def _release(self, hop: Hop, row: dict) -> None:
         gateway = self._gateway(hop)
         before = files_probe.snapshot(gateway.run_oneoff)
         try:
-            starts = [classify_start(gateway.start(), gateway.logs())]
             # The user's way on from a refusal: its contract's, or on a migrated state the one the refusal names.
-            if hop.role == IMPORTER and (hop.contract == REFUSE_THEN_DOCTOR or hop.on_migrated) and starts[0].kind == "refused":
-                doctor = gateway.doctor_fix()
+            doctor_after_refusal = hop.role == IMPORTER and (hop.contract == REFUSE_THEN_DOCTOR or hop.on_migrated)
+
+            def keep_doctor(doctor) -> None:
                 (self._dir(hop) / "doctor-fix.log").write_text(doctor.output)
                 self.evidence.check(hop.label, Assertion("doctor --fix succeeded", doctor.exit_code == 0, 0,
                                                          doctor.exit_code, f"{hop.label}/doctor-fix.log"))
-                starts.append(classify_start(gateway.start(), gateway.logs()))
+
+            starts = start_as_a_user(gateway, doctor_when=refused if doctor_after_refusal else never,
+                                     on_doctor=keep_doctor).kinds
             row["starts"] = [s.to_json() for s in starts]
             up = starts[-1].came_up
             self.evidence.check(hop.label, Assertion(f"openclaw {hop.spec} came up ({hop.role})", up,

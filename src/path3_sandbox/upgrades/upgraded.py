@@ -10,28 +10,21 @@ from __future__ import annotations
 
 import contextlib
 import json
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import deep_merge, harness_config
 from ..containers.gateway import Gateway
-from ..containers.network import HermeticNetwork
+from ..containers.network import HERMETIC
 from ..containers.resources import RunResources
 from ..containers.rpc import GatewayRpc
-from ..containers.volumes import put_files
-from ..contracts import REFUSE_THEN_DOCTOR, ContractChoice, StartKind, classify_start
+from ..contracts import REFUSE_THEN_DOCTOR, ContractChoice, StartKind
+from ..errors import UpgradeFailed
 from ..fixtures import Fixture
 from ..images import GatewayImage
 from ..probes import sqlite as sqlite_probe
-from ..provider import ScriptedProvider, provider_config
-from ..redaction import known_secrets, remember
-from ..seeding import build_seed, read_state
-
-
-class UpgradeFailed(AssertionError):
-    """The Gateway did not come up on the legacy state the way its contract says; the message names the evidence."""
+from ..provider import ScriptedProvider
+from ..session import StateSession, never, refused, start_as_a_user
 
 
 @dataclass(frozen=True)
@@ -112,27 +105,20 @@ class UpgradedGateway:
 
 def upgrade(resources: RunResources, image: GatewayImage, fixture: Fixture, contract: ContractChoice,
             evidence: Path, provider: ScriptedProvider | None = None) -> UpgradedGateway:
-    token = secrets.token_hex(16)
-    harness = harness_config(token)
-    if provider:
-        harness, _ = deep_merge(harness, provider_config(provider.base_url_for_containers))
-    seed = build_seed(fixture, harness)
-    remember(*known_secrets(read_state(fixture)), *known_secrets({f.path: f.data for f in seed.files}))
+    session = StateSession(resources, image.tag, network=HERMETIC, provider=provider)
+    seed = session.seed(fixture)
     # One volume per Gateway, never shared: two upgrades of one fixture in a test get two states.
-    volume = resources.volume(f"state-{len(resources.volumes)}-{fixture.name[:40]}")
-    put_files(resources, image.tag, volume, list(seed.files))
-    name = f"path3-{resources.run_id}-{len(resources.volumes)}"
-    network = HermeticNetwork(resources, image.tag, name, provider_port=provider.port if provider else None,
-                              provider_host=provider.host if provider else None).create()
-    gateway = Gateway(resources, image.tag, volume, token, name=name, network=network)
+    volume = session.volume(f"state-{len(resources.volumes)}-{fixture.name[:40]}", seed.files)
+    gateway = session.gateway(volume, f"path3-{resources.run_id}-{len(resources.volumes)}")
     upgraded = UpgradedGateway(gateway, fixture, image, contract, [], evidence, provider)
+
+    def keep_doctor(doctor) -> None:
+        evidence.mkdir(parents=True, exist_ok=True)
+        (evidence / "doctor-fix.log").write_text(doctor.output)
+
     try:
-        upgraded.starts.append(classify_start(gateway.start(), gateway.logs()))
-        if contract.contract == REFUSE_THEN_DOCTOR and upgraded.starts[0].kind == "refused":
-            doctor = gateway.doctor_fix()
-            evidence.mkdir(parents=True, exist_ok=True)
-            (evidence / "doctor-fix.log").write_text(doctor.output)
-            upgraded.starts.append(classify_start(gateway.start(), gateway.logs()))
+        upgraded.starts = start_as_a_user(
+            gateway, doctor_when=refused if contract.contract == REFUSE_THEN_DOCTOR else never, on_doctor=keep_doctor).kinds
     except BaseException:  # whatever broke, the Gateway's output is kept before its container goes
         with contextlib.suppress(Exception):
             upgraded.close()
