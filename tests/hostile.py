@@ -19,7 +19,7 @@ import random
 import tarfile
 from pathlib import Path
 
-from path3_sandbox.fixtures import resolve_fixture
+from path3_sandbox.state.fixtures import resolve_fixture
 
 PREFIX = ".openclaw"
 

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
-from path3_sandbox.fixtures import resolve_fixture
+from path3_sandbox.state.fixtures import resolve_fixture
 
 SID = "1174b3f9-522e-5ab0-8002-2036d072c238"  # minimal's agent:main:main
 
@@ -423,7 +423,7 @@ def _readable(root: Path, path: Path) -> list[tuple[str, bytes]]:
 def all_json_parses_and_every_database_checks(root: Path) -> list[str]:
     """Problems: a .json (or JSON5 config) file that no longer parses, a JSONL line that parsed in `source` and
     not here, a SQLite database whose integrity_check is not ok."""
-    from path3_sandbox.json5text import loads as json5_loads
+    from path3_sandbox.report.json5text import loads as json5_loads
 
     problems = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):

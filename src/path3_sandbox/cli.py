@@ -16,11 +16,11 @@ from pathlib import Path
 
 from . import __version__
 from .errors import EXIT_INTERRUPTED, EXIT_PROOF_FAILED, EXIT_PROOF_PASSED, EXIT_USAGE, Path3Error
-from .images import DEFAULT_BASE
+from .build.images import DEFAULT_BASE
 from .paths import artifacts_root
-from .redaction import snapshot, sweep
+from .report.redaction import snapshot, sweep
 from .signals import first_signal, ignore_further_signals, signals_ignored, terminate_like_interrupt
-from .target import DEFAULT_SPEC
+from .build.target import DEFAULT_SPEC
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -217,7 +217,7 @@ def _network_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _unpack_options(parser: argparse.ArgumentParser) -> None:
-    from .userstate import UnpackLimits
+    from .state.userstate import UnpackLimits
 
     default = UnpackLimits()
 
@@ -244,7 +244,7 @@ def _unpack_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _unpack(args: argparse.Namespace, workdir: Path):
-    from .userstate import UnpackLimits, unpack_state
+    from .state.userstate import UnpackLimits, unpack_state
 
     limits = UnpackLimits(args.max_unpacked_mb * 1024**2, args.max_members, args.max_ratio)
     unpacked = unpack_state(Path(args.state), workdir, limits)
@@ -277,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "engine":
-        from .engine import ensure_engine
+        from .build.engine import ensure_engine
 
         print(ensure_engine().describe())
         return 0
@@ -323,7 +323,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _target(args: argparse.Namespace):
     """The target with its exact version (a dist-tag is resolved through the registry), before any build."""
-    from .target import Target
+    from .build.target import Target
 
     target = Target.parse(args.openclaw)
     return target.resolve() if target.needs_resolution() else target
@@ -331,7 +331,7 @@ def _target(args: argparse.Namespace):
 
 def _gateway_image(args: argparse.Namespace, target=None):
     from .containers.docker_client import docker_client
-    from .images import ensure_gateway_image
+    from .build.images import ensure_gateway_image
 
     target = target or _target(args)  # a bad --openclaw is exit 2 before Docker is asked (or installed)
     return ensure_gateway_image(docker_client(), target, log_dir=artifacts_root() / "images",
@@ -341,7 +341,7 @@ def _gateway_image(args: argparse.Namespace, target=None):
 def _smoke(args: argparse.Namespace) -> int:
     from .containers.docker_client import docker_client
     from .containers.resources import RunResources, new_run_id
-    from .smoke import smoke
+    from .build.smoke import smoke
 
     image = _gateway_image(args)
     run_id = new_run_id()
@@ -361,7 +361,7 @@ def _smoke(args: argparse.Namespace) -> int:
 
 def _fixture_set(names: list[str] | None):
     from .errors import FixtureError
-    from .fixtures import Fixture, default_fixture_dirs, resolve_fixture
+    from .state.fixtures import Fixture, default_fixture_dirs, resolve_fixture
 
     if names:
         return [resolve_fixture(name) for name in names]
@@ -372,10 +372,10 @@ def _fixture_set(names: list[str] | None):
 
 
 def _fixtures(args: argparse.Namespace) -> int:
-    from .fixtures import check
+    from .state.fixtures import check
 
     if args.fixtures_command == "redact":
-        from .redact import redact_state
+        from .state.redact import redact_state
 
         report = redact_state(Path(args.source), Path(args.dest), placeholders=args.placeholders)
         print("\n".join(report.lines()) or "nothing to redact")
@@ -405,10 +405,10 @@ def _fixtures_add(args: argparse.Namespace) -> int:
     import tempfile
 
     from .errors import FixtureError
-    from .fixtures import Fixture, check
+    from .state.fixtures import Fixture, check
     from .paths import FIXTURES_DIR
-    from .redaction import find_secrets
-    from .userstate import infer_manifest, write_fixture
+    from .report.redaction import find_secrets
+    from .state.userstate import infer_manifest, write_fixture
 
     if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", args.name):  # one folder name, like every shipped fixture's
         raise FixtureError(f"--name {args.name!r} is not a fixture name: one folder under fixtures/legacy-stores/, "
@@ -446,10 +446,10 @@ def _fixtures_add(args: argparse.Namespace) -> int:
 def _fixtures_capture(args: argparse.Namespace) -> int:
     from .containers.docker_client import docker_client
     from .errors import FixtureError
-    from .fixtures import Fixture, check
-    from .images import ensure_gateway_image
+    from .state.fixtures import Fixture, check
+    from .build.images import ensure_gateway_image
     from .paths import FIXTURES_DIR
-    from .target import Target
+    from .build.target import Target
     from .upgrades.capture import capture, load_recipe
 
     recipe = load_recipe(Path(args.recipe))
@@ -475,8 +475,8 @@ def _user_state_fixture(args: argparse.Namespace, root: Path, name: str, catches
     """The user's state (args.state) unpacked under root and turned into a fixture at root/fixture; the unpacked
     data does not outlive the block, whatever ends it, unless --keep. A state refused (or a run stopped) before
     the fixture is made takes root with it, --keep or not: nothing ran, so there is nothing to inspect."""
-    from .fixtures import Fixture
-    from .userstate import infer_manifest, write_fixture
+    from .state.fixtures import Fixture
+    from .state.userstate import infer_manifest, write_fixture
 
     source = Path(args.state)
     try:
@@ -495,11 +495,11 @@ def _user_state_fixture(args: argparse.Namespace, root: Path, name: str, catches
 
 
 def _repro(args: argparse.Namespace) -> int:
-    from .contracts import contract_for
+    from .proof.contracts import contract_for
     from .containers.docker_client import docker_client
     from .containers.resources import new_run_id
-    from .run import prove, write_bug_report
-    from .target import Target
+    from .proof.run import prove, write_bug_report
+    from .build.target import Target
 
     Target.parse(args.openclaw)  # a bad --openclaw is refused before the state is unpacked (a dist-tag resolves later)
     run_id = new_run_id()
@@ -534,12 +534,12 @@ def _repro(args: argparse.Namespace) -> int:
 
 
 def _prove(args: argparse.Namespace) -> int:
-    from .contracts import contract_for
+    from .proof.contracts import contract_for
     from .containers.docker_client import docker_client
     from .errors import FixtureError, UsageError
-    from .fixtures import check
+    from .state.fixtures import check
     from .containers.resources import new_run_id
-    from .run import prove
+    from .proof.run import prove
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: at least one fixture at a time", hint="e.g. --jobs 2, or leave it out")
@@ -563,8 +563,8 @@ def _prove(args: argparse.Namespace) -> int:
 def _path(args: argparse.Namespace) -> int:
     from .containers.docker_client import docker_client
     from .containers.resources import new_run_id
-    from .images import ensure_gateway_image
-    from .target import Target
+    from .build.images import ensure_gateway_image
+    from .build.target import Target
     from .upgrades.capture import load_recipe
     from .upgrades.path import plan, plan_text, prove_path
 
@@ -590,9 +590,9 @@ def _path(args: argparse.Namespace) -> int:
 def _matrix(args: argparse.Namespace) -> int:
     from .containers.docker_client import docker_client
     from .containers.resources import new_run_id
-    from .images import ensure_gateway_image
+    from .build.images import ensure_gateway_image
     from .progress import say
-    from .run import prove
+    from .proof.run import prove
     from .upgrades import matrix
 
     fixtures = matrix.captured_fixtures(matrix.split(args.sources))  # bad input before any build
@@ -620,9 +620,9 @@ def _compat(args: argparse.Namespace) -> int:
     from .containers.docker_client import docker_client
     from .errors import UsageError
     from .containers.resources import new_run_id
-    from .images import ensure_gateway_image
-    from .run import prove
-    from .target import Target, registry_publish_times
+    from .build.images import ensure_gateway_image
+    from .proof.run import prove
+    from .build.target import Target, registry_publish_times
     from .upgrades import compat
 
     tags = compat.check_spec(args.releases)  # the syntax of --releases before the registry is asked anything
@@ -658,11 +658,11 @@ def _compat(args: argparse.Namespace) -> int:
 def _faults(args: argparse.Namespace) -> int:
     from .containers.docker_client import docker_client
     from .containers.resources import new_run_id
-    from .contracts import contract_for
+    from .proof.contracts import contract_for
     from .faults import catalogue
     from .errors import UsageError
     from .faults.run import counted, exit_code, run_faults
-    from .fixtures import resolve_fixture
+    from .state.fixtures import resolve_fixture
 
     if args.fault == ["list"]:
         for fault in catalogue.FAULTS:
@@ -689,7 +689,7 @@ def _bench(args: argparse.Namespace) -> int:
                             summary_line)
     from .containers.docker_client import docker_client
     from .containers.resources import new_run_id
-    from .contracts import contract_for
+    from .proof.contracts import contract_for
 
     options = BenchOptions(parse_sizes(args.sessions), parse_events(args.events), parse_time_limit(args.time_limit),
                            args.seed, args.keep)  # bad input before any Docker work

@@ -44,21 +44,22 @@ from urllib.parse import urlparse
 
 from websockets.exceptions import WebSocketException
 
-from . import redaction, reports
+from .report import redaction
+from .proof import reports
 from .containers.resources import new_run_id
 from .containers.rpc import GatewayRpc
 from .errors import EXIT_PROOF_FAILED, EXIT_PROOF_PASSED, EnvironmentProblem, RpcError, UsageError
-from .evidence import HARNESS, Assertion, Evidence, skipped
-from .fixtures import Fixture
-from .junit import write_junit
+from .report.evidence import HARNESS, Assertion, Evidence, skipped
+from .state.fixtures import Fixture
+from .report.junit import write_junit
 from .probes.host_sqlite import AGENT_DB, HostProbe, changed_sessions, connect_ro, read_state
 from .paths import artifacts_root
 from .probes import logs as logs_probe
 from .probes.sqlite import SESSION_TABLES
 from .progress import say
-from .proof import FixtureVerdict
-from .provider import MODEL_ID, PROVIDER_ID, ScriptedProvider
-from .run import failures_markdown, verdict_markdown
+from .proof.proof import FixtureVerdict
+from .scenario.provider import MODEL_ID, PROVIDER_ID, ScriptedProvider
+from .proof.run import failures_markdown, verdict_markdown
 from .scenario.runner import READ_METHODS, Context, Step, StepOutcome, table_checks
 from .scenario.steps import (step_chat_turn, step_cleanup, step_compaction, step_metadata, step_patch,
                              step_transcript_identity)

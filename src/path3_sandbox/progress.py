@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from .redaction import scrub_text
+from .report.redaction import scrub_text
 
 _START = time.monotonic()
 

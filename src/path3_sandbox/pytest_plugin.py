@@ -57,7 +57,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 def require_docker() -> None:
     """Skip without an engine, or fail where the Docker tests must run (CI, PATH3_REQUIRE_DOCKER)."""
-    from .engine import probe
+    from .build.engine import probe
 
     if probe() is None:
         message = "no Docker engine answers (start one, or `path3-sandbox engine`)"
@@ -76,9 +76,9 @@ def path3_docker():
 
 @pytest.fixture(scope="session")
 def path3_image(path3_docker, pytestconfig):
-    from .images import ensure_gateway_image
+    from .build.images import ensure_gateway_image
     from .paths import artifacts_root
-    from .target import DEFAULT_SPEC, Target
+    from .build.target import DEFAULT_SPEC, Target
 
     built: dict[str, object] = {}
 
@@ -96,7 +96,7 @@ def path3_image(path3_docker, pytestconfig):
 @pytest.fixture
 def legacy_state(pytestconfig):
     from .errors import FixtureError
-    from .fixtures import check, resolve_fixture
+    from .state.fixtures import check, resolve_fixture
 
     def state(fixture: str | os.PathLike | None = None):
         found = resolve_fixture(str(fixture or pytestconfig.getoption("fixture")))
@@ -111,7 +111,7 @@ def legacy_state(pytestconfig):
 @pytest.fixture
 def path3_evidence(request):
     from .paths import artifacts_root
-    from .redaction import sweep
+    from .report.redaction import sweep
 
     folder = artifacts_root() / "pytest" / re.sub(r"[^\w.-]+", "_", request.node.nodeid)[-120:]
     shutil.rmtree(folder, ignore_errors=True)  # this run's evidence only, never a previous run's beside it
@@ -123,10 +123,10 @@ def path3_evidence(request):
 @pytest.fixture
 def upgraded_gateway(path3_docker, path3_image, legacy_state, path3_evidence, request, pytestconfig):
     from .containers.resources import RunResources, new_run_id
-    from .contracts import contract_for
-    from .provider import ScriptedProvider
-    from .run import bridge_gateway_address
-    from .target import DEFAULT_SPEC
+    from .proof.contracts import contract_for
+    from .scenario.provider import ScriptedProvider
+    from .proof.run import bridge_gateway_address
+    from .build.target import DEFAULT_SPEC
     from .upgrades.upgraded import upgrade
 
     made: dict[tuple, object] = {}
@@ -167,7 +167,7 @@ def gateway_sqlite(upgraded_gateway):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call):
-    from .redaction import scrub_text
+    from .report.redaction import scrub_text
 
     outcome = yield
     report = outcome.get_result()

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from path3_sandbox.fixtures import Fixture, check
+from path3_sandbox.state.fixtures import Fixture, check
 from path3_sandbox.paths import FIXTURES_DIR, PROJECT_ROOT
 from path3_sandbox.upgrades.capture import load_recipe
 
@@ -25,8 +25,8 @@ RESET_TIME_RE = re.compile(r"\.reset\.[0-9T:.Z-]+$")
 
 @pytest.fixture(scope="session")
 def writer_image(docker_client, artifacts):
-    from path3_sandbox.images import ensure_gateway_image
-    from path3_sandbox.target import Target
+    from path3_sandbox.build.images import ensure_gateway_image
+    from path3_sandbox.build.target import Target
 
     return ensure_gateway_image(docker_client, Target.parse(WRITER), log_dir=artifacts / "images")
 

@@ -1,7 +1,7 @@
-from path3_sandbox.images import ensure_gateway_image
+from path3_sandbox.build.images import ensure_gateway_image
 from path3_sandbox.containers.resources import RunResources, new_run_id
-from path3_sandbox.smoke import smoke
-from path3_sandbox.target import DEFAULT_SPEC
+from path3_sandbox.build.smoke import smoke
+from path3_sandbox.build.target import DEFAULT_SPEC
 
 
 def run_in_image(docker_client, image: str, argv: list[str]) -> str:
@@ -56,7 +56,7 @@ def test_a_version_npm_does_not_have_is_an_input_error_naming_the_registry_answe
     import pytest
 
     from path3_sandbox.errors import EXIT_USAGE, TargetError
-    from path3_sandbox.target import Target
+    from path3_sandbox.build.target import Target
 
     with pytest.raises(TargetError, match=r"npm has no openclaw@1999\.1\.1: .* answered 404") as raised:
         ensure_gateway_image(docker_client, Target.parse("1999.1.1"), log_dir=artifacts / "images")

@@ -19,13 +19,13 @@ import pytest
 import requests
 from testcontainers.core.container import DockerContainer
 
-from path3_sandbox.config import STATE_DIR, deep_merge, harness_config
+from path3_sandbox.state.config import STATE_DIR, deep_merge, harness_config
 from path3_sandbox.containers import reaper
 from path3_sandbox.containers.resources import new_run_id, run_labels
 from path3_sandbox.containers.rpc import GatewayRpc
 from path3_sandbox.live import LiveOptions, live
 from path3_sandbox.probes.host_sqlite import read_state
-from path3_sandbox.provider import MODEL_ID, PROVIDER_ID, ScriptedProvider, provider_config
+from path3_sandbox.scenario.provider import MODEL_ID, PROVIDER_ID, ScriptedProvider, provider_config
 
 OPERATOR_CHAT = "agent:main:operator-chat"  # a session with a transcript, made by a turn before live starts
 OPERATOR_NOTES = "agent:main:operator-notes"  # a session with metadata only (a label)

@@ -13,15 +13,15 @@ import secrets
 
 import pytest
 
-from path3_sandbox import fates, oracle
-from path3_sandbox.config import STATE_DIR, harness_config
-from path3_sandbox.fixtures import resolve_fixture
+from path3_sandbox.proof import fates, oracle
+from path3_sandbox.state.config import STATE_DIR, harness_config
+from path3_sandbox.state.fixtures import resolve_fixture
 from path3_sandbox.containers.gateway import Gateway
-from path3_sandbox.inventory import build_inventory
+from path3_sandbox.state.inventory import build_inventory
 from path3_sandbox.probes import files as files_probe
 from path3_sandbox.probes import sqlite as sqlite_probe
 from path3_sandbox.containers.resources import RunResources, new_run_id
-from path3_sandbox.seeding import build_seed
+from path3_sandbox.state.seeding import build_seed
 from path3_sandbox.containers.volumes import put_files
 
 FIXTURE = "minimal"

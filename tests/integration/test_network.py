@@ -7,7 +7,7 @@ import json
 import secrets
 import time
 
-from path3_sandbox.config import CONFIG_NAME, harness_config
+from path3_sandbox.state.config import CONFIG_NAME, harness_config
 from path3_sandbox.containers.gateway import Gateway
 from path3_sandbox.containers.network import HermeticNetwork
 from path3_sandbox.containers.resources import LABEL_RUN, RunResources, new_run_id
@@ -28,8 +28,8 @@ http.get('http://host.docker.internal:' + process.argv[1] + '/', r => { out.prov
 
 
 def test_a_hermetic_gateway_reaches_only_the_provider_door_and_its_lookups_are_recorded(docker_client, default_image):
-    from path3_sandbox.provider import ScriptedProvider
-    from path3_sandbox.run import bridge_gateway_address
+    from path3_sandbox.scenario.provider import ScriptedProvider
+    from path3_sandbox.proof.run import bridge_gateway_address
 
     provider = ScriptedProvider(host=bridge_gateway_address(docker_client)).start()
     token = secrets.token_hex(16)

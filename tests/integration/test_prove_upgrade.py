@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from path3_sandbox.contracts import REFUSE_THEN_DOCTOR, STARTUP_IMPORT, contract_for
-from path3_sandbox.fixtures import Fixture, default_fixture_dirs
-from path3_sandbox.images import ensure_gateway_image
+from path3_sandbox.proof.contracts import REFUSE_THEN_DOCTOR, STARTUP_IMPORT, contract_for
+from path3_sandbox.state.fixtures import Fixture, default_fixture_dirs
+from path3_sandbox.build.images import ensure_gateway_image
 from path3_sandbox.containers.resources import new_run_id
-from path3_sandbox.run import prove
-from path3_sandbox.target import Target
+from path3_sandbox.proof.run import prove
+from path3_sandbox.build.target import Target
 from tests.golden import golden, key_paths
 
 FIXTURES = [path.name for path in default_fixture_dirs()]

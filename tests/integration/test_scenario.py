@@ -8,10 +8,10 @@ import os
 import subprocess
 from pathlib import Path
 
-from path3_sandbox.contracts import contract_for
-from path3_sandbox.fixtures import resolve_fixture
+from path3_sandbox.proof.contracts import contract_for
+from path3_sandbox.state.fixtures import resolve_fixture
 from path3_sandbox.containers.resources import new_run_id
-from path3_sandbox.run import prove
+from path3_sandbox.proof.run import prove
 from path3_sandbox.scenario import STEPS, Step, step_chat_turn
 from tests.golden import golden, key_paths
 

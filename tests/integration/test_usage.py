@@ -14,17 +14,17 @@ import time
 import httpx
 import pytest
 
-from path3_sandbox.cacerts import ssl_context
+from path3_sandbox.build.cacerts import ssl_context
 from path3_sandbox.containers.cleanup import clean
 from path3_sandbox.cli import main
-from path3_sandbox.contracts import contract_for
-from path3_sandbox.fixtures import Fixture, resolve_fixture
-from path3_sandbox.images import ensure_gateway_image
-from path3_sandbox.redact import redact_state
+from path3_sandbox.proof.contracts import contract_for
+from path3_sandbox.state.fixtures import Fixture, resolve_fixture
+from path3_sandbox.build.images import ensure_gateway_image
+from path3_sandbox.state.redact import redact_state
 from path3_sandbox.containers.resources import LABEL_OWNER_PID, LABEL_RUN, new_run_id
-from path3_sandbox.run import prove
-from path3_sandbox.target import DEFAULT_SPEC, Target, registry_url
-from path3_sandbox.userstate import infer_manifest, write_fixture
+from path3_sandbox.proof.run import prove
+from path3_sandbox.build.target import DEFAULT_SPEC, Target, registry_url
+from path3_sandbox.state.userstate import infer_manifest, write_fixture
 
 
 def test_repro_of_a_tarball_with_a_home_prefix_writes_a_bug_report_bundle(docker_client, default_image, tmp_path, monkeypatch):

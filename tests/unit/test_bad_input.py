@@ -14,7 +14,7 @@ import pytest
 import path3_sandbox.containers.docker_client as docker_client_module
 from path3_sandbox.cli import main
 from path3_sandbox.errors import EXIT_USAGE
-from path3_sandbox.fixtures import resolve_fixture
+from path3_sandbox.state.fixtures import resolve_fixture
 from path3_sandbox.paths import FIXTURES_DIR
 
 
@@ -127,7 +127,7 @@ def test_redact_of_a_missing_source_is_bad_input(tmp_path, capsys):
 
 
 def test_a_directory_state_never_brings_a_file_from_outside_through_a_link(tmp_path):
-    from path3_sandbox.userstate import unpack_state
+    from path3_sandbox.state.userstate import unpack_state
 
     state = tmp_path / "home" / ".openclaw"
     sessions = state / "agents" / "main" / "sessions"
@@ -161,7 +161,7 @@ def test_fixtures_add_refuses_a_state_that_still_holds_secrets_and_names_them(tm
 
 
 def test_a_redacted_state_is_added_and_its_manifest_checks_clean(tmp_path, capsys):
-    from path3_sandbox.fixtures import Fixture, check
+    from path3_sandbox.state.fixtures import Fixture, check
     from tests.planted import plant_secrets
 
     name = f"p3-redacted-{os.getpid()}"
@@ -182,7 +182,7 @@ def test_a_redacted_state_is_added_and_its_manifest_checks_clean(tmp_path, capsy
 def test_a_bad_target_is_exit_2_before_docker_is_asked_or_installed(command, spec, says, monkeypatch, capsys, tmp_path):
     """`image build --openclaw 'bad tag!'` used to ask for the Docker engine first (and, as root on a bare box, install
     one) before it looked at the target."""
-    import path3_sandbox.engine as engine
+    import path3_sandbox.build.engine as engine
 
     def no_engine(*args, **kwargs):
         raise AssertionError("the engine was looked for before the target was checked")

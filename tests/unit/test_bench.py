@@ -17,7 +17,7 @@ from path3_sandbox.bench.probe import ImportState, import_lines
 from path3_sandbox.bench.report import BenchRow, bench_json, bench_markdown
 from path3_sandbox.bench.run import exit_code, parse_events, parse_sizes, parse_time_limit
 from path3_sandbox.cli import main
-from path3_sandbox.config import STATE_DIR
+from path3_sandbox.state.config import STATE_DIR
 from path3_sandbox.containers.waits import StartObservation
 from path3_sandbox.errors import EXIT_USAGE, UsageError
 

@@ -1,4 +1,4 @@
-from path3_sandbox.cacerts import host_ca_bundle, host_ca_files
+from path3_sandbox.build.cacerts import host_ca_bundle, host_ca_files
 
 PEM = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 

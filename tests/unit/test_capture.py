@@ -3,7 +3,7 @@ import json
 import pytest
 
 from path3_sandbox.errors import CaptureFailed, FixtureError
-from path3_sandbox.provider import PROVIDER_ID, marker_of, provider_config
+from path3_sandbox.scenario.provider import PROVIDER_ID, marker_of, provider_config
 from path3_sandbox.upgrades.capture import (RECIPES_DIR, Turn, load_recipe, locate_turns, message_text, parse_recipe,
                                             scrub_state, turn_message, writer_config)
 

@@ -212,7 +212,7 @@ def test_the_report_names_the_first_bad_its_failure_and_its_evidence_and_says_wh
 def test_the_command_refuses_a_range_with_nothing_to_try_before_the_state_is_unpacked_or_docker(monkeypatch, capsys,
                                                                                                tmp_path):
     import path3_sandbox.containers.docker_client as docker_client
-    import path3_sandbox.target as target
+    import path3_sandbox.build.target as target
 
     monkeypatch.setattr(target, "registry_publish_times", lambda: TIMES)
     monkeypatch.setattr(docker_client, "docker_client", lambda: (_ for _ in ()).throw(AssertionError("docker was asked")))
@@ -227,7 +227,7 @@ def test_the_command_refuses_a_range_with_nothing_to_try_before_the_state_is_unp
 
 def no_registry(monkeypatch):
     """Every way compat could reach the npm registry, failing the test if taken."""
-    import path3_sandbox.target as target
+    import path3_sandbox.build.target as target
 
     def refuse(*args, **kwargs):
         raise AssertionError("the registry was asked before the input was checked")
@@ -269,7 +269,7 @@ def test_a_missing_state_is_refused_before_the_registry_is_asked(monkeypatch, ca
 def test_a_dist_tag_the_registry_lacks_is_exit_2_without_fetching_the_publish_list(monkeypatch, capsys, tmp_path):
     """`--releases garbage` is a well-formed dist-tag: only the registry can say it has none. It is asked about that
     tag alone (one small request, answered 404), never for the whole publish list first."""
-    import path3_sandbox.target as target
+    import path3_sandbox.build.target as target
 
     asked = []
 
@@ -289,7 +289,7 @@ def test_a_dist_tag_the_registry_lacks_is_exit_2_without_fetching_the_publish_li
 
 def test_a_table_row_that_is_not_a_contract_is_skipped_with_its_reason_even_with_contract(monkeypatch):
     import path3_sandbox.upgrades.compat as compat
-    from path3_sandbox.contracts import CONTRACT_TABLE, ContractRule
+    from path3_sandbox.proof.contracts import CONTRACT_TABLE, ContractRule
 
     row = ContractRule("2026.9.7", "2026.9.7", "out-of-scope", "keeps sessions in other tables")
     monkeypatch.setattr(compat, "CONTRACT_TABLE", CONTRACT_TABLE + (row,))

@@ -1,4 +1,4 @@
-from path3_sandbox.config import deep_merge, harness_config
+from path3_sandbox.state.config import deep_merge, harness_config
 
 
 def test_merge_keeps_everything_the_user_had_and_records_each_harness_key():
@@ -42,7 +42,7 @@ USER_CONFIG = {
 
 
 def test_a_users_channels_are_disabled_and_every_provider_it_defines_or_names_points_nowhere():
-    from path3_sandbox.config import OFFLINE_API_KEY, UNREACHABLE_BASE_URL, offline_overlay
+    from path3_sandbox.state.config import OFFLINE_API_KEY, UNREACHABLE_BASE_URL, offline_overlay
 
     overlay, offline = offline_overlay(USER_CONFIG, named_providers={"mistral", "path3-scripted"}, keep={"path3-scripted"})
     assert overlay["channels"] == {"discord": {"enabled": False}, "telegram": {"enabled": False}}
@@ -60,7 +60,7 @@ def test_a_users_channels_are_disabled_and_every_provider_it_defines_or_names_po
 
 
 def test_a_state_with_no_channel_and_no_provider_gets_nothing_from_the_offline_overlay():
-    from path3_sandbox.config import offline_overlay
+    from path3_sandbox.state.config import offline_overlay
 
     assert offline_overlay({"gateway": {"port": 1}, "agents": {"defaults": {"model": {"primary": "bare-alias"}}}}) == \
         ({}, offline_overlay({})[1])

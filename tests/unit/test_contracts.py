@@ -1,6 +1,6 @@
 import pytest
 
-from path3_sandbox.contracts import (
+from path3_sandbox.proof.contracts import (
     REFUSE_THEN_DOCTOR, STARTUP_IMPORT, classify_start, contract_for, version_key, warning_codes,
 )
 from path3_sandbox.errors import UsageError
@@ -116,7 +116,7 @@ def test_the_betas_with_the_old_session_tables_are_out_of_scope_with_the_reason(
 
 
 def test_a_start_came_up_when_it_reported_ready_with_or_without_an_import_and_not_otherwise():
-    from path3_sandbox.contracts import StartKind
+    from path3_sandbox.proof.contracts import StartKind
 
     came_up = {kind: StartKind(kind, None, 1.0).came_up
                for kind in ("imported", "ready-without-import", "refused", "crashed", "hung")}

@@ -1,6 +1,6 @@
 import pytest
 
-from path3_sandbox.engine import HostFacts, plan
+from path3_sandbox.build.engine import HostFacts, plan
 from path3_sandbox.errors import EngineUnavailable
 
 

@@ -9,7 +9,7 @@ from path3_sandbox.containers.volumes import VolumeFile
 from path3_sandbox.errors import EXIT_USAGE, UsageError
 from path3_sandbox.faults import catalogue
 from path3_sandbox.faults.judge import COMPLETED, LOST, REFUSED, outcome, tally
-from path3_sandbox.inventory import build_inventory
+from path3_sandbox.state.inventory import build_inventory
 from path3_sandbox.probes.files import FilesSnapshot, StateFile
 from path3_sandbox.probes.sqlite import AgentDatabase, SqliteEvent, SqliteSnapshot
 
@@ -176,7 +176,7 @@ def test_every_fault_allows_only_known_outcomes_and_the_make_test_cases_exist():
     ("OpenClaw startup migrations did not complete cleanly; refusing to report the gateway ready.", False),
 ])
 def test_an_error_must_name_the_file_and_the_fix(message, names):
-    from path3_sandbox.contracts import StartKind
+    from path3_sandbox.proof.contracts import StartKind
     from path3_sandbox.faults.case import _names_file_and_fix
 
     assert _names_file_and_fix(StartKind("refused", 78, 1.0, message=message)) is names
@@ -222,7 +222,7 @@ def test_a_case_whose_fault_never_happened_says_not_hit_never_pass_and_a_loss_is
 
 
 def test_an_exited_start_names_the_file_and_the_fix_when_one_error_and_the_lines_after_it_do():
-    from path3_sandbox.contracts import StartKind
+    from path3_sandbox.proof.contracts import StartKind
     from path3_sandbox.faults.case import _advice
 
     # 2026.9.5 with its state dir owned by another uid: the advice comes first, a misleading last line after it.

@@ -4,7 +4,7 @@ import shutil
 import pytest
 
 from path3_sandbox.errors import FixtureError
-from path3_sandbox.fixtures import Fixture, check, default_fixture_dirs, resolve_fixture
+from path3_sandbox.state.fixtures import Fixture, check, default_fixture_dirs, resolve_fixture
 
 
 def test_every_shipped_fixture_agrees_with_its_files():

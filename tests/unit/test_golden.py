@@ -5,6 +5,7 @@ no Docker. (summary.json's shape is pinned where real runs write it: the integra
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -55,7 +56,8 @@ CLI = [
 def run_cli(argv: list[str], tmp_path) -> dict:
     done = subprocess.run([sys.executable, "-m", "path3_sandbox", *argv], capture_output=True, text=True, timeout=120,
                           cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "PATH3_ARTIFACTS": str(tmp_path / "artifacts"),
-                                             "DOCKER_HOST": "unix:///nonexistent/docker.sock", "HOME": str(tmp_path)})
+                                             "DOCKER_HOST": "unix:///nonexistent/docker.sock", "HOME": str(tmp_path),
+                                             **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"}})
     lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
     return {"argv": argv, "exit": done.returncode, "first_line": lines[0][:160] if lines else ""}
 

@@ -18,9 +18,9 @@ import path3_sandbox.containers.docker_client as docker_client_module
 import path3_sandbox.paths as paths
 from path3_sandbox.cli import main
 from path3_sandbox.errors import EXIT_USAGE, FixtureError
-from path3_sandbox.fixtures import Fixture, check, resolve_fixture
-from path3_sandbox.inventory import MAX_JSON_DEPTH, build_inventory
-from path3_sandbox.userstate import UnpackLimits, unpack_state, write_fixture
+from path3_sandbox.state.fixtures import Fixture, check, resolve_fixture
+from path3_sandbox.state.inventory import MAX_JSON_DEPTH, build_inventory
+from path3_sandbox.state.userstate import UnpackLimits, unpack_state, write_fixture
 from tests import hostile
 
 RUN_ID_LENGTH = len("20260101-000000-abcdef")  # containers.resources.new_run_id()
@@ -246,7 +246,7 @@ def test_json_as_deep_as_the_limit_is_parsed_and_brackets_inside_strings_do_not_
 
 
 def test_a_json_document_bigger_than_the_parser_takes_is_exit_2(tmp_path, monkeypatch):
-    import path3_sandbox.inventory as inventory
+    import path3_sandbox.state.inventory as inventory
 
     monkeypatch.setattr(inventory, "MAX_JSON_BYTES", 1000)
     with pytest.raises(FixtureError, match="sessions.json is a JSON document of 0 MB, more than the 0 MB"):
@@ -293,7 +293,7 @@ def test_a_repro_whose_fixture_was_made_but_whose_image_failed_leaves_no_run_fol
 
 def test_a_repro_whose_proof_ran_keeps_its_run_folder(tmp_path, capsys, monkeypatch):
     import path3_sandbox.cli as cli
-    import path3_sandbox.run as run
+    import path3_sandbox.proof.run as run
 
     def proof_stopped(*args, **kwargs):
         raise KeyboardInterrupt

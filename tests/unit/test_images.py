@@ -1,8 +1,8 @@
 import pytest
 
 from path3_sandbox.errors import BaseImageUnavailable
-from path3_sandbox.images import DEFAULT_BASE, base_plan, cache_key, gateway_tag
-from path3_sandbox.target import Target
+from path3_sandbox.build.images import DEFAULT_BASE, base_plan, cache_key, gateway_tag
+from path3_sandbox.build.target import Target
 
 
 def test_cache_key_is_stable_for_the_same_inputs():

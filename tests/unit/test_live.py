@@ -417,7 +417,7 @@ def test_the_config_live_reads_is_written_redacted_and_still_parses():
 
 
 def test_a_log_line_that_repeats_a_config_secret_is_redacted_even_when_cut(tmp_path):
-    from path3_sandbox import redaction
+    from path3_sandbox.report import redaction
     from path3_sandbox.live import log_line, read_config
 
     read_config(FakeRpc(OPERATOR_CONFIG))  # what live does before its first step: the config's secrets are remembered
@@ -428,7 +428,7 @@ def test_a_log_line_that_repeats_a_config_secret_is_redacted_even_when_cut(tmp_p
 
 
 def test_the_states_credential_files_are_remembered_like_a_seeded_states(tmp_path):
-    from path3_sandbox import redaction
+    from path3_sandbox.report import redaction
     from path3_sandbox.live import remember_state_secrets
 
     profiles = tmp_path / "agents" / "main" / "agent" / "auth-profiles.json"

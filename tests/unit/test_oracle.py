@@ -1,8 +1,8 @@
 import json
 
-from path3_sandbox import fates, oracle
-from path3_sandbox.fixtures import ExpectedSession, Fixture
-from path3_sandbox.inventory import build_inventory, js_json
+from path3_sandbox.proof import fates, oracle
+from path3_sandbox.state.fixtures import ExpectedSession, Fixture
+from path3_sandbox.state.inventory import build_inventory, js_json
 from path3_sandbox.probes.files import FilesSnapshot, StateFile
 from path3_sandbox.probes.sqlite import parse_snapshot
 

@@ -61,7 +61,7 @@ class EmptyState:
 
 
 def test_a_message_that_is_no_longer_reachable_fails_naming_it_its_hop_and_its_key(tmp_path):
-    from path3_sandbox.evidence import Evidence
+    from path3_sandbox.report.evidence import Evidence
     from path3_sandbox.upgrades.path import Hop, PathRun, Written
 
     evidence = Evidence(tmp_path, "path")

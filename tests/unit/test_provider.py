@@ -3,7 +3,7 @@ import threading
 
 import httpx
 
-from path3_sandbox.provider import (
+from path3_sandbox.scenario.provider import (
     ScriptedProvider, chat_completion_chunks, marker_of, provider_config, responses_events, sse,
 )
 

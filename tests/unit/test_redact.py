@@ -17,13 +17,13 @@ from urllib.parse import quote
 
 import pytest
 
-from path3_sandbox import redaction
-from path3_sandbox.fixtures import resolve_fixture
-from path3_sandbox.inventory import build_inventory
-from path3_sandbox.json5text import loads as json5_loads
-from path3_sandbox.redact import redact_state
-from path3_sandbox.redaction import find_secrets, known_secrets, scrub_text, tag
-from path3_sandbox.userstate import infer_manifest, read_tree
+from path3_sandbox.report import redaction
+from path3_sandbox.state.fixtures import resolve_fixture
+from path3_sandbox.state.inventory import build_inventory
+from path3_sandbox.report.json5text import loads as json5_loads
+from path3_sandbox.state.redact import redact_state
+from path3_sandbox.report.redaction import find_secrets, known_secrets, scrub_text, tag
+from path3_sandbox.state.userstate import infer_manifest, read_tree
 from tests import planted
 from tests.planted import (HMAC_KEY, KEPT, MESSAGE_TEXTS, REAL_DELETED, REAL_RESET, REAL_SECRETS, REAL_SID, SECRETS,
                            SID, all_json_parses_and_every_database_checks, leaks, plant_real_secrets, plant_secrets)
@@ -444,7 +444,7 @@ def test_the_closing_sweep_redacts_only_the_files_this_run_wrote(tmp_path, monke
 
 
 def test_the_bug_report_bundle_holds_no_user_token_object_even_if_nothing_swept_it(tmp_path):
-    from path3_sandbox.run import write_bug_report
+    from path3_sandbox.proof.run import write_bug_report
 
     evidence = tmp_path / "proof" / "real-7.35"
     evidence.mkdir(parents=True)

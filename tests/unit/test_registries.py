@@ -10,10 +10,10 @@ from types import SimpleNamespace
 import docker.errors
 import pytest
 
-from path3_sandbox import images, localbase
+from path3_sandbox.build import images, localbase
 from path3_sandbox.paths import DOCKER_DIR, PROJECT_ROOT
-from path3_sandbox.registries import Registries, declared_args, parse_deb822, parse_one_line
-from path3_sandbox.target import Target
+from path3_sandbox.build.registries import Registries, declared_args, parse_deb822, parse_one_line
+from path3_sandbox.build.target import Target
 
 NPM = "https://npm.example.invalid/"
 MIRROR = "http://mirror.example.invalid/debian"

@@ -1,10 +1,10 @@
 import xml.etree.ElementTree as ET
 
-from path3_sandbox.contracts import ContractChoice
-from path3_sandbox.images import BaseImage, GatewayImage
-from path3_sandbox.proof import FixtureVerdict
-from path3_sandbox.run import RunResult, write_summary
-from path3_sandbox.target import Target
+from path3_sandbox.proof.contracts import ContractChoice
+from path3_sandbox.build.images import BaseImage, GatewayImage
+from path3_sandbox.proof.proof import FixtureVerdict
+from path3_sandbox.proof.run import RunResult, write_summary
+from path3_sandbox.build.target import Target
 
 
 def verdict(name, passed, tmp_path):
@@ -54,7 +54,7 @@ def test_junit_has_a_suite_per_fixture_and_a_failure_per_failed_phase(tmp_path):
 
 
 def test_summary_says_plainly_when_the_gateway_had_the_open_network_and_what_it_looked_up_when_hermetic(tmp_path):
-    from path3_sandbox.run import network_line
+    from path3_sandbox.proof.run import network_line
 
     import dataclasses
 
@@ -87,7 +87,7 @@ def test_default_jobs_is_one_fixture_per_core_and_two_gib_never_more_than_the_fi
 
     import psutil
 
-    from path3_sandbox.run import default_jobs
+    from path3_sandbox.proof.run import default_jobs
 
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
     monkeypatch.setattr(psutil, "virtual_memory", lambda: SimpleNamespace(available=5 << 30))

@@ -2,9 +2,9 @@
 
 import json
 
-from path3_sandbox import reports
-from path3_sandbox.fixtures import ExpectedSession, Fixture
-from path3_sandbox.inventory import build_inventory
+from path3_sandbox.proof import reports
+from path3_sandbox.state.fixtures import ExpectedSession, Fixture
+from path3_sandbox.state.inventory import build_inventory
 from path3_sandbox.probes.files import FilesSnapshot, StateFile
 
 BOX = """◇  Session SQLite ───────────────╮

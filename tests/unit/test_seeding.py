@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from path3_sandbox.fixtures import Fixture
-from path3_sandbox.seeding import TARGET_NEWEST_AGE_MS, build_seed, shift_timestamps
+from path3_sandbox.state.fixtures import Fixture
+from path3_sandbox.state.seeding import TARGET_NEWEST_AGE_MS, build_seed, shift_timestamps
 
 
 def make_fixture(tmp_path, *, retime=True, config=None):
@@ -85,8 +85,8 @@ USER_CONFIG = {"channels": {"telegram": {"accounts": {"a": {"botToken": "1:a"}, 
 
 
 def test_a_users_state_never_goes_live_its_bots_off_and_its_providers_unreachable(tmp_path):
-    from path3_sandbox.config import UNREACHABLE_BASE_URL, deep_merge, harness_config
-    from path3_sandbox.provider import provider_config
+    from path3_sandbox.state.config import UNREACHABLE_BASE_URL, deep_merge, harness_config
+    from path3_sandbox.scenario.provider import provider_config
 
     fixture = user_state(tmp_path, config=USER_CONFIG)
     sessions_before = json.loads((fixture.state / "agents/main/sessions/sessions.json").read_bytes())
@@ -117,9 +117,9 @@ def test_the_proof_seeds_a_user_state_offline_whatever_the_network(network, tmp_
     """What FixtureProof puts on the volume, with Docker faked: the same offline config for both --network modes."""
     from types import SimpleNamespace
 
-    import path3_sandbox.proof as proof
-    import path3_sandbox.session as session
-    from path3_sandbox.config import UNREACHABLE_BASE_URL
+    import path3_sandbox.proof.proof as proof
+    import path3_sandbox.proof.session as session
+    from path3_sandbox.state.config import UNREACHABLE_BASE_URL
 
     written = {}
     monkeypatch.setattr(session, "put_files", lambda resources, tag, volume, files: written.update(
@@ -141,7 +141,7 @@ def test_the_proof_seeds_a_user_state_offline_whatever_the_network(network, tmp_
 
 
 def test_summary_md_says_the_user_state_was_kept_offline(tmp_path):
-    from path3_sandbox.seeding import offline_line
+    from path3_sandbox.state.seeding import offline_line
 
     for name, record in (("a", {"channel_accounts_disabled": 3, "providers_unreachable": ["anthropic", "my-proxy"]}),
                          ("b", {"channel_accounts_disabled": 0, "providers_unreachable": ["anthropic"]})):

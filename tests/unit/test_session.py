@@ -11,12 +11,13 @@ from types import SimpleNamespace
 import pytest
 
 import path3_sandbox
-from path3_sandbox import redaction, session
+from path3_sandbox.report import redaction
+from path3_sandbox.proof import session
 from path3_sandbox.containers.gateway import ExecResult
 from path3_sandbox.containers.network import HERMETIC, OPEN
 from path3_sandbox.containers.waits import StartObservation
-from path3_sandbox.fixtures import Fixture
-from path3_sandbox.session import StateSession, never, start_as_a_user
+from path3_sandbox.state.fixtures import Fixture
+from path3_sandbox.proof.session import StateSession, never, start_as_a_user
 
 PACKAGE = Path(path3_sandbox.__file__).parent
 REFUSAL = "Legacy session store found at /home/node/.openclaw/agents/main/sessions/sessions.json; run openclaw doctor --fix"
@@ -129,10 +130,10 @@ def test_a_deadline_bounds_doctor_and_a_passed_deadline_means_no_second_start():
 # Where a Gateway container, a hermetic network, a seed or the state's secrets are made: session.py alone (and the
 # classes themselves, and helpers that only run one-offs on a path's volume).
 WIRING = {
-    r"\bHermeticNetwork\(": {"session.py", "containers/network.py"},
-    r"\bbuild_seed\(": {"session.py", "seeding.py"},
-    r"known_secrets\(read_state\(": {"session.py"},
-    r"\bGateway\(self\.resources|\bGateway\(resources": {"session.py", "upgrades/path.py"},
+    r"\bHermeticNetwork\(": {"proof/session.py", "containers/network.py"},
+    r"\bbuild_seed\(": {"proof/session.py", "state/seeding.py"},
+    r"known_secrets\(read_state\(": {"proof/session.py"},
+    r"\bGateway\(self\.resources|\bGateway\(resources": {"proof/session.py", "upgrades/path.py"},
 }
 
 

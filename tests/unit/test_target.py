@@ -5,7 +5,7 @@ import tarfile
 import pytest
 
 from path3_sandbox.errors import TargetError
-from path3_sandbox.target import Target
+from path3_sandbox.build.target import Target
 
 
 def make_tgz(path, package_json: dict | None, *, gz=True):

@@ -5,8 +5,8 @@ import zipfile
 import pytest
 
 from path3_sandbox.errors import FixtureError
-from path3_sandbox.fixtures import Fixture, check, resolve_fixture
-from path3_sandbox.userstate import infer_manifest, unpack_state, write_fixture
+from path3_sandbox.state.fixtures import Fixture, check, resolve_fixture
+from path3_sandbox.state.userstate import infer_manifest, unpack_state, write_fixture
 
 
 def tar_with_prefix(fixture_name: str, prefix: str, dest):

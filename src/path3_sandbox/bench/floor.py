@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ..config import STATE_DIR
+from ..state.config import STATE_DIR
 from ..probes._node import Runner, run_node_json
 from .generate import SESSIONS_DIR
 

@@ -18,7 +18,7 @@ import random
 import uuid
 from dataclasses import dataclass
 
-from ..config import STATE_DIR
+from ..state.config import STATE_DIR
 from ..containers.volumes import VolumeFile
 
 AGENT = "main"

@@ -16,9 +16,9 @@ from pathlib import Path
 import docker
 
 from ..containers.gateway import Gateway
-from ..contracts import StartKind, classify_start
+from ..proof.contracts import StartKind, classify_start
 from ..progress import say
-from ..reports import parse_import_report
+from ..proof.reports import parse_import_report
 from .memory import CGROUP_PEAK_ARGV, MemoryPeak, PeakSampler, cgroup_peak_bytes
 from .probe import ImportState, import_lines, read_import_state
 

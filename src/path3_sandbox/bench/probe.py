@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from ..config import GATEWAY_LOG_FILE, STATE_DIR
+from ..state.config import GATEWAY_LOG_FILE, STATE_DIR
 from ..probes._node import Runner, run_node_json
 
 TRANSCRIPT_TABLE = "transcript_events"

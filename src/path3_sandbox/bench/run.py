@@ -24,15 +24,15 @@ from pathlib import Path
 import docker
 import psutil
 
-from ..config import CONFIG_NAME
+from ..state.config import CONFIG_NAME
 from ..containers.network import OPEN
 from ..containers.resources import RunResources
 from ..containers.volumes import VolumeFile
-from ..contracts import ContractChoice
+from ..proof.contracts import ContractChoice
 from ..errors import EXIT_PROOF_FAILED, EXIT_PROOF_PASSED, UsageError
-from ..images import GatewayImage
+from ..build.images import GatewayImage
 from ..progress import say
-from ..session import StateSession
+from ..proof.session import StateSession
 from .floor import FloorResult, run_floor
 from .generate import LegacyState, generate
 from .measure import GatewayRun, measure_import

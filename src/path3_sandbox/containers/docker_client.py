@@ -6,7 +6,7 @@ import functools
 
 import docker
 
-from ..engine import ensure_engine
+from ..build.engine import ensure_engine
 
 
 @functools.cache

@@ -19,8 +19,8 @@ import requests
 from testcontainers.core.container import DockerContainer
 
 from ..errors import ContainerFailed
-from ..config import GATEWAY_PORT
-from ..redaction import remember
+from ..state.config import GATEWAY_PORT
+from ..report.redaction import remember
 from .resources import RunResources
 from .waits import READY_TIMEOUT_S, GatewayReadyOrExited, StartObservation, probe_http
 

@@ -22,7 +22,7 @@ from testcontainers.core.network import Network
 from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
 from ..errors import ContainerFailed
-from ..config import GATEWAY_PORT
+from ..state.config import GATEWAY_PORT
 from .gateway import LOOPBACK_ONLY, RELAY_PORT
 from .resources import RunResources
 

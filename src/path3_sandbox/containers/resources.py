@@ -24,7 +24,7 @@ from testcontainers.core.container import DockerContainer
 from testcontainers.core.labels import create_labels
 from testcontainers.core.network import Network
 
-from ..config import STATE_DIR
+from ..state.config import STATE_DIR
 from ..progress import say
 from ..signals import cleanup_shielded
 from . import reaper

@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator
 
 from ..errors import ContainerFailed
-from ..config import STATE_DIR
+from ..state.config import STATE_DIR
 from .resources import RunResources
 
 GATEWAY_UID = 1000

@@ -17,22 +17,22 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import STATE_DIR
+from ..state.config import STATE_DIR
 from ..containers.gateway import Gateway
 from ..containers.resources import RunResources
-from ..contracts import ContractChoice, StartKind, classify_start
+from ..proof.contracts import ContractChoice, StartKind, classify_start
 from ..errors import GatewayStuck, HarnessFailure
-from ..evidence import GATEWAY, HARNESS, Assertion, Evidence
-from ..fixtures import Fixture
-from ..images import GatewayImage
-from ..inventory import build_inventory
+from ..report.evidence import GATEWAY, HARNESS, Assertion, Evidence
+from ..state.fixtures import Fixture
+from ..build.images import GatewayImage
+from ..state.inventory import build_inventory
 from ..probes import files as files_probe
 from ..probes.files import FilesSnapshot
 from ..probes import sqlite as sqlite_probe
 from ..progress import say
 from ..containers.network import OPEN
 from ..containers.volumes import put_files
-from ..session import StateSession, start_as_a_user
+from ..proof.session import StateSession, start_as_a_user
 from .catalogue import Fault
 from .judge import OUTCOME_WORDS, REFUSED, Tally, kept_every_file, outcome, tally
 

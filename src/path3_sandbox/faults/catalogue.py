@@ -365,7 +365,7 @@ DEFAULT_FIXTURES = ("real-7.35", "minimal")  # a state a real release wrote, whe
 
 
 def default_fixture() -> str:
-    from ..fixtures import default_fixture_dirs
+    from ..state.fixtures import default_fixture_dirs
 
     names = {path.name for path in default_fixture_dirs()}
     return next((name for name in DEFAULT_FIXTURES if name in names), "minimal")

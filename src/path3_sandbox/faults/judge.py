@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..fates import judge as fate_of
-from ..inventory import Inventory, content_hash, is_session_area_path
+from ..proof.fates import judge as fate_of
+from ..state.inventory import Inventory, content_hash, is_session_area_path
 from ..probes.files import FilesSnapshot
 from ..probes.sqlite import SqliteSnapshot
 

@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from ..config import STATE_DIR
+from ..state.config import STATE_DIR
 from ..containers.gateway import DOCTOR_FIX, Gateway
 
 # Where an import writes: its run manifests, the import archive, the legacy folders it moves files out of, the

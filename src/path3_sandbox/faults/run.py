@@ -21,10 +21,10 @@ from pathlib import Path
 import docker
 
 from ..containers.resources import RunResources
-from ..contracts import ContractChoice
+from ..proof.contracts import ContractChoice
 from ..errors import EXIT_PROOF_FAILED, EXIT_PROOF_PASSED
-from ..fixtures import Fixture
-from ..images import GatewayImage
+from ..state.fixtures import Fixture
+from ..build.images import GatewayImage
 from ..progress import say
 from .case import Case, CaseResult
 from .catalogue import Fault
@@ -60,7 +60,7 @@ def run_faults(client: docker.DockerClient, image: GatewayImage, fixture: Fixtur
                 run_case(fault, point, control=control)
                 tried.append(results[-1])
     write(root, image, fixture, results, time.monotonic() - started)
-    from ..redaction import sweep as redact
+    from ..report.redaction import sweep as redact
 
     redact(root)  # the harness tokens and the state's own secrets out of every evidence file
     return results

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ..config import STATE_DIR
-from ..inventory import is_live_legacy_path
+from ..state.config import STATE_DIR
+from ..state.inventory import is_live_legacy_path
 from ._node import Runner, run_node_json
 
 SCRIPT = r"""

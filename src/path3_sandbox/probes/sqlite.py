@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config import STATE_DIR
-from ..inventory import content_hash
+from ..state.config import STATE_DIR
+from ..state.inventory import content_hash
 from ._node import Runner, run_node_json
 
 # The one list of the session tables: what a step may move, what live mode hashes per session.

@@ -15,12 +15,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .. import oracle
-from ..config import STATE_DIR
-from ..evidence import HARNESS, Assertion, Evidence, skipped
-from ..fixtures import Fixture
+from ..proof import oracle
+from ..state.config import STATE_DIR
+from ..report.evidence import HARNESS, Assertion, Evidence, skipped
+from ..state.fixtures import Fixture
 from ..containers.gateway import Gateway
-from ..inventory import IMPORT_ARCHIVE_DIR, Inventory
+from ..state.inventory import IMPORT_ARCHIVE_DIR, Inventory
 from ..probes import files as files_probe
 from ..probes import handles as handles_probe
 from ..probes import logs as logs_probe
@@ -28,7 +28,7 @@ from ..probes import sqlite as sqlite_probe
 from ..probes.files import FilesSnapshot
 from ..probes.sqlite import SqliteSnapshot
 from ..progress import say
-from ..provider import ScriptedProvider
+from .provider import ScriptedProvider
 from ..containers.rpc import GatewayRpc
 from . import turns as turn_accounting
 from .turns import TurnSpec

@@ -9,8 +9,8 @@ import re
 import time
 from typing import Any
 
-from ..evidence import Assertion
-from ..inventory import LegacyTranscript
+from ..report.evidence import Assertion
+from ..state.inventory import LegacyTranscript
 from ..probes.sqlite import SqliteSnapshot
 from ..errors import RpcError
 from .runner import TURN_TIMEOUT_MS, Context, Probe, Step, StepOutcome, probe

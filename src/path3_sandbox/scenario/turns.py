@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..evidence import Assertion
+from ..report.evidence import Assertion
 from ..probes.sqlite import SqliteEvent, SqliteSnapshot
 
 # Side events a turn may write, and why the Gateway writes them (measured on 2026.9.6; the conditions are

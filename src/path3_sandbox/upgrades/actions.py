@@ -19,7 +19,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Callable
 
 from ..containers.volumes import get_tar, put_tar, tar_digests
-from ..evidence import HARNESS, Assertion
+from ..report.evidence import HARNESS, Assertion
 from ..probes import files as files_probe
 
 if TYPE_CHECKING:

@@ -42,17 +42,17 @@ from typing import Any, Callable
 
 import docker
 
-from ..config import CONFIG_NAME, STATE_DIR, deep_merge
+from ..state.config import CONFIG_NAME, STATE_DIR, deep_merge
 from ..errors import CaptureFailed, FixtureError, GatewayNotReady, RpcError
-from ..images import GatewayImage
+from ..build.images import GatewayImage
 from ..paths import PROJECT_ROOT
 from ..progress import say
-from ..provider import PROVIDER_ID, ScriptedProvider
+from ..scenario.provider import PROVIDER_ID, ScriptedProvider
 from ..containers.resources import RunResources, new_run_id
 from ..containers.rpc import GatewayRpc
-from ..userstate import infer_manifest, write_fixture
+from ..state.userstate import infer_manifest, write_fixture
 from ..containers.volumes import VolumeFile, get_tree
-from ..session import StateSession
+from ..proof.session import StateSession
 
 RECIPES_DIR = PROJECT_ROOT / "fixtures" / "recipes"
 RECIPE_KEYS = ("writer", "catches", "agents", "sessions", "compact", "reset", "after")
@@ -383,7 +383,7 @@ def capture(client: docker.DockerClient, image: GatewayImage, recipe: Recipe, na
 
 
 def _bridge_address(client: docker.DockerClient) -> str:
-    from ..run import bridge_gateway_address  # run.py imports the proof; only this helper is needed here
+    from ..proof.run import bridge_gateway_address  # run.py imports the proof; only this helper is needed here
 
     return bridge_gateway_address(client)
 

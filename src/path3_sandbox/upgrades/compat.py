@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ..contracts import CONTRACT_TABLE, REFUSE_THEN_DOCTOR, STARTUP_IMPORT, ContractChoice, contract_for
+from ..proof.contracts import CONTRACT_TABLE, REFUSE_THEN_DOCTOR, STARTUP_IMPORT, ContractChoice, contract_for
 from ..errors import EXIT_PROOF_FAILED, EXIT_PROOF_PASSED, UsageError
 from ..progress import say
-from ..target import DIST_TAG_RE, PACKAGE, VERSION_RE
+from ..build.target import DIST_TAG_RE, PACKAGE, VERSION_RE
 
 BISECT_ABOVE = 4  # more releases to try than this: bisect instead of trying each
 NOT_TRIED = "not tried (bisection)"

@@ -15,10 +15,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..contracts import ContractChoice, contract_for
+from ..proof.contracts import ContractChoice, contract_for
 from ..errors import FixtureError, UsageError
-from ..fixtures import Fixture, check, default_fixture_dirs
-from ..target import Target
+from ..state.fixtures import Fixture, check, default_fixture_dirs
+from ..build.target import Target
 
 
 @dataclass(frozen=True)

@@ -31,20 +31,20 @@ from typing import Any
 
 import docker
 
-from ..config import CONFIG_NAME
+from ..state.config import CONFIG_NAME
 from ..containers.gateway import Gateway
 from ..containers.resources import RunResources
 from ..containers.rpc import GatewayRpc
 from ..containers.volumes import VolumeFile, get_tar, put_files
-from ..contracts import CONTRACT_TABLE, OUT_OF_SCOPE, REFUSE_THEN_DOCTOR, classify_start
+from ..proof.contracts import CONTRACT_TABLE, OUT_OF_SCOPE, REFUSE_THEN_DOCTOR, classify_start
 from ..errors import CaptureFailed, RpcError, UsageError
-from ..evidence import GATEWAY, HARNESS, Assertion, Evidence
-from ..images import GatewayImage
+from ..report.evidence import GATEWAY, HARNESS, Assertion, Evidence
+from ..build.images import GatewayImage
 from ..probes import files as files_probe
 from ..probes import sqlite as sqlite_probe
 from ..progress import say
-from ..provider import ScriptedProvider
-from ..session import StateSession, never, refused, start_as_a_user
+from ..scenario.provider import ScriptedProvider
+from ..proof.session import StateSession, never, refused, start_as_a_user
 from . import era_files
 from .actions import ACTIONS, in_sessions_folder
 from .capture import MARKER_LINE, Recipe, agents_config, drive_recipe, message_text, operation, send_turn, writer_config
@@ -452,8 +452,8 @@ def path_json(run: PathRun, seconds: float, run_id: str) -> dict[str, Any]:
 def prove_path(client: docker.DockerClient, hops: list[Hop], images: dict[str, GatewayImage], *, run_id: str, root: Path,
                keep: bool = False, network: str = "hermetic", recipe: Recipe | None = None) -> dict[str, Any]:
     """Run the path on one volume; write plan.json, path.json, summary.md and events.jsonl into `root`."""
-    from ..redaction import sweep
-    from ..run import bridge_gateway_address
+    from ..report.redaction import sweep
+    from ..proof.run import bridge_gateway_address
 
     root.mkdir(parents=True, exist_ok=True)
     (root / "plan.json").write_text(json.dumps([h.to_json() for h in hops], indent=2) + "\n")

@@ -18,13 +18,13 @@ from ..containers.gateway import Gateway
 from ..containers.network import HERMETIC
 from ..containers.resources import RunResources
 from ..containers.rpc import GatewayRpc
-from ..contracts import REFUSE_THEN_DOCTOR, ContractChoice, StartKind
+from ..proof.contracts import REFUSE_THEN_DOCTOR, ContractChoice, StartKind
 from ..errors import UpgradeFailed
-from ..fixtures import Fixture
-from ..images import GatewayImage
+from ..state.fixtures import Fixture
+from ..build.images import GatewayImage
 from ..probes import sqlite as sqlite_probe
-from ..provider import ScriptedProvider
-from ..session import StateSession, never, refused, start_as_a_user
+from ..scenario.provider import ScriptedProvider
+from ..proof.session import StateSession, never, refused, start_as_a_user
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from .cacerts import ssl_context
-from .errors import EnvironmentProblem, TargetError
+from ..errors import EnvironmentProblem, TargetError
 from .registries import effective_npm_registry, redact
 
 PACKAGE = "openclaw"

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import docker
 
-from .errors import EngineUnavailable
-from .progress import say
+from ..errors import EngineUnavailable
+from ..progress import say
 
 ENGINE_LOG = Path("/var/log/path3-sandbox/dockerd.log")
 APT_PACKAGES = ("docker.io", "iptables")

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Callable
 
-from .config import CONFIG_NAME
-from .evidence import HARNESS, Assertion
-from .inventory import Inventory, LegacyFile, is_session_area_path
-from .probes.files import FilesSnapshot
-from .probes.sqlite import SqliteSnapshot
+from ..state.config import CONFIG_NAME
+from ..report.evidence import HARNESS, Assertion
+from ..state.inventory import Inventory, LegacyFile, is_session_area_path
+from ..probes.files import FilesSnapshot
+from ..probes.sqlite import SqliteSnapshot
 
 
 

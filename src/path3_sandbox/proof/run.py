@@ -18,17 +18,17 @@ from pathlib import Path
 import docker
 
 from .contracts import ContractChoice
-from .errors import EXIT_PROOF_FAILED, EXIT_PROOF_PASSED
-from .fixtures import Fixture
-from .images import GatewayImage
-from . import redaction
-from .containers.network import HERMETIC
-from .seeding import offline_line
-from .progress import say
+from ..errors import EXIT_PROOF_FAILED, EXIT_PROOF_PASSED
+from ..state.fixtures import Fixture
+from ..build.images import GatewayImage
+from ..report import redaction
+from ..containers.network import HERMETIC
+from ..state.seeding import offline_line
+from ..progress import say
 from .proof import FixtureProof, FixtureVerdict
-from .provider import ScriptedProvider
-from .containers.resources import RunResources
-from .junit import write_junit
+from ..scenario.provider import ScriptedProvider
+from ..containers.resources import RunResources
+from ..report.junit import write_junit
 
 
 def bridge_gateway_address(client: docker.DockerClient) -> str:

@@ -16,12 +16,12 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from .config import STATE_DIR
-from .evidence import GATEWAY, HARNESS, Assertion
-from .fixtures import Fixture
-from .inventory import Inventory
+from ..state.config import STATE_DIR
+from ..report.evidence import GATEWAY, HARNESS, Assertion
+from ..state.fixtures import Fixture
+from ..state.inventory import Inventory
 from .oracle import legacy_event_count
-from .probes.files import FilesSnapshot
+from ..probes.files import FilesSnapshot
 
 
 _FIELDS = {

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .redaction import remember, scrub_text
+from ..report.redaction import remember, scrub_text
 
 APT_DIR = Path("/etc/apt")
 # Debian's codenames and archive aliases: an Ubuntu (or other) archive cannot serve a Debian build.

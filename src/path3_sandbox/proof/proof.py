@@ -16,25 +16,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-from . import fates, oracle, redaction, reports
-from .config import STATE_DIR
+from . import fates, oracle, reports
+from ..report import redaction
+from ..state.config import STATE_DIR
 from .contracts import REFUSE_THEN_DOCTOR, STARTUP_IMPORT, ContractChoice, StartKind, classify_start, refusal_allowlist, warning_codes
-from .evidence import GATEWAY, HARNESS, Assertion, Evidence
-from .fixtures import Fixture
-from .containers.gateway import Gateway
-from .images import GatewayImage
-from .inventory import Inventory, build_inventory
-from .probes import files as files_probe
-from .probes import handles as handles_probe
-from .probes import logs as logs_probe
-from .probes import sqlite as sqlite_probe
-from .errors import ProbeFailed
-from .progress import say
-from .containers.network import HERMETIC, HermeticNetwork, open_network_json
-from .provider import ScriptedProvider
-from .containers.resources import RunResources
-from .containers.rpc import GatewayRpc
-from .scenario import STEPS, Context, Step, run_scenario
+from ..report.evidence import GATEWAY, HARNESS, Assertion, Evidence
+from ..state.fixtures import Fixture
+from ..containers.gateway import Gateway
+from ..build.images import GatewayImage
+from ..state.inventory import Inventory, build_inventory
+from ..probes import files as files_probe
+from ..probes import handles as handles_probe
+from ..probes import logs as logs_probe
+from ..probes import sqlite as sqlite_probe
+from ..errors import ProbeFailed
+from ..progress import say
+from ..containers.network import HERMETIC, HermeticNetwork, open_network_json
+from ..scenario.provider import ScriptedProvider
+from ..containers.resources import RunResources
+from ..containers.rpc import GatewayRpc
+from ..scenario import STEPS, Context, Step, run_scenario
 from .session import StateSession
 
 SESSION_TABLES = ("session_nodes", "session_windows", "transcript_events")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from .errors import FixtureError
+from ..errors import FixtureError
 
 MAX_JSON_DEPTH = 256  # OpenClaw's stores and transcript lines nest under 10; Python's json recurses, ~1000 at most
 MAX_JSON_BYTES = 256 * 1024**2  # one sessions.json or one transcript line

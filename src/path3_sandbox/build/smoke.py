@@ -11,14 +11,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import CONFIG_NAME
-from .containers.resources import RunResources
-from .containers.volumes import VolumeFile
-from .containers.waits import StartObservation
-from .errors import GatewayNotReady
+from ..state.config import CONFIG_NAME
+from ..containers.resources import RunResources
+from ..containers.volumes import VolumeFile
+from ..containers.waits import StartObservation
+from ..errors import GatewayNotReady
 from .images import GatewayImage
-from .progress import say
-from .session import StateSession
+from ..progress import say
+from ..proof.session import StateSession
 
 
 @dataclass(frozen=True)

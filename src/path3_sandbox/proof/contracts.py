@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import UsageError
-from .containers.waits import StartObservation
+from ..errors import UsageError
+from ..containers.waits import StartObservation
 from .reports import parse_import_report
 
 STARTUP_IMPORT = "startup-import"

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import CONFIG_NAME, STATE_DIR, UNREACHABLE_BASE_URL, Offline, Override, deep_merge, offline_overlay
-from .errors import FixtureError
+from ..errors import FixtureError
 from .fixtures import Fixture
-from .containers.volumes import VolumeFile
-from .provider import PROVIDER_ID
+from ..containers.volumes import VolumeFile
+from ..scenario.provider import PROVIDER_ID
 
 TEXT_SUFFIXES = (".json", ".jsonl")
 ISO_RE = re.compile(rb'"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z)"')

@@ -21,16 +21,16 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from .config import deep_merge, harness_config
-from .containers.gateway import ExecResult, Gateway
-from .containers.network import HERMETIC, OPEN, HermeticNetwork
-from .containers.resources import RunResources
-from .containers.volumes import VolumeFile, put_files
+from ..state.config import deep_merge, harness_config
+from ..containers.gateway import ExecResult, Gateway
+from ..containers.network import HERMETIC, OPEN, HermeticNetwork
+from ..containers.resources import RunResources
+from ..containers.volumes import VolumeFile, put_files
 from .contracts import StartKind, classify_start
-from .fixtures import Fixture
-from .provider import ScriptedProvider, provider_config
-from .redaction import known_secrets, remember
-from .seeding import Seed, build_seed, read_state
+from ..state.fixtures import Fixture
+from ..scenario.provider import ScriptedProvider, provider_config
+from ..report.redaction import known_secrets, remember
+from ..state.seeding import Seed, build_seed, read_state
 
 NETWORKS = (HERMETIC, OPEN)
 

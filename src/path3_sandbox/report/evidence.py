@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .progress import say
+from ..progress import say
 
 
 GATEWAY = "gateway"  # a failure that is a finding about the Gateway

@@ -24,12 +24,12 @@ import docker
 import docker.errors
 
 from .building import build_context, stream_build
-from .errors import BuildError
+from ..errors import BuildError
 from .cacerts import host_ca_bundle
-from .errors import BaseImageUnavailable, EnvironmentProblem, ImageBuildFailed, TargetError
+from ..errors import BaseImageUnavailable, EnvironmentProblem, ImageBuildFailed, TargetError
 from .localbase import ensure_local_base
-from .paths import DOCKER_DIR
-from .progress import say
+from ..paths import DOCKER_DIR
+from ..progress import say
 from .registries import Registries, redacted_args
 from .target import Target
 

@@ -15,10 +15,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .evidence import HARNESS, Assertion
-from .fixtures import Fixture
-from .inventory import Inventory, LegacyEvent, LegacyTranscript, content_hash, js_json
-from .probes.sqlite import SqliteEvent, SqliteSnapshot
+from ..report.evidence import HARNESS, Assertion
+from ..state.fixtures import Fixture
+from ..state.inventory import Inventory, LegacyEvent, LegacyTranscript, content_hash, js_json
+from ..probes.sqlite import SqliteEvent, SqliteSnapshot
 
 
 

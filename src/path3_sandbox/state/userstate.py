@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
-from .errors import FixtureError
+from ..errors import FixtureError
 from .inventory import MAX_JSON_DEPTH, build_inventory, nested_deeper_than
 
 STATE_DIR_RE = re.compile(r"(/[^\"\s]*?/\.openclaw)/(?:agents|sessions)/")

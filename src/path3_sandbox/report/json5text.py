@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from typing import Any
 
-from .errors import JSON5Error
+from ..errors import JSON5Error
 
 _SPACE = re.compile(r"(?:[\s\ufeff]+|//[^\n\r\u2028\u2029]*|/\*.*?\*/)*", re.S)
 _DQ = re.compile(r'"((?:[^"\\\n\r]|\\(?:\r\n|.))*)"', re.S)

@@ -31,8 +31,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import FixtureError
-from .paths import FIXTURES_DIR
+from ..errors import FixtureError
+from ..paths import FIXTURES_DIR
 
 MANIFEST = "fixture.json"
 OUTCOMES = ("import", "refuse-then-import")

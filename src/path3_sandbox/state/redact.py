@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import FixtureError
-from .redaction import Finding, known_secrets, redact_tree, scrub_name, scrub_text
+from ..errors import FixtureError
+from ..report.redaction import Finding, known_secrets, redact_tree, scrub_name, scrub_text
 
 SECRET_DIRS = ("credentials", "identity")  # folders at the state root that hold nothing but secrets
 SECRET_NAME_RE = re.compile(r"^(auth|auth-profiles?|credentials?|secrets?|oauth|device(-auth)?)(\.[a-z0-9]+)*\.json5?$"

@@ -21,12 +21,12 @@ import docker
 import docker.errors
 
 from .building import build_context, stream_build
-from .errors import BuildError
+from ..errors import BuildError
 from .cacerts import host_ca_bundle
-from .errors import BaseImageUnavailable
-from .paths import DOCKER_DIR
-from .progress import say
-from .redaction import scrub_file
+from ..errors import BaseImageUnavailable
+from ..paths import DOCKER_DIR
+from ..progress import say
+from ..report.redaction import scrub_file
 from .registries import Registries, redact
 
 DEBIAN_SUITE = "bookworm"

@@ -15,9 +15,9 @@ from typing import Iterator
 
 import docker
 
-from .progress import say
-from .errors import BuildError
-from .redaction import scrub_text
+from ..progress import say
+from ..errors import BuildError
+from ..report.redaction import scrub_text
 
 
 @contextmanager
