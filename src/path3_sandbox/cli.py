@@ -1,4 +1,4 @@
-"""Command-line entry point: argument parsing only; the work is done by the modules it calls.
+"""Command-line entry point: the parser and a dispatch table; the work is done by commands/ and what it calls.
 
 Exit codes (a contract, errors.py): 0 proof passed / command done, 1 proof failed, 2 usage or input error,
 3 environment error, 130 interrupted (Ctrl-C or SIGTERM, after this run's resources were removed).
@@ -7,20 +7,18 @@ Exit codes (a contract, errors.py): 0 proof passed / command done, 1 proof faile
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
-from .errors import EXIT_INTERRUPTED, EXIT_PROOF_FAILED, EXIT_PROOF_PASSED, EXIT_USAGE, Path3Error
 from .build.images import DEFAULT_BASE
+from .build.target import DEFAULT_SPEC
+from .commands import common, fixtures, measuring, proving
+from .errors import EXIT_INTERRUPTED, EXIT_USAGE, Path3Error
 from .paths import artifacts_root
 from .report.redaction import snapshot, sweep
 from .signals import first_signal, ignore_further_signals, signals_ignored, terminate_like_interrupt
-from .build.target import DEFAULT_SPEC
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -243,16 +241,6 @@ def _unpack_options(parser: argparse.ArgumentParser) -> None:
                         metavar="X", help=f"refuse an archive that expands more than X times (default {default.max_ratio:.0f})")
 
 
-def _unpack(args: argparse.Namespace, workdir: Path):
-    from .state.userstate import UnpackLimits, unpack_state
-
-    limits = UnpackLimits(args.max_unpacked_mb * 1024**2, args.max_members, args.max_ratio)
-    unpacked = unpack_state(Path(args.state), workdir, limits)
-    for note in unpacked.notes():
-        print(f"path3-sandbox: {note}", file=sys.stderr)
-    return unpacked.root
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     terminate_like_interrupt()
@@ -275,447 +263,42 @@ def main(argv: list[str] | None = None) -> int:
             sweep(artifacts_root(), since=started, existing=existing)
 
 
+def _engine(args: argparse.Namespace) -> int:
+    from .build.engine import ensure_engine
+
+    print(ensure_engine().describe())
+    return 0
+
+
+def _image(args: argparse.Namespace) -> int:
+    print(common.gateway_image(args).tag)
+    return 0
+
+
+def _clean(args: argparse.Namespace) -> int:
+    from .containers.cleanup import clean, parse_age, prune_artifacts
+    from .containers.docker_client import docker_client
+
+    age = parse_age(args.older_than) if args.artifacts else None  # a bad age is bad input before any Docker work
+    removed = clean(docker_client(), run_id=args.run, everything=args.all)
+    if args.artifacts:
+        removed += prune_artifacts(artifacts_root(), age)
+    print("\n".join(removed) if removed else "nothing to clean")
+    return 0
+
+
+# command -> the function that does it (commands/: one function per command)
+COMMANDS = {
+    "engine": _engine, "image": _image, "clean": _clean,
+    "prove": proving.prove, "repro": proving.repro, "compat": proving.compat, "matrix": proving.matrix,
+    "path": proving.path, "live": proving.live,
+    "faults": measuring.faults, "bench": measuring.bench, "smoke": measuring.smoke,
+    "fixtures": fixtures.fixtures,
+}
+
+
 def _dispatch(args: argparse.Namespace) -> int:
-    if args.command == "engine":
-        from .build.engine import ensure_engine
-
-        print(ensure_engine().describe())
-        return 0
-    if args.command == "image":
-        image = _gateway_image(args)
-        print(image.tag)
-        return 0
-    if args.command == "smoke":
-        return _smoke(args)
-    if args.command == "prove":
-        return _prove(args)
-    if args.command == "fixtures":
-        return _fixtures(args)
-    if args.command == "repro":
-        return _repro(args)
-    if args.command == "live":
-        return _live(args)
-    if args.command == "path":
-        return _path(args)
-    if args.command == "matrix":
-        return _matrix(args)
-    if args.command == "compat":
-        return _compat(args)
-    if args.command == "bench":
-        return _bench(args)
-    if args.command == "faults":
-        return _faults(args)
-    if args.command == "clean":
-        from .containers.cleanup import clean
-        from .containers.docker_client import docker_client
-
-        if args.artifacts:  # checked first: a bad age is bad input before any Docker work
-            from .containers.cleanup import parse_age, prune_artifacts
-
-            age = parse_age(args.older_than)
-        removed = clean(docker_client(), run_id=args.run, everything=args.all)
-        if args.artifacts:
-            removed += prune_artifacts(artifacts_root(), age)
-        print("\n".join(removed) if removed else "nothing to clean")
-        return 0
-    return EXIT_USAGE
-
-
-def _target(args: argparse.Namespace):
-    """The target with its exact version (a dist-tag is resolved through the registry), before any build."""
-    from .build.target import Target
-
-    target = Target.parse(args.openclaw)
-    return target.resolve() if target.needs_resolution() else target
-
-
-def _gateway_image(args: argparse.Namespace, target=None):
-    from .containers.docker_client import docker_client
-    from .build.images import ensure_gateway_image
-
-    target = target or _target(args)  # a bad --openclaw is exit 2 before Docker is asked (or installed)
-    return ensure_gateway_image(docker_client(), target, log_dir=artifacts_root() / "images",
-                                base=args.base, rebuild=args.rebuild)
-
-
-def _smoke(args: argparse.Namespace) -> int:
-    from .containers.docker_client import docker_client
-    from .containers.resources import RunResources, new_run_id
-    from .build.smoke import smoke
-
-    image = _gateway_image(args)
-    run_id = new_run_id()
-    log_dir = artifacts_root() / "smoke" / run_id
-    with RunResources(docker_client(), run_id, keep=args.keep) as resources:
-        result = smoke(image, resources, log_dir)
-    log_dir.mkdir(parents=True, exist_ok=True)
-    (log_dir / "smoke.json").write_text(json.dumps({"image": image.to_json(), **result.to_json()}, indent=2))
-    print(json.dumps({"tag": image.tag, "version": result.cli_version, "ready_seconds": round(result.start.seconds, 1),
-                      "evidence": str(log_dir)}))
-    expected = image.target.version
-    if expected and result.cli_version != expected:
-        print(f"path3-sandbox: the image reports openclaw {result.cli_version}, expected {expected}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def _fixture_set(names: list[str] | None):
-    from .errors import FixtureError
-    from .state.fixtures import Fixture, default_fixture_dirs, resolve_fixture
-
-    if names:
-        return [resolve_fixture(name) for name in names]
-    found = [Fixture.load(path) for path in default_fixture_dirs()]
-    if not found:
-        raise FixtureError("no fixtures found in fixtures/legacy-stores", hint="pass --fixture PATH")
-    return found
-
-
-def _fixtures(args: argparse.Namespace) -> int:
-    from .state.fixtures import check
-
-    if args.fixtures_command == "redact":
-        from .state.redact import redact_state
-
-        report = redact_state(Path(args.source), Path(args.dest), placeholders=args.placeholders)
-        print("\n".join(report.lines()) or "nothing to redact")
-        print(f"redacted copy: {args.dest}")
-        return 0
-    if args.fixtures_command == "add":
-        return _fixtures_add(args)
-    if args.fixtures_command == "capture":
-        return _fixtures_capture(args)
-    if args.fixtures_command == "list":
-        for fixture in _fixture_set(None):
-            agents = ",".join(fixture.agents)
-            print(f"{fixture.name:18} {len(fixture.sessions):3} sessions  agents={agents:22} {fixture.catches}")
-        return 0
-    failed = 0
-    for fixture in _fixture_set(args.fixture or None):
-        problems = check(fixture)
-        print(f"{fixture.name}: {'ok' if not problems else f'{len(problems)} problem(s)'}")
-        for problem in problems:
-            print(f"  {fixture.root.name}/{problem}")
-        failed += bool(problems)
-    return EXIT_USAGE if failed else 0
-
-
-def _fixtures_add(args: argparse.Namespace) -> int:
-    import re
-    import tempfile
-
-    from .errors import FixtureError
-    from .state.fixtures import Fixture, check
-    from .paths import FIXTURES_DIR
-    from .report.redaction import find_secrets
-    from .state.userstate import infer_manifest, write_fixture
-
-    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", args.name):  # one folder name, like every shipped fixture's
-        raise FixtureError(f"--name {args.name!r} is not a fixture name: one folder under fixtures/legacy-stores/, "
-                           "lowercase letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters",
-                           hint="e.g. --name issue-12345")
-    dest = FIXTURES_DIR / args.name
-    if dest.exists():
-        raise FixtureError(f"{dest} already exists", hint="pick another --name, or remove it first")
-    FIXTURES_DIR.mkdir(parents=True, exist_ok=True)
-    # Unpacked and written in temporary folders; the fixture appears under its name only once it checks clean.
-    with tempfile.TemporaryDirectory(prefix="path3-add-") as work, \
-            tempfile.TemporaryDirectory(prefix=f".{args.name}-", dir=FIXTURES_DIR) as staging:
-        state = _unpack(args, Path(work))
-        if (found := find_secrets(state)) and not args.allow_secrets:
-            shown = "\n  ".join(str(f) for f in found[:20]) + (f"\n  … and {len(found) - 20} more" if len(found) > 20 else "")
-            raise FixtureError(f"{args.state} still holds {len(found)} secret(s); a fixture is committed and public:\n  {shown}",
-                               hint=f"path3-sandbox fixtures redact {args.state} REDACTED_DIR [--placeholders], then add "
-                                    "REDACTED_DIR; or --allow-secrets if every one is a throwaway value")
-        manifest = infer_manifest(state, args.name, catches=args.catches or f"regression fixture from {Path(args.state).name}",
-                                  origin=f"a user's state ({Path(args.state).name}), inferred by path3-sandbox fixtures add")
-        if found:
-            manifest["secrets_allowed"] = (f"{len(found)} value(s) the redactor flags were kept by --allow-secrets: "
-                                           + "; ".join(str(f) for f in found[:20]))
-        written = write_fixture(state, Path(staging) / args.name, manifest)
-        if problems := check(Fixture.load(written)):
-            raise FixtureError(f"the fixture inferred from {args.state} does not check clean, so nothing was added:\n  "
-                               + "\n  ".join(problems), hint="report this: the inference missed something in the state")
-        written.rename(dest)
-    sessions = sum(len(a["sessions"]) for a in manifest["agents"].values())
-    print(f"added fixture {args.name} at {dest}: {len(manifest['agents'])} agent(s), {sessions} session(s); "
-          f"expected warnings: {', '.join(manifest['expected_warnings']) or 'none'}")
-    return 0
-
-
-def _fixtures_capture(args: argparse.Namespace) -> int:
-    from .containers.docker_client import docker_client
-    from .errors import FixtureError
-    from .state.fixtures import Fixture, check
-    from .build.images import ensure_gateway_image
-    from .paths import FIXTURES_DIR
-    from .build.target import Target
-    from .upgrades.capture import capture, load_recipe
-
-    recipe = load_recipe(Path(args.recipe))
-    if args.writer and args.writer != recipe.writer:
-        raise FixtureError(f"--writer {args.writer} but recipe {recipe.source} is for {recipe.writer}",
-                           hint="drop --writer, or capture with the recipe's writer")
-    image = ensure_gateway_image(docker_client(), Target.parse(recipe.writer), log_dir=artifacts_root() / "images",
-                                 base=args.base)
-    dest = capture(docker_client(), image, recipe, args.name, FIXTURES_DIR, keep=args.keep, replace=args.replace)
-    problems = check(Fixture.load(dest))
-    manifest = json.loads((dest / "fixture.json").read_text(encoding="utf-8"))
-    sessions = sum(len(a["sessions"]) for a in manifest["agents"].values())
-    print(f"captured fixture {args.name} at {dest} from openclaw {recipe.writer}: {len(manifest['agents'])} agent(s), "
-          f"{sessions} session(s), {len(manifest['turns'])} turn(s); expected warnings: "
-          f"{', '.join(manifest['expected_warnings']) or 'none'}")
-    for problem in problems:
-        print(f"  check: {problem}")
-    return EXIT_USAGE if problems else 0
-
-
-@contextmanager
-def _user_state_fixture(args: argparse.Namespace, root: Path, name: str, catches: str):
-    """The user's state (args.state) unpacked under root and turned into a fixture at root/fixture; the unpacked
-    data does not outlive the block, whatever ends it, unless --keep. A state refused (or a run stopped) before
-    the fixture is made takes root with it, --keep or not: nothing ran, so there is nothing to inspect."""
-    from .state.fixtures import Fixture
-    from .state.userstate import infer_manifest, write_fixture
-
-    source = Path(args.state)
-    try:
-        try:
-            state = _unpack(args, root)
-            manifest = infer_manifest(state, name, catches=catches, origin=f"a user's state: {source.name}")
-            fixture = Fixture.load(write_fixture(state, root / "fixture", manifest))
-        except BaseException:
-            shutil.rmtree(root, ignore_errors=True)
-            raise
-        yield fixture
-    finally:
-        if not args.keep:
-            shutil.rmtree(root / "unpacked", ignore_errors=True)
-            shutil.rmtree(root / "fixture" / "state", ignore_errors=True)
-
-
-def _repro(args: argparse.Namespace) -> int:
-    from .proof.contracts import contract_for
-    from .containers.docker_client import docker_client
-    from .containers.resources import new_run_id
-    from .proof.run import prove, write_bug_report
-    from .build.target import Target
-
-    Target.parse(args.openclaw)  # a bad --openclaw is refused before the state is unpacked (a dist-tag resolves later)
-    run_id = new_run_id()
-    root = artifacts_root() / "path3-repro" / run_id
-    made = [folder for folder in (root, *root.parents) if not folder.exists()]  # removed again if no proof runs
-    root.mkdir(parents=True, exist_ok=True)
-    source = Path(args.state)
-    proving = False
-    try:
-        with _user_state_fixture(args, root, f"repro-{run_id}", f"the migration bug reported with {source.name}") as fixture:
-            target = _target(args)
-            contract = contract_for(target.version, args.contract)  # decided before any image is built
-            image = _gateway_image(args, target)
-            engine = docker_client()
-            proving = True  # from here on the run folder holds evidence: kept, whatever ends the run
-            result = prove(engine, image, [fixture], contract, run_id=run_id, root=root / "proof", keep=args.keep,
-                           argv=sys.argv[1:], scenario=not args.first_start_only, network=args.network)
-    except BaseException:
-        if not proving:  # bad input, no engine, Ctrl-C before the proof: no run folder stays (nor the folders above it)
-            shutil.rmtree(root, ignore_errors=True)
-            for folder in (f for f in made if f != root):  # innermost first
-                try:
-                    folder.rmdir()
-                except OSError:
-                    break  # not empty: another run's
-        raise
-    sweep(root)  # the bundle is made of redacted files only
-    bundle = write_bug_report(result, root / "fixture" / "fixture.json", root / "bug-report.tar.gz")
-    print(f"bug-report bundle: {bundle} (summary.md, summary.json, junit.xml, the inferred fixture.json, evidence, every "
-          "file redacted; the state itself is not included: `path3-sandbox fixtures redact` makes a shareable copy of it)")
-    return result.exit_code
-
-
-def _prove(args: argparse.Namespace) -> int:
-    from .proof.contracts import contract_for
-    from .containers.docker_client import docker_client
-    from .errors import FixtureError, UsageError
-    from .state.fixtures import check
-    from .containers.resources import new_run_id
-    from .proof.run import prove
-
-    if args.jobs is not None and args.jobs < 1:
-        raise UsageError(f"--jobs {args.jobs}: at least one fixture at a time", hint="e.g. --jobs 2, or leave it out")
-    fixtures = _fixture_set(args.fixture)
-    for fixture in fixtures:
-        if problems := check(fixture):
-            raise FixtureError(f"fixture {fixture.name} is inconsistent:\n  " + "\n  ".join(problems),
-                               hint=f"fix the manifest or the files; `path3-sandbox fixtures check {fixture.root}`")
-    target = _target(args)
-    contract = contract_for(target.version, args.contract)  # decided before any image is built
-    image = _gateway_image(args, target)
-    run_id = new_run_id()
-    result = prove(docker_client(), image, fixtures, contract, run_id=run_id,
-                   root=artifacts_root() / "path3-upgrade" / run_id, keep=args.keep, argv=sys.argv[1:],
-                   scenario=not args.first_start_only, keep_artifacts=args.keep_artifacts, network=args.network,
-                   jobs=args.jobs)
-    return result.exit_code
-
-
-
-def _path(args: argparse.Namespace) -> int:
-    from .containers.docker_client import docker_client
-    from .containers.resources import new_run_id
-    from .build.images import ensure_gateway_image
-    from .build.target import Target
-    from .upgrades.capture import load_recipe
-    from .upgrades.path import plan, plan_text, prove_path
-
-    hops = plan(args.hops)  # bad input before any Docker work
-    recipe = load_recipe(args.recipe) if args.recipe else None
-    print(f"upgrade path, {len(hops)} hops on one state volume:\n{plan_text(hops)}"
-          + (f"\n  every writer hop also drives {recipe.source} ({recipe.turn_count} turns)" if recipe else ""), flush=True)
-    if args.dry_run:
-        return 0
-    releases = dict.fromkeys(h.spec for h in hops if h.role != "action")  # each image once, in path order
-    images = {spec: ensure_gateway_image(docker_client(), Target.parse(spec), log_dir=artifacts_root() / "images",
-                                         base=args.base) for spec in releases}
-    run_id = new_run_id()
-    root = artifacts_root() / "path3-path" / run_id
-    result = prove_path(docker_client(), hops, images, run_id=run_id, root=root, keep=args.keep, network=args.network,
-                        recipe=recipe)
-    print(f"{result['verdict'].upper()}: path {' -> '.join(h.spec for h in hops)} in {result['seconds']:.0f}s"
-          + (f"; first failure: {result['first_failure']}" if result["first_failure"] else "")
-          + f"\nsummary: {root / 'summary.md'}")
-    return EXIT_PROOF_PASSED if result["verdict"] == "pass" else EXIT_PROOF_FAILED
-
-
-def _matrix(args: argparse.Namespace) -> int:
-    from .containers.docker_client import docker_client
-    from .containers.resources import new_run_id
-    from .build.images import ensure_gateway_image
-    from .progress import say
-    from .proof.run import prove
-    from .upgrades import matrix
-
-    fixtures = matrix.captured_fixtures(matrix.split(args.sources))  # bad input before any build
-    targets = matrix.resolve_targets(matrix.split(args.targets))
-    started, run_id = time.monotonic(), new_run_id()
-    root = artifacts_root() / "path3-matrix" / run_id
-    say("matrix", f"{len(fixtures)} captured state(s) × {len(targets)} target(s): "
-                  f"{', '.join(f.name for f in fixtures)} → {', '.join(t.version for t, _ in targets)}; evidence in {root}")
-    cells: list = []
-    for target, contract in targets:
-        image = ensure_gateway_image(docker_client(), target, log_dir=artifacts_root() / "images", base=args.base)
-        result = prove(docker_client(), image, fixtures, contract, run_id=f"{run_id}-{target.version}",
-                       root=root / target.version, keep=False, argv=sys.argv[1:], scenario=not args.first_start_only,
-                       network=args.network)
-        cells += [matrix.Cell(v.fixture, target.version, v.passed, v.observed_contract, v.first_failure,
-                              f"{target.version}/summary.md") for v in result.verdicts]
-        matrix.write(root, fixtures, [t.version for t, _ in targets], cells, time.monotonic() - started)
-    print(f"matrix: {sum(c.passed for c in cells)}/{len(cells)} cells pass; {root / 'matrix.md'}")
-    return EXIT_PROOF_PASSED if all(c.passed for c in cells) else EXIT_PROOF_FAILED
-
-
-def _compat(args: argparse.Namespace) -> int:
-    import os
-
-    from .containers.docker_client import docker_client
-    from .errors import UsageError
-    from .containers.resources import new_run_id
-    from .build.images import ensure_gateway_image
-    from .proof.run import prove
-    from .build.target import Target, registry_publish_times
-    from .upgrades import compat
-
-    tags = compat.check_spec(args.releases)  # the syntax of --releases before the registry is asked anything
-    if not os.path.lexists(args.state):  # the state must be there before a long registry call (unpacked later)
-        raise UsageError(f"{args.state} does not exist", hint="pass a state directory, .tar.gz or .zip of ~/.openclaw")
-    resolved = {tag: Target.parse(tag).resolve().version for tag in tags}  # a tag npm lacks: TargetError (exit 2)
-    releases = compat.select_releases(args.releases, compat.publish_order(registry_publish_times()), resolved.__getitem__)
-    candidates = compat.plan(releases, args.contract)  # bad input before the state is unpacked or anything built
-    started, run_id = time.monotonic(), new_run_id()
-    root = artifacts_root() / "path3-compat" / run_id
-    root.mkdir(parents=True, exist_ok=True)
-    source = Path(args.state)
-
-    def write(answer) -> None:
-        compat.write(root, answer, state=source.name, seconds=time.monotonic() - started,
-                     first_start_only=args.first_start_only)
-
-    with _user_state_fixture(args, root, f"compat-{run_id}", f"which releases upgrade {source.name}") as fixture:
-        def try_release(candidate) -> compat.Outcome:  # the matrix's call, for one release
-            version = candidate.version
-            image = ensure_gateway_image(docker_client(), Target.parse(version), log_dir=artifacts_root() / "images",
-                                         base=args.base)
-            result = prove(docker_client(), image, [fixture], candidate.contract, run_id=f"{run_id}-{version}",
-                           root=root / version, keep=args.keep, argv=sys.argv[1:], scenario=not args.first_start_only,
-                           network=args.network)
-            return compat.Outcome.of(result.verdicts[0], f"{version}/summary.md")
-
-        answer = compat.find_first_bad(args.releases, candidates, try_release, on_outcome=write)
-    print(f"{answer.line(root)}\nreport: {root / 'compat.md'}")
-    return answer.exit_code
-
-
-def _faults(args: argparse.Namespace) -> int:
-    from .containers.docker_client import docker_client
-    from .containers.resources import new_run_id
-    from .proof.contracts import contract_for
-    from .faults import catalogue
-    from .errors import UsageError
-    from .faults.run import counted, exit_code, run_faults
-    from .state.fixtures import resolve_fixture
-
-    if args.fault == ["list"]:
-        for fault in catalogue.FAULTS:
-            print(f"{fault.name:<28} {fault.group:<12} {fault.injection}")
-        return 0
-    faults = catalogue.select(args.fault)  # bad input before any Docker work
-    if args.sweep_max < 1:
-        raise UsageError(f"--sweep-max {args.sweep_max}: at least one point", hint="e.g. --sweep-max 3")
-    fixture = resolve_fixture(args.fixture or catalogue.default_fixture())
-    target = _target(args)
-    contract = contract_for(target.version, args.contract)
-    image = _gateway_image(args, target)
-    run_id = new_run_id()
-    root = artifacts_root() / "path3-faults" / run_id
-    results = run_faults(docker_client(), image, fixture, contract, faults, run_id=run_id, root=root, keep=args.keep,
-                         sweep=args.sweep, sweep_max=args.sweep_max)
-    print(f"{'PASS' if exit_code(results) == EXIT_PROOF_PASSED else 'FAIL'}: {counted(results)} fault cases on "
-          f"openclaw {target.version} ({fixture.name}); table: {root / 'faults.md'}")
-    return exit_code(results)
-
-
-def _bench(args: argparse.Namespace) -> int:
-    from .bench.run import (BenchOptions, exit_code, parse_events, parse_sizes, parse_time_limit, run_bench,
-                            summary_line)
-    from .containers.docker_client import docker_client
-    from .containers.resources import new_run_id
-    from .proof.contracts import contract_for
-
-    options = BenchOptions(parse_sizes(args.sessions), parse_events(args.events), parse_time_limit(args.time_limit),
-                           args.seed, args.keep)  # bad input before any Docker work
-    target = _target(args)
-    contract = contract_for(target.version, args.contract)
-    image = _gateway_image(args, target)
-    run_id = new_run_id()
-    root = artifacts_root() / "path3-bench" / run_id
-    rows = run_bench(docker_client(), image, contract, options, run_id=run_id, root=root)
-    for row in rows:
-        print(summary_line(row))
-    print(f"bench: {root / 'bench.md'}")
-    return exit_code(rows)
-
-
-def _live(args: argparse.Namespace) -> int:
-    from .live import LiveOptions, live
-
-    result = live(LiveOptions(args.url, args.agent, args.token_file, args.state_dir, args.allow_restart,
-                              args.keep_artifacts, args.doctor_cli, allow_remote=args.allow_remote), argv=sys.argv[1:])
-    if args.json:
-        print(json.dumps(result.summary, indent=2, ensure_ascii=False))
-    else:
-        print(f"{result.summary['verdict'].upper()}: live scenario on {args.url}; "
-              f"summary: {Path(result.summary['evidence']) / 'summary.md'}")
-    return result.exit_code
+    return COMMANDS[args.command](args) if args.command in COMMANDS else EXIT_USAGE
 
 
 if __name__ == "__main__":

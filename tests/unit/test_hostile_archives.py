@@ -278,27 +278,27 @@ def test_a_refused_repro_leaves_no_run_folder(tmp_path, capsys, case):
 
 
 def test_a_repro_whose_fixture_was_made_but_whose_image_failed_leaves_no_run_folder(tmp_path, capsys, monkeypatch):
-    import path3_sandbox.cli as cli
+    import path3_sandbox.commands.common as common
     from path3_sandbox.errors import ImageBuildFailed
 
     def no_image(args, target=None):
         assert (tmp_path / "artifacts" / "path3-repro").is_dir()  # the fixture was written: the run had begun
         raise ImageBuildFailed("the build failed", hint="look at the build log")
 
-    monkeypatch.setattr(cli, "_gateway_image", no_image)
+    monkeypatch.setattr(common, "gateway_image", no_image)
     assert main(["repro", str(resolve_fixture("minimal").state), "--openclaw", "2026.9.6"]) == 3
     assert "the build failed" in capsys.readouterr().err
     assert not (tmp_path / "artifacts").exists()
 
 
 def test_a_repro_whose_proof_ran_keeps_its_run_folder(tmp_path, capsys, monkeypatch):
-    import path3_sandbox.cli as cli
+    import path3_sandbox.commands.common as common
     import path3_sandbox.proof.run as run
 
     def proof_stopped(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "_gateway_image", lambda args, target=None: object())
+    monkeypatch.setattr(common, "gateway_image", lambda args, target=None: object())
     monkeypatch.setattr(docker_client_module, "docker_client", lambda: object())
     monkeypatch.setattr(run, "prove", proof_stopped)
     assert main(["repro", str(resolve_fixture("minimal").state), "--openclaw", "2026.9.6"]) == 130

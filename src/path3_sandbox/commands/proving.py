@@ -1,0 +1,188 @@
+"""The commands that prove: prove, repro, compat, matrix, path, and live on a running Gateway."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from ..errors import EXIT_PROOF_FAILED, EXIT_PROOF_PASSED
+from ..paths import artifacts_root
+from ..report.redaction import sweep
+from . import common
+
+
+def prove(args: argparse.Namespace) -> int:
+    from ..proof.contracts import contract_for
+    from ..containers.docker_client import docker_client
+    from ..errors import FixtureError, UsageError
+    from ..state.fixtures import check
+    from ..containers.resources import new_run_id
+    from ..proof.run import prove
+
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: at least one fixture at a time", hint="e.g. --jobs 2, or leave it out")
+    fixtures = common.fixture_set(args.fixture)
+    for fixture in fixtures:
+        if problems := check(fixture):
+            raise FixtureError(f"fixture {fixture.name} is inconsistent:\n  " + "\n  ".join(problems),
+                               hint=f"fix the manifest or the files; `path3-sandbox fixtures check {fixture.root}`")
+    target = common.target_of(args)
+    contract = contract_for(target.version, args.contract)  # decided before any image is built
+    image = common.gateway_image(args, target)
+    run_id = new_run_id()
+    result = prove(docker_client(), image, fixtures, contract, run_id=run_id,
+                   root=artifacts_root() / "path3-upgrade" / run_id, keep=args.keep, argv=sys.argv[1:],
+                   scenario=not args.first_start_only, keep_artifacts=args.keep_artifacts, network=args.network,
+                   jobs=args.jobs)
+    return result.exit_code
+
+
+def repro(args: argparse.Namespace) -> int:
+    from ..proof.contracts import contract_for
+    from ..containers.docker_client import docker_client
+    from ..containers.resources import new_run_id
+    from ..proof.run import prove, write_bug_report
+    from ..build.target import Target
+
+    Target.parse(args.openclaw)  # a bad --openclaw is refused before the state is unpacked (a dist-tag resolves later)
+    run_id = new_run_id()
+    root = artifacts_root() / "path3-repro" / run_id
+    made = [folder for folder in (root, *root.parents) if not folder.exists()]  # removed again if no proof runs
+    root.mkdir(parents=True, exist_ok=True)
+    source = Path(args.state)
+    proving = False
+    try:
+        with common.user_state_fixture(args, root, f"repro-{run_id}", f"the migration bug reported with {source.name}") as fixture:
+            target = common.target_of(args)
+            contract = contract_for(target.version, args.contract)  # decided before any image is built
+            image = common.gateway_image(args, target)
+            engine = docker_client()
+            proving = True  # from here on the run folder holds evidence: kept, whatever ends the run
+            result = prove(engine, image, [fixture], contract, run_id=run_id, root=root / "proof", keep=args.keep,
+                           argv=sys.argv[1:], scenario=not args.first_start_only, network=args.network)
+    except BaseException:
+        if not proving:  # bad input, no engine, Ctrl-C before the proof: no run folder stays (nor the folders above it)
+            shutil.rmtree(root, ignore_errors=True)
+            for folder in (f for f in made if f != root):  # innermost first
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break  # not empty: another run's
+        raise
+    sweep(root)  # the bundle is made of redacted files only
+    bundle = write_bug_report(result, root / "fixture" / "fixture.json", root / "bug-report.tar.gz")
+    print(f"bug-report bundle: {bundle} (summary.md, summary.json, junit.xml, the inferred fixture.json, evidence, every "
+          "file redacted; the state itself is not included: `path3-sandbox fixtures redact` makes a shareable copy of it)")
+    return result.exit_code
+
+
+def compat(args: argparse.Namespace) -> int:
+    import os
+
+    from ..containers.docker_client import docker_client
+    from ..errors import UsageError
+    from ..containers.resources import new_run_id
+    from ..build.images import ensure_gateway_image
+    from ..proof.run import prove
+    from ..build.target import Target, registry_publish_times
+    from ..upgrades import compat
+
+    tags = compat.check_spec(args.releases)  # the syntax of --releases before the registry is asked anything
+    if not os.path.lexists(args.state):  # the state must be there before a long registry call (unpacked later)
+        raise UsageError(f"{args.state} does not exist", hint="pass a state directory, .tar.gz or .zip of ~/.openclaw")
+    resolved = {tag: Target.parse(tag).resolve().version for tag in tags}  # a tag npm lacks: TargetError (exit 2)
+    releases = compat.select_releases(args.releases, compat.publish_order(registry_publish_times()), resolved.__getitem__)
+    candidates = compat.plan(releases, args.contract)  # bad input before the state is unpacked or anything built
+    started, run_id = time.monotonic(), new_run_id()
+    root = artifacts_root() / "path3-compat" / run_id
+    root.mkdir(parents=True, exist_ok=True)
+    source = Path(args.state)
+
+    def write(answer) -> None:
+        compat.write(root, answer, state=source.name, seconds=time.monotonic() - started,
+                     first_start_only=args.first_start_only)
+
+    with common.user_state_fixture(args, root, f"compat-{run_id}", f"which releases upgrade {source.name}") as fixture:
+        def try_release(candidate) -> compat.Outcome:  # the matrix's call, for one release
+            version = candidate.version
+            image = ensure_gateway_image(docker_client(), Target.parse(version), log_dir=artifacts_root() / "images",
+                                         base=args.base)
+            result = prove(docker_client(), image, [fixture], candidate.contract, run_id=f"{run_id}-{version}",
+                           root=root / version, keep=args.keep, argv=sys.argv[1:], scenario=not args.first_start_only,
+                           network=args.network)
+            return compat.Outcome.of(result.verdicts[0], f"{version}/summary.md")
+
+        answer = compat.find_first_bad(args.releases, candidates, try_release, on_outcome=write)
+    print(f"{answer.line(root)}\nreport: {root / 'compat.md'}")
+    return answer.exit_code
+
+
+def matrix(args: argparse.Namespace) -> int:
+    from ..containers.docker_client import docker_client
+    from ..containers.resources import new_run_id
+    from ..build.images import ensure_gateway_image
+    from ..progress import say
+    from ..proof.run import prove
+    from ..upgrades import matrix
+
+    fixtures = matrix.captured_fixtures(matrix.split(args.sources))  # bad input before any build
+    targets = matrix.resolve_targets(matrix.split(args.targets))
+    started, run_id = time.monotonic(), new_run_id()
+    root = artifacts_root() / "path3-matrix" / run_id
+    say("matrix", f"{len(fixtures)} captured state(s) × {len(targets)} target(s): "
+                  f"{', '.join(f.name for f in fixtures)} → {', '.join(t.version for t, _ in targets)}; evidence in {root}")
+    cells: list = []
+    for target, contract in targets:
+        image = ensure_gateway_image(docker_client(), target, log_dir=artifacts_root() / "images", base=args.base)
+        result = prove(docker_client(), image, fixtures, contract, run_id=f"{run_id}-{target.version}",
+                       root=root / target.version, keep=False, argv=sys.argv[1:], scenario=not args.first_start_only,
+                       network=args.network)
+        cells += [matrix.Cell(v.fixture, target.version, v.passed, v.observed_contract, v.first_failure,
+                              f"{target.version}/summary.md") for v in result.verdicts]
+        matrix.write(root, fixtures, [t.version for t, _ in targets], cells, time.monotonic() - started)
+    print(f"matrix: {sum(c.passed for c in cells)}/{len(cells)} cells pass; {root / 'matrix.md'}")
+    return EXIT_PROOF_PASSED if all(c.passed for c in cells) else EXIT_PROOF_FAILED
+
+
+def path(args: argparse.Namespace) -> int:
+    from ..containers.docker_client import docker_client
+    from ..containers.resources import new_run_id
+    from ..build.images import ensure_gateway_image
+    from ..build.target import Target
+    from ..upgrades.capture import load_recipe
+    from ..upgrades.path import plan, plan_text, prove_path
+
+    hops = plan(args.hops)  # bad input before any Docker work
+    recipe = load_recipe(args.recipe) if args.recipe else None
+    print(f"upgrade path, {len(hops)} hops on one state volume:\n{plan_text(hops)}"
+          + (f"\n  every writer hop also drives {recipe.source} ({recipe.turn_count} turns)" if recipe else ""), flush=True)
+    if args.dry_run:
+        return 0
+    releases = dict.fromkeys(h.spec for h in hops if h.role != "action")  # each image once, in path order
+    images = {spec: ensure_gateway_image(docker_client(), Target.parse(spec), log_dir=artifacts_root() / "images",
+                                         base=args.base) for spec in releases}
+    run_id = new_run_id()
+    root = artifacts_root() / "path3-path" / run_id
+    result = prove_path(docker_client(), hops, images, run_id=run_id, root=root, keep=args.keep, network=args.network,
+                        recipe=recipe)
+    print(f"{result['verdict'].upper()}: path {' -> '.join(h.spec for h in hops)} in {result['seconds']:.0f}s"
+          + (f"; first failure: {result['first_failure']}" if result["first_failure"] else "")
+          + f"\nsummary: {root / 'summary.md'}")
+    return EXIT_PROOF_PASSED if result["verdict"] == "pass" else EXIT_PROOF_FAILED
+
+
+def live(args: argparse.Namespace) -> int:
+    from ..live import LiveOptions, live
+
+    result = live(LiveOptions(args.url, args.agent, args.token_file, args.state_dir, args.allow_restart,
+                              args.keep_artifacts, args.doctor_cli, allow_remote=args.allow_remote), argv=sys.argv[1:])
+    if args.json:
+        print(json.dumps(result.summary, indent=2, ensure_ascii=False))
+    else:
+        print(f"{result.summary['verdict'].upper()}: live scenario on {args.url}; "
+              f"summary: {Path(result.summary['evidence']) / 'summary.md'}")
+    return result.exit_code
