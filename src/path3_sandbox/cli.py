@@ -215,7 +215,7 @@ def _network_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _unpack_options(parser: argparse.ArgumentParser) -> None:
-    from .state.userstate import UnpackLimits
+    from .state.unpack import UnpackLimits
 
     default = UnpackLimits()
 

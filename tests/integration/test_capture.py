@@ -14,7 +14,7 @@ import pytest
 
 from path3_sandbox.state.fixtures import Fixture, check
 from path3_sandbox.paths import FIXTURES_DIR, PROJECT_ROOT
-from path3_sandbox.upgrades.capture import load_recipe
+from path3_sandbox.upgrades.recipe import load_recipe
 
 WRITER = "2026.7.35"
 RECIPE = PROJECT_ROOT / "fixtures" / "recipes" / "real-7.35.json"

@@ -20,7 +20,8 @@ def test_a_failing_contributor_test_reports_the_gateway_output_and_keeps_evidenc
 
 
 def test_an_upgraded_gateway_takes_a_turn_from_the_scripted_provider_and_keeps_what_it_imported(upgraded_gateway):
-    from path3_sandbox.upgrades.capture import MARKER_LINE, send_turn
+    from path3_sandbox.upgrades.recipe import MARKER_LINE
+    from path3_sandbox.upgrades.turns import send_turn
 
     gw = upgraded_gateway(fixture="minimal")
     assert upgraded_gateway() is gw, "the defaults spelled out or not: one Gateway, one volume"

@@ -127,7 +127,7 @@ def test_redact_of_a_missing_source_is_bad_input(tmp_path, capsys):
 
 
 def test_a_directory_state_never_brings_a_file_from_outside_through_a_link(tmp_path):
-    from path3_sandbox.state.userstate import unpack_state
+    from path3_sandbox.state.unpack import unpack_state
 
     state = tmp_path / "home" / ".openclaw"
     sessions = state / "agents" / "main" / "sessions"

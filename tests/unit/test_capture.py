@@ -4,8 +4,9 @@ import pytest
 
 from path3_sandbox.errors import CaptureFailed, FixtureError
 from path3_sandbox.scenario.provider import PROVIDER_ID, marker_of, provider_config
-from path3_sandbox.upgrades.capture import (RECIPES_DIR, Turn, load_recipe, locate_turns, message_text, parse_recipe,
-                                            scrub_state, turn_message, writer_config)
+from path3_sandbox.upgrades.capture import locate_turns, scrub_state
+from path3_sandbox.upgrades.recipe import RECIPES_DIR, load_recipe, parse_recipe, writer_config
+from path3_sandbox.upgrades.turns import Turn, message_text, turn_message
 
 GOOD = {"writer": "2026.7.35", "sessions": [{"key": "agent:main:main", "turns": ["hello", "Grüße 🦞"]},
                                             {"key": "agent:main:travel", "turns": ["Lisbon"]}],

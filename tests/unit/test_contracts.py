@@ -105,7 +105,7 @@ def test_an_exit_that_does_not_name_doctor_fix_stays_a_crash():
 
 def test_the_betas_with_the_old_session_tables_are_out_of_scope_with_the_reason():
     from path3_sandbox.errors import UsageError
-    from path3_sandbox.upgrades.path import plan
+    from path3_sandbox.upgrades.plan import plan
 
     for beta in ("2026.7.2-beta.1", "2026.7.2-beta.3"):
         with pytest.raises(UsageError, match="out of scope: .*session_entries"):

@@ -184,7 +184,7 @@ def test_an_error_must_name_the_file_and_the_fix(message, names):
 
 
 def _swept(point, hit, seen=0):
-    from path3_sandbox.faults.case import CaseResult
+    from path3_sandbox.faults.result import CaseResult
 
     return CaseResult(f"kill-mid-import@{point}", catalogue.BY_NAME["kill-mid-import"], COMPLETED, True, None, [],
                       {"points_seen": [{}] * seen}, [], 0.0, 0.0, "x", hit=hit, point=point)

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from path3_sandbox.upgrades.path import plan, plan_text
+from path3_sandbox.upgrades.plan import plan, plan_text
 from tests.golden import golden
 
 PLANS = [

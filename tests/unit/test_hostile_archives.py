@@ -4,7 +4,6 @@ or, when harmless (a link loop), is unpacked without following anything."""
 
 from __future__ import annotations
 
-import io
 import os
 import stat
 import tarfile
@@ -20,7 +19,8 @@ from path3_sandbox.cli import main
 from path3_sandbox.errors import EXIT_USAGE, FixtureError
 from path3_sandbox.state.fixtures import Fixture, check, resolve_fixture
 from path3_sandbox.state.inventory import MAX_JSON_DEPTH, build_inventory
-from path3_sandbox.state.userstate import UnpackLimits, unpack_state, write_fixture
+from path3_sandbox.state.unpack import UnpackLimits, unpack_state
+from path3_sandbox.state.userstate import write_fixture
 from tests import hostile
 
 RUN_ID_LENGTH = len("20260101-000000-abcdef")  # containers.resources.new_run_id()

@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 import pytest
 
 from path3_sandbox.errors import BaseImageUnavailable
@@ -5,10 +9,16 @@ from path3_sandbox.build.images import DEFAULT_BASE, base_plan, cache_key, gatew
 from path3_sandbox.build.target import Target
 
 
-def test_cache_key_is_stable_for_the_same_inputs():
-    assert cache_key(b"FROM x", "sha256:base", "npm:openclaw@2026.9.6") == cache_key(
-        b"FROM x", "sha256:base", "npm:openclaw@2026.9.6"
-    )
+def test_cache_key_is_the_same_in_every_process_for_the_same_inputs():
+    """Pinned: images built by an earlier run (or CI's cache) are found again only if the key is this function of
+    its inputs and nothing else (no hash seed, no time); changing the recipe means bumping CACHE_KEY_VERSION."""
+    pinned = "72022d80f74650b56eab6aeb6e260d145444597dce68e39e5239c66995ce97a7"
+    assert cache_key(b"FROM x", "sha256:base", "npm:openclaw@2026.9.6") == pinned
+    other_process = subprocess.run(
+        [sys.executable, "-c", "from path3_sandbox.build.images import cache_key; "
+                               "print(cache_key(b'FROM x', 'sha256:base', 'npm:openclaw@2026.9.6'))"],
+        capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "12345"})
+    assert other_process.stdout.strip() == pinned
 
 
 @pytest.mark.parametrize(

@@ -218,13 +218,13 @@ def test_a_compressed_row_is_read_whether_or_not_its_frame_carries_its_size():
 @pytest.fixture
 def no_connection(monkeypatch):
     """Any attempt to reach a Gateway fails the test: bad input must be refused before it."""
-    import path3_sandbox.live as live_module
+    import path3_sandbox.live.run as live_run  # where the run looks `connect` up
     from path3_sandbox.containers.rpc import GatewayRpc
 
     def refuse(*args, **kwargs):
         raise AssertionError("a connection was attempted before the input was checked")
 
-    monkeypatch.setattr(live_module, "connect", refuse)
+    monkeypatch.setattr(live_run, "connect", refuse)
     monkeypatch.setattr(GatewayRpc, "connect", classmethod(refuse))
 
 
@@ -312,6 +312,7 @@ def test_wss_to_another_host_without_allow_remote_is_refused_before_the_token_is
 
 def test_wss_to_another_host_with_allow_remote_goes_on_and_the_host_is_recorded(state, tmp_path, monkeypatch):
     import path3_sandbox.live as live_module
+    import path3_sandbox.live.run as live_run  # where the run looks `connect` up
     from path3_sandbox.live import LiveOptions, check_url
 
     reached = []
@@ -320,7 +321,7 @@ def test_wss_to_another_host_with_allow_remote_goes_on_and_the_host_is_recorded(
         reached.append(url)
         raise UsageError("stop here", hint="test")
 
-    monkeypatch.setattr(live_module, "connect", connect)
+    monkeypatch.setattr(live_run, "connect", connect)
     (tmp_path / "token").write_text("a-token\n")
     options = LiveOptions("wss://gateway.example:18789", token_file=tmp_path / "token", state_dir=state,
                           allow_remote=True)
@@ -374,11 +375,11 @@ def test_a_state_dir_whose_sessions_have_other_session_ids_is_not_the_gateways(s
 def test_a_state_dir_mismatch_is_exit_2_before_any_step_with_no_evidence(state, tmp_path, monkeypatch, capsys):
     """Two Gateways both have agent:main:main: only the session ids tell them apart. The mismatch is bad input (exit 2),
     found before the provider is served or a step runs, never a red verdict."""
-    import path3_sandbox.live as live_module
+    import path3_sandbox.live.run as live_run  # where the run looks `connect` and `start_provider` up
 
     rpc = ListingRpc([{"key": "agent:main:main", "sessionId": "another-gateways-id"}])
-    monkeypatch.setattr(live_module, "connect", lambda url, token: rpc)
-    monkeypatch.setattr(live_module, "start_provider",
+    monkeypatch.setattr(live_run, "connect", lambda url, token: rpc)
+    monkeypatch.setattr(live_run, "start_provider",
                         lambda *a, **k: (_ for _ in ()).throw(AssertionError("went on past the state dir check")))
     (tmp_path / "token").write_text("a-token\n")
     code, err = run_live(tmp_path, monkeypatch, capsys, "--url", "ws://127.0.0.1:18789", "--token-file",
@@ -443,6 +444,7 @@ def test_live_evidence_holds_the_config_redacted_and_says_where_the_token_went(s
     """The whole run around its steps (steps stubbed): gateway-config.json is the config `config.get` answered,
     redacted; summary.json/summary.md name the host the token went to; no secret lands in any evidence file."""
     import path3_sandbox.live as live_module
+    import path3_sandbox.live.run as live_run  # where the run looks `connect`, `start_provider` and `_run` up
 
     class Rpc(ListingRpc):
         server_version, protocol, hello, methods, calls = "2026.9.6", 4, {"server": {}}, frozenset(), []
@@ -453,13 +455,13 @@ def test_live_evidence_holds_the_config_redacted_and_says_where_the_token_went(s
     config["channels"]["discord"]["accounts"]["work"]["token"] = "discord-secret-abcdefghij"
     rpc = Rpc([{"key": "agent:main:main", "sessionId": "aaaa-1"}], config)
     provider = SimpleNamespace(host="127.0.0.1", port=4000, requests=[], stop=lambda: None)
-    monkeypatch.setattr(live_module, "connect", lambda url, token: rpc)
-    monkeypatch.setattr(live_module, "start_provider", lambda rpc, config=None: provider)
+    monkeypatch.setattr(live_run, "connect", lambda url, token: rpc)
+    monkeypatch.setattr(live_run, "start_provider", lambda rpc, config=None: provider)
 
     def steps(ctx, options, report, phases, hook):  # a log line repeating a config secret, as _step records one
         ctx.evidence.event("step-1-x", "log", line=live_module.log_line("error: 123456:telegram-bot-secret-value"))
 
-    monkeypatch.setattr(live_module, "_run", steps)
+    monkeypatch.setattr(live_run, "_run", steps)
     (tmp_path / "token").write_text("gw-token-0123456789abcdef\n")
     options = live_module.LiveOptions("ws://127.0.0.1:18789", token_file=tmp_path / "token", state_dir=state,
                                       keep_artifacts=True)

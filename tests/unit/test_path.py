@@ -4,7 +4,8 @@ import pytest
 
 from path3_sandbox.cli import main
 from path3_sandbox.errors import EXIT_USAGE, UsageError
-from path3_sandbox.upgrades.path import ACTION, DOWNGRADE, IMPORTER, WRITER, plan
+from path3_sandbox.upgrades.hop import ACTION, DOWNGRADE, IMPORTER, WRITER
+from path3_sandbox.upgrades.plan import plan
 
 
 def roles(*specs):
@@ -62,15 +63,16 @@ class EmptyState:
 
 def test_a_message_that_is_no_longer_reachable_fails_naming_it_its_hop_and_its_key(tmp_path):
     from path3_sandbox.report.evidence import Evidence
-    from path3_sandbox.upgrades.path import Hop, PathRun, Written
+    from path3_sandbox.upgrades.hop import Hop
+    from path3_sandbox.upgrades.reachability import Written, reachable
 
     evidence = Evidence(tmp_path, "path")
-    run = PathRun({}, [], None, None, evidence, written=[
-        Written(1, "agent:main:main", "P3-PATH-H1T1", "hop 1 …", "P3-PATH-H1T1 acknowledged."),
-        Written(1, "agent:main:hop-1", "P3-PATH-H1T2", "hop 1 …", "P3-PATH-H1T2 acknowledged.")])
+    written = [Written(1, "agent:main:main", "P3-PATH-H1T1", "hop 1 …", "P3-PATH-H1T1 acknowledged."),
+               Written(1, "agent:main:hop-1", "P3-PATH-H1T2", "hop 1 …", "P3-PATH-H1T2 acknowledged.")]
     kept = [{"role": "user", "content": "hop 1 … P3-PATH-H1T1"}, {"role": "assistant", "content": "P3-PATH-H1T1 acknowledged."}]
     rpc = FakeRpc(["agent:main:main"], {"agent:main:main": kept})
-    assert run._reachable(Hop(2, "2026.7.35", "writer"), EmptyState(), rpc) == "1/2"
+    assert reachable(Hop(2, "2026.7.35", "writer"), EmptyState(), rpc, written=written, last_import=0,
+                     evidence=evidence, folder=tmp_path) == "1/2"
     [check] = evidence.assertions
     assert not check.passed and check.observed == [
         "P3-PATH-H1T2 (written by hop 1 on agent:main:hop-1): not in sessions.list, chat.history (sent), "

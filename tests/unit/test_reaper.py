@@ -1,27 +1,11 @@
 """Ryuk where it can run, our label-based clean where it cannot (an air-gapped or registry-less host)."""
 
-import docker.errors
-
 from path3_sandbox.containers import reaper
+from tests.unit.conftest import FakeDockerClient
 
 
-class Images:
-    def __init__(self, present: bool, pull_error: str | None) -> None:
-        self.present, self.pull_error, self.pulled = present, pull_error, []
-
-    def get(self, image):
-        if not self.present:
-            raise docker.errors.ImageNotFound(f"No such image: {image}")
-
-    def pull(self, image):
-        self.pulled.append(image)
-        if self.pull_error:
-            raise docker.errors.APIError(self.pull_error)
-
-
-class Client:
-    def __init__(self, present=False, pull_error=None):
-        self.images = Images(present, pull_error)
+def Client(present=False, pull_error=None):
+    return FakeDockerClient(present=present, pull_error=pull_error)
 
 
 def test_ryuk_runs_when_its_image_is_present():

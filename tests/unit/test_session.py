@@ -133,7 +133,7 @@ WIRING = {
     r"\bHermeticNetwork\(": {"proof/session.py", "containers/network.py"},
     r"\bbuild_seed\(": {"proof/session.py", "state/seeding.py"},
     r"known_secrets\(read_state\(": {"proof/session.py"},
-    r"\bGateway\(self\.resources|\bGateway\(resources": {"proof/session.py", "upgrades/path.py"},
+    r"\bGateway\(self\.resources|\bGateway\(resources": {"proof/session.py", "upgrades/runner.py"},
 }
 
 

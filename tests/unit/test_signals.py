@@ -6,12 +6,12 @@ import os
 import signal
 import time
 
-import docker.errors
 import pytest
 
 from path3_sandbox import signals
 from path3_sandbox.containers.resources import RunResources
 from path3_sandbox.signals import cleanup_shielded, terminate_like_interrupt
+from tests.unit.conftest import FakeDockerClient
 
 
 @pytest.fixture(autouse=True)
@@ -44,38 +44,10 @@ def test_a_signal_during_cleanup_waits_until_the_cleanup_is_done_then_interrupts
     assert "still removing this run's containers and volumes" in capsys.readouterr().err
 
 
-class Gone:
-    def remove(self, **_):
-        raise docker.errors.NotFound("gone")
-
-
-class Stuck:
-    def remove(self, **_):
-        raise docker.errors.APIError("409 Conflict", explanation="volume is in use")
-
-
-class Removable:
-    def __init__(self, log, name):
-        self.log, self.name = log, name
-
-    def remove(self, **_):
-        self.log.append(self.name)
-
-
-class Collection:
-    def __init__(self, items):
-        self.items = items
-
-    def get(self, name):
-        return self.items[name]
-
-
-class Client:
-    """The two Docker API calls cleanup makes, answering with the outcomes a real engine gives."""
-
-    def __init__(self, log):
-        self.containers = Collection({"c-stuck": Stuck(), "c-gone": Gone(), "c-ok": Removable(log, "c-ok")})
-        self.volumes = Collection({"v-stuck": Stuck(), "v-ok": Removable(log, "v-ok")})
+def Client(log):
+    """Cleanup's two Docker API calls, answering with the outcomes a real engine gives."""
+    return FakeDockerClient(containers={"c-stuck": "in use", "c-gone": "gone", "c-ok": "removed"},
+                            volumes={"v-stuck": "in use", "v-ok": "removed"}, removed=log)
 
 
 def test_cleanup_goes_on_past_an_api_error_and_reports_what_it_could_not_remove(capsys):

@@ -6,7 +6,8 @@ import pytest
 
 from path3_sandbox.errors import FixtureError
 from path3_sandbox.state.fixtures import Fixture, check, resolve_fixture
-from path3_sandbox.state.userstate import infer_manifest, unpack_state, write_fixture
+from path3_sandbox.state.unpack import unpack_state
+from path3_sandbox.state.userstate import infer_manifest, write_fixture
 
 
 def tar_with_prefix(fixture_name: str, prefix: str, dest):

@@ -29,7 +29,7 @@ def gateway_image(args: argparse.Namespace, target=None):
 
 
 def unpack(args: argparse.Namespace, workdir: Path):
-    from ..state.userstate import UnpackLimits, unpack_state
+    from ..state.unpack import UnpackLimits, unpack_state
 
     limits = UnpackLimits(args.max_unpacked_mb * 1024**2, args.max_members, args.max_ratio)
     unpacked = unpack_state(Path(args.state), workdir, limits)

@@ -90,7 +90,8 @@ def fixtures_capture(args: argparse.Namespace) -> int:
     from ..build.images import ensure_gateway_image
     from ..paths import FIXTURES_DIR
     from ..build.target import Target
-    from ..upgrades.capture import capture, load_recipe
+    from ..upgrades.capture import capture
+    from ..upgrades.recipe import load_recipe
 
     recipe = load_recipe(Path(args.recipe))
     if args.writer and args.writer != recipe.writer:

@@ -153,8 +153,9 @@ def path(args: argparse.Namespace) -> int:
     from ..containers.resources import new_run_id
     from ..build.images import ensure_gateway_image
     from ..build.target import Target
-    from ..upgrades.capture import load_recipe
-    from ..upgrades.path import plan, plan_text, prove_path
+    from ..upgrades.recipe import load_recipe
+    from ..upgrades.path import prove_path
+    from ..upgrades.plan import plan, plan_text
 
     hops = plan(args.hops)  # bad input before any Docker work
     recipe = load_recipe(args.recipe) if args.recipe else None

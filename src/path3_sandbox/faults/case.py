@@ -33,8 +33,9 @@ from ..progress import say
 from ..containers.network import OPEN
 from ..containers.volumes import put_files
 from ..proof.session import StateSession, start_as_a_user
-from .catalogue import Fault
+from .fault import Fault
 from .judge import OUTCOME_WORDS, REFUSED, Tally, kept_every_file, outcome, tally
+from .result import CaseResult
 
 DISK_SIZE = "48m"
 FILLER = ".path3-disk-filler"
@@ -42,48 +43,6 @@ FILLER = ".path3-disk-filler"
 NAMES_A_FILE_RE = re.compile(r"(/[\w.@-]+)+|\b[\w.-]+\.(json|jsonl|sqlite)\b")
 NAMES_A_FIX_RE = re.compile(r"doctor --fix|\brun\b|chmod|chown|free (some )?(disk )?space|permission|remove|restore|"
                             r"delete|move", re.I)
-
-
-@dataclass
-class CaseResult:
-    name: str  # the fault, with its point for a sweep: kill-mid-import@2
-    fault: Fault
-    outcome: str
-    passed: bool
-    counts: Tally | None
-    unreached: list[str]
-    injection: dict
-    starts: list[dict]
-    recover_seconds: float
-    seconds: float
-    evidence: str
-    first_failure: str | None = None
-    skipped: str | None = None
-    hit: bool = True  # False: the injection never happened (a sweep past the import's last point)
-    point: int = 1  # a sweep's observed point
-
-    @property
-    def verdict(self) -> str:
-        """pass / fail / not hit (the fault never happened: the start ended before its point; the final state is
-        still judged, so a loss is a fail all the same) / skipped."""
-        if self.skipped:
-            return "skipped"
-        if not self.passed:
-            return "fail"
-        return "pass" if self.hit else "not hit"
-
-    def to_json(self) -> dict:
-        counts = self.counts
-        return {"case": self.name, "fault": self.fault.name, "group": self.fault.group,
-                "injection": self.fault.injection, "allowed": list(self.fault.allowed), "outcome": self.outcome,
-                "verdict": self.verdict,
-                "skipped": self.skipped, "hit": self.hit, "first_failure": self.first_failure,
-                "events": counts.events if counts else None, "events_lost": len(counts.lost) + len(self.unreached)
-                if counts else None, "lost": (counts.lost + self.unreached) if counts else [],
-                "legacy_kept": f"{counts.legacy_kept}/{counts.legacy_files}" if counts else None,
-                "duplicates": len(counts.duplicates) if counts else None, "tally": counts.to_json() if counts else None,
-                "injected": self.injection, "starts": self.starts, "time_to_recover_s": round(self.recover_seconds, 1),
-                "seconds": round(self.seconds, 1), "evidence": self.evidence}
 
 
 @dataclass

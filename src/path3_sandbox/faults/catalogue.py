@@ -1,13 +1,5 @@
-"""The fault catalogue: one small object per fault, what it injects and which outcomes it allows.
-
-A fault acts at one or more of three moments of its case (faults/case.py), each optional:
-    mutate(files)   before seeding: the state's files as they will land on the volume (bad inputs, leftovers)
-    inject(case)    instead of a plain first start: starts that are killed, run out of disk, see a read-only or
-                    unreadable state, race a second Gateway; it then undoes the condition as a user would (frees the
-                    space, restores the mode) so the recovery start that follows can finish the job
-    expect_start    what the recovery start must report (e.g. a third boot must not import again)
-`changes_inputs`: the fault changes the legacy content itself (a truncated line, an event added), so the control
-case's imports are no baseline for it; its events are judged from their own content only.
+"""The fault catalogue: one small object per fault (fault.py's Fault), what it injects and which outcomes it allows:
+the seed mutations and the injections (case.py runs them), FAULTS, and the selection a run takes.
 """
 
 from __future__ import annotations
@@ -15,34 +7,15 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from ..containers.volumes import VolumeFile
 from ..errors import HarnessFailure, UsageError
+from .fault import Fault, InjectedCase
 from .judge import COMPLETED, REFUSED
 
-if TYPE_CHECKING:
-    from .case import Case
-
 SAFE = (COMPLETED, REFUSED)  # a bad input may be imported around or refused, as long as nothing is lost
-
-
-@dataclass(frozen=True)
-class Fault:
-    name: str
-    group: str
-    injection: str
-    allowed: tuple[str, ...]
-    mutate: Callable[[list[VolumeFile]], list[VolumeFile]] | None = None
-    inject: Callable[["Case"], dict] | None = None
-    expect_start: str | None = None  # the recovery start's kind, when the fault fixes it
-    changes_inputs: bool = False
-    sweep: bool = False  # kill at the 1st, 2nd, … observed point until the import finishes untouched
-    points: str | None = None  # a kill fault's observed points (a regex over state paths); None: every import point
-    disk: bool = False  # the state volume is a size-capped tmpfs
-    skipped: str | None = None  # why this fault cannot run here: recorded as skipped, never as passed
 
 
 # -- seed mutations ----------------------------------------------------------------------------------------------
@@ -148,7 +121,7 @@ def half_written_manifest(files: list[VolumeFile]) -> list[VolumeFile]:
 
 
 # -- injections (faults/case.py runs them) --------------------------------------------------------------------------
-def _kill_at_point(case: "Case") -> dict:
+def _kill_at_point(case: "InjectedCase") -> dict:
     from .kill import kill_at_point
 
     from .kill import IMPORT_PATHS
@@ -156,7 +129,7 @@ def _kill_at_point(case: "Case") -> dict:
     return kill_at_point(case.gateway("killed"), case.point, case.fault.points or IMPORT_PATHS).to_json()
 
 
-def _kill_doctor_at_point(case: "Case") -> dict:
+def _kill_doctor_at_point(case: "InjectedCase") -> dict:
     from .kill import IMPORT_PATHS, kill_doctor_at_point
 
     record = kill_doctor_at_point(case.gateway("doctor-killed"), case.point, case.fault.points or IMPORT_PATHS)
@@ -164,29 +137,29 @@ def _kill_doctor_at_point(case: "Case") -> dict:
     return record.to_json()
 
 
-def _kill_after(seconds: float) -> Callable[["Case"], dict]:
-    def inject(case: "Case") -> dict:
+def _kill_after(seconds: float) -> Callable[["InjectedCase"], dict]:
+    def inject(case: "InjectedCase") -> dict:
         from .kill import kill_after
 
         return kill_after(case.gateway("killed"), seconds).to_json()
     return inject
 
 
-def _disk_full(case: "Case") -> dict:
+def _disk_full(case: "InjectedCase") -> dict:
     return case.run_out_of_disk()
 
 
-def _read_only(case: "Case") -> dict:
+def _read_only(case: "InjectedCase") -> dict:
     return case.start_once(case.gateway("read-only", volume_mode="ro"), "state volume mounted read-only")
 
 
-def _unreadable_then_fixed(case: "Case") -> dict:
+def _unreadable_then_fixed(case: "InjectedCase") -> dict:
     record = case.start_once(case.gateway("unreadable"), "one transcript mode 000")
     record["fix"] = case.shell("find . -perm 000 -type f -exec chmod 644 {} + -print", "chmod 644 the unreadable file")
     return record
 
 
-def _other_owner(case: "Case") -> dict:
+def _other_owner(case: "InjectedCase") -> dict:
     record = {"chown": case.shell("chown -R 2000:2000 . && echo chowned", "the state dir owned by uid 2000", root=True)}
     record.update(case.start_once(case.gateway("other-owner"), "the state dir owned by another uid"))
     record["fix"] = case.shell("chown -R 1000:1000 . && echo restored", "chown the state back to the Gateway's uid",
@@ -194,7 +167,7 @@ def _other_owner(case: "Case") -> dict:
     return record
 
 
-def _symlinked_transcript(case: "Case") -> dict:
+def _symlinked_transcript(case: "InjectedCase") -> dict:
     record = {"link": case.shell('f=$(ls -S agents/*/sessions/*.jsonl | grep -v trajectory | head -1); '
                                  'mv "$f" "$f.real" && ln -s "$(basename "$f").real" "$f" && ls -l "$f"',
                                  "the largest transcript replaced by a symlink to it")}
@@ -239,7 +212,7 @@ const fs = require('fs'), {DatabaseSync, backup} = require('node:sqlite');
 """
 
 
-def _stale_wal(case: "Case") -> dict:
+def _stale_wal(case: "InjectedCase") -> dict:
     """A crash's leftovers beside each agent database: after a completed import and a clean stop, the database is
     rebuilt as a crash just after the import's commit leaves it (HOT_WAL: the file empty, every row in a committed,
     never-checkpointed -wal, a dead process's -shm); then a start. Every row must still be there and none doubled.
@@ -259,7 +232,7 @@ def _stale_wal(case: "Case") -> dict:
     return {"hit": hit, "databases": dbs, "built": built, "import": starts}
 
 
-def _corrupt_page(case: "Case") -> dict:
+def _corrupt_page(case: "InjectedCase") -> dict:
     """A completed import, a clean stop, then one page in the middle of each agent database overwritten with 0xFF
     bytes (what a torn write or a bad sector leaves): the Gateway must notice and say which file and what to do."""
     gateway, starts = case.import_cleanly()
@@ -284,7 +257,7 @@ def clock_ahead_env(days: int = CLOCK_AHEAD_DAYS) -> dict[str, str]:
     return {"LD_PRELOAD": FAKETIME_LIB, "FAKETIME": f"+{days}d", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
 
 
-def _clock_jump(case: "Case") -> dict:
+def _clock_jump(case: "InjectedCase") -> dict:
     """The import under a clock a year ahead, then every later start under the real clock (the clock set back)."""
     gateway, starts = case.import_cleanly("clock-ahead", env=clock_ahead_env())
     seen = gateway.exec(["node", "-e", "const {DatabaseSync} = require('node:sqlite'); console.log(new Date()"
@@ -294,11 +267,11 @@ def _clock_jump(case: "Case") -> dict:
     return {"clock_ahead_days": CLOCK_AHEAD_DAYS, "gateway_clock_then": seen, "import": starts}
 
 
-def _two_at_once(case: "Case") -> dict:
+def _two_at_once(case: "InjectedCase") -> dict:
     return case.race_two_gateways()
 
 
-def _third_boot(case: "Case") -> dict:
+def _third_boot(case: "InjectedCase") -> dict:
     return case.boot_twice()
 
 

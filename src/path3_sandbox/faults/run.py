@@ -26,9 +26,10 @@ from ..errors import EXIT_PROOF_FAILED, EXIT_PROOF_PASSED
 from ..state.fixtures import Fixture
 from ..build.images import GatewayImage
 from ..progress import say
-from .case import Case, CaseResult
-from .catalogue import Fault
+from .case import Case
+from .fault import Fault
 from .judge import COMPLETED, OUTCOME_WORDS
+from .result import CaseResult
 
 CONTROL = Fault("control", "control", "none: the seeded state and a plain start (the baseline)", (COMPLETED,))
 

@@ -1,1 +1,1 @@
-"""The proof: a state on a Gateway (session), one fixture's proof, many fixtures, contracts, the nothing-lost oracle and fates, the Gateway's own reports."""
+"""The proof: a state on a Gateway (session), one fixture's proof and its verdict, many fixtures, contracts, the nothing-lost oracle and fates, the Gateway's own reports."""

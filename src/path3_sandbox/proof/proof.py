@@ -4,6 +4,8 @@ nothing was lost, collect the evidence, give the verdict.
 Phases, each timed, logged to events.jsonl and shown as a progress line:
     seed -> probe-before -> first-start -> [refusal -> doctor -> second-start]
          -> nothing-lost -> health -> diagnostics -> [scenario] -> collect
+
+The verdict it gives, and the split of its time between the Gateway and us, are verdict.py's.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -37,43 +38,10 @@ from ..containers.resources import RunResources
 from ..containers.rpc import GatewayRpc
 from ..scenario import STEPS, Context, Step, run_scenario
 from .session import StateSession
+from .verdict import FixtureVerdict, time_split
 
 SESSION_TABLES = ("session_nodes", "session_windows", "transcript_events")
 FILE_LOGS = r"^logs/.*\.jsonl$"
-
-
-@dataclass(frozen=True)
-class FixtureVerdict:
-    fixture: str
-    passed: bool
-    first_failure: str | None
-    observed_contract: str | None
-    seconds: float
-    phases: dict[str, float]
-    evidence: Path
-    counts: dict
-    scenario: dict | None = None
-    phase_results: tuple[dict, ...] = ()
-    failures: tuple[dict, ...] = ()  # every failed assertion: blame (gateway | harness), message, evidence line
-    network: dict | None = None  # network.json: hermetic (with the names the Gateway looked up) or open
-    gateway_time: dict | None = None  # the Gateway's own seconds (starts, cli, rpc) and ours beside them (time_split)
-
-    @property
-    def findings(self) -> list[dict]:
-        return [f for f in self.failures if f["blame"] == GATEWAY]
-
-    @property
-    def harness_failures(self) -> list[dict]:
-        return [f for f in self.failures if f["blame"] != GATEWAY]
-
-    def to_json(self) -> dict:
-        return {"fixture": self.fixture, "verdict": "pass" if self.passed else "fail", "first_failure": self.first_failure,
-                "observed_contract": self.observed_contract, "seconds": round(self.seconds, 1),
-                "phases": {k: round(v, 1) for k, v in self.phases.items()}, "evidence": str(self.evidence),
-                "gateway_findings": self.findings, "harness_failures": self.harness_failures,
-                "counts": self.counts, "scenario": self.scenario, "phases_checked": list(self.phase_results),
-                "network": {k: v for k, v in (self.network or {}).items() if k != "dns_lookups"},
-                "time": self.gateway_time}
 
 
 class FixtureProof:
@@ -146,20 +114,8 @@ class FixtureProof:
                               f"[{first.blame}] {first.message()}" if first else None,
                               self.observed_contract, seconds, self.phases, self.evidence.root,
                               self.counts, self.scenario, tuple(self.evidence.phase_results()),
-                              tuple(self.evidence.failures()), self.network_record, self._time_split(seconds))
-
-    def _time_split(self, seconds: float) -> dict | None:
-        """The Gateway's own seconds (its starts until ready, the openclaw commands it ran, its RPC answers, the wait
-        for its restart recovery) and the rest, which is ours: seeding, probes, containers, waits.
-        overhead = ours / the Gateway's."""
-        if self.gateway is None:
-            return None
-        gateway = self.gateway.busy_seconds()
-        gateway["rpc"] = round(sum(call.seconds for call in (self.rpc.calls if self.rpc else [])), 1)
-        total = sum(gateway.values())
-        ours = max(0.0, seconds - total)
-        return {"gateway": gateway, "gateway_seconds": round(total, 1), "harness_seconds": round(ours, 1),
-                "overhead": round(ours / total, 2) if total else None}
+                              tuple(self.evidence.failures()), self.network_record,
+                              time_split(self.gateway, self.rpc, seconds))
 
     def _run(self) -> None:
         with self.timed("seed"):

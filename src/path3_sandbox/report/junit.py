@@ -6,7 +6,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from ..proof.proof import FixtureVerdict
+from ..proof.verdict import FixtureVerdict
 
 
 def write_junit(path: Path, verdicts: tuple[FixtureVerdict, ...], *, target: str) -> None:

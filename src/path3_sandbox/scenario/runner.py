@@ -76,7 +76,7 @@ class Context:
         return self.gateway.exec(argv, timeout_s=120)
 
     def snapshot(self) -> SqliteSnapshot:
-        """SQLite as the Gateway holds it now (live mode reads it on the host instead: live.py)."""
+        """SQLite as the Gateway holds it now (live mode reads it on the host instead: live/steps.py)."""
         return sqlite_probe.snapshot(self.run_inside)
 
     def marker(self, step: str) -> str:

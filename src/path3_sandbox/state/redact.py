@@ -1,7 +1,7 @@
 """`path3-sandbox fixtures redact IN OUT`: make a state shareable without changing what the upgrade sees.
 
 Credential files go whole (credentials/, identity/, auth and OAuth files, .env files at any depth, keys);
-every other file goes through the one redactor (redaction.py: by key name, by shape and by every secret value
+every other file goes through the one redactor (report/redaction/: by key name, by shape and by every secret value
 the state holds anywhere), each as what it is: JSON and JSON5 (configs, backups, stores) by structure, JSONL
 transcripts and logs line by line, SQLite databases through SQLite (integrity_check `ok` after), gzip-rotated logs
 decompressed and recompressed; a binary file is never edited (kept when it holds no known secret, else removed),
@@ -53,7 +53,7 @@ class RedactionReport:
 
 
 def redact_state(source: Path, dest: Path, *, placeholders: bool = False) -> RedactionReport:
-    from .userstate import copy_without_links_out
+    from .unpack import copy_without_links_out
 
     if not source.is_dir():
         raise FixtureError(f"{source} is not a directory", hint="pass the state folder (unpack an archive first)")

@@ -194,7 +194,7 @@ def offline_line(evidence_dirs) -> str:
     return (f"user state kept offline: {accounts} channel account(s) disabled, {len(providers)} provider(s) made "
             "unreachable" + (f" ({', '.join(f'`{p}`' for p in providers[:12])}{', …' if len(providers) > 12 else ''})"
                              if providers else "")
-            + f", whatever the network (every key set: `<fixture>/seed.json`)")
+            + ", whatever the network (every key set: `<fixture>/seed.json`)")
 
 
 def _json(data: bytes):

@@ -16,16 +16,38 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from ..containers.volumes import get_tar, put_tar, tar_digests
 from ..report.evidence import HARNESS, Assertion
 from ..probes import files as files_probe
 
 if TYPE_CHECKING:
-    from .path import Hop, PathRun
+    from ..containers.gateway import Gateway
+    from ..containers.resources import RunResources
+    from ..report.evidence import Evidence
+    from .hop import Hop
 
 OTHER_MACHINE_KEYS = ("agent:main:main", "agent:main:other-machine")
+
+
+class PathRunView(Protocol):
+    """What an action uses of the path's run: runner.PathRun, which runs the actions, typed here by its shape so
+    that this module need not import the runner."""
+
+    hops: list[Hop]
+    resources: RunResources
+    evidence: Evidence
+    volume: str
+
+    @property
+    def helper_image(self) -> str: ...
+
+    def helper(self, hop: Hop) -> Gateway: ...
+
+    def last_backup(self, hop: Hop) -> tuple[int, bytes]: ...
+
+    def write_elsewhere(self, hop: Hop, spec: str, volume: str, keys: tuple[str, ...], row: dict) -> None: ...
 
 
 def in_sessions_folder(path: str, agent: str | None = None) -> bool:
@@ -40,10 +62,10 @@ class Action:
     does: str
     needs_claim: bool  # meaningful only on a state a SQLite release claimed
     unclaims: bool  # the state database is gone afterwards: the next file-backed release writes again
-    run: Callable[["PathRun", "Hop", dict], None]
+    run: Callable[["PathRunView", "Hop", dict], None]
 
 
-def move_state_db_aside(path_run: "PathRun", hop: "Hop", row: dict) -> None:
+def move_state_db_aside(path_run: "PathRunView", hop: "Hop", row: dict) -> None:
     suffix = f".aside-hop{hop.number}"
     script = (f'cd "$OPENCLAW_STATE_DIR/state" && for f in openclaw.sqlite openclaw.sqlite-wal openclaw.sqlite-shm; '
               f'do if [ -e "$f" ]; then mv "$f" "$f{suffix}" && echo "moved $f"; fi; done')
@@ -55,14 +77,14 @@ def move_state_db_aside(path_run: "PathRun", hop: "Hop", row: dict) -> None:
                                                  moved, result.output[-300:], blame=HARNESS))
 
 
-def restore_sessions_backup(path_run: "PathRun", hop: "Hop", row: dict) -> None:
+def restore_sessions_backup(path_run: "PathRunView", hop: "Hop", row: dict) -> None:
     source, backup = path_run.last_backup(hop)
     row["restored_from_hop"] = source
     row["restored"] = _put_over_state(path_run, hop, row, backup,
                                       f"{hop.spec}: agents/*/sessions/ as hop {source} left them is back")
 
 
-def copy_sessions_from_another_machine(path_run: "PathRun", hop: "Hop", row: dict) -> None:
+def copy_sessions_from_another_machine(path_run: "PathRunView", hop: "Hop", row: dict) -> None:
     spec = path_run.hops[0].spec
     other = path_run.resources.volume(f"state-other-machine-hop{hop.number}")
     path_run.write_elsewhere(hop, spec, other, OTHER_MACHINE_KEYS, row)
@@ -72,7 +94,7 @@ def copy_sessions_from_another_machine(path_run: "PathRun", hop: "Hop", row: dic
                                     f"{hop.spec}: the other machine's agents/main/sessions/ is on this state")
 
 
-def _put_over_state(path_run: "PathRun", hop: "Hop", row: dict, data: bytes, claim: str) -> list[str]:
+def _put_over_state(path_run: "PathRunView", hop: "Hop", row: dict, data: bytes, claim: str) -> list[str]:
     """Copy a tar's files over the path's state, file by file, as a user's `cp -a` would; record which ones replaced
     a file there; check each landed with the bytes put (the harness's own step: blame harness). Returns the files."""
     wanted = tar_digests(data)

@@ -1,0 +1,238 @@
+"""The live run: inputs checked, the Gateway connected, every other session hashed (preflight), the steps, the
+after-checks (the last hash against the first, no import, the proof session gone), doctor validate (informational),
+and the proof session deleted however the run ended."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import time
+import traceback
+from pathlib import Path
+from typing import Callable
+
+from websockets.exceptions import WebSocketException
+
+from ..containers.resources import new_run_id
+from ..containers.rpc import GatewayRpc
+from ..errors import RpcError
+from ..paths import artifacts_root
+from ..probes import logs as logs_probe
+from ..probes.host_sqlite import HostProbe
+from ..probes.sqlite import SESSION_TABLES
+from ..progress import say
+from ..proof import reports
+from ..report.evidence import HARNESS, Assertion, Evidence, skipped
+from ..scenario.runner import READ_METHODS, Step, StepOutcome, table_checks
+from ..state.fixtures import Fixture
+from .gateway import check_state_dir, connect, read_config, remember_state_secrets, start_provider
+from .inputs import LiveOptions, check_inputs, check_url
+from .steps import STEPS, LiveContext, untouched
+from .summary import LiveResult, _finish, log_line, redacted_config
+
+PROOF_NAME = "path3-live-e2e"  # the proof session's key part and the evidence folder
+DOCTOR_ARGS = ("doctor", "--session-sqlite", "validate", "--session-sqlite-all-agents", "--json")
+DOCTOR_TIMEOUT_S = 180
+DOCTOR_SKIPPED = ("no OpenClaw CLI to run it: no RPC method runs it (the Gateway offers doctor.memory.* only) and "
+                  "`openclaw` is not on this host's PATH; give --doctor-cli CMD (e.g. \"docker exec GATEWAY openclaw\")")
+
+
+def live(options: LiveOptions, *, argv: list[str], root: Path | None = None,
+         between_hashes: Callable[[LiveContext], None] | None = None) -> LiveResult:
+    """Run the scenario on the operator's Gateway. `between_hashes` is a test-only hook: it runs once, after the
+    baseline hash of every session and before the first step, so a test can touch another session on purpose."""
+    state_dir, token, destination = check_inputs(options)
+    rpc = connect(options.url, token)
+    run_id = new_run_id()
+    proof_key = f"agent:{options.agent}:{PROOF_NAME}:{run_id}"
+    try:
+        check_state_dir(rpc, state_dir, options.agent)  # not the Gateway's state: exit 2 before any step
+        remember_state_secrets(state_dir)
+        config = read_config(rpc)
+        provider = start_provider(rpc, config)
+        root = root or artifacts_root() / PROOF_NAME / run_id
+        evidence = Evidence(root, "live")
+    except BaseException:
+        rpc.close()
+        raise
+    evidence.write_json("gateway-config.json", redacted_config(config))
+    ctx = LiveContext(None, rpc, provider, evidence, Fixture("live", state_dir, "live mode", options.url, None, ()),
+                      None, run_id, (), {}, keep_artifacts=options.keep_artifacts, proof_key=proof_key,
+                      state_dir=state_dir, url=options.url, token=token)
+    say("live", f"openclaw {rpc.server_version} at {options.url}, agent {options.agent}; proof session {proof_key}; "
+                f"evidence in {root}")
+    if not destination.loopback:
+        say("live", f"the Gateway token went to {destination.host}, another host, over TLS (--allow-remote)")
+    started, report, phases = time.monotonic(), {"steps": [], "rpc": {}}, {}
+    try:
+        _run(ctx, options, report, phases, between_hashes)
+    except Exception as error:  # a broken run is a failed proof with its traceback kept, never a silent pass
+        evidence.write_text("traceback.txt", traceback.format_exc())
+        evidence.check("internal", Assertion("the live run ran to completion", False, "no error",
+                                             f"{type(error).__name__}: {error}"[:800], "see traceback.txt", blame=HARNESS))
+    finally:
+        _delete_if_left(ctx, report)
+        ctx.rpc.close()
+        provider.stop()
+        evidence.write_json("provider-requests.json", {"requests": [r.to_json(with_body=options.keep_artifacts)
+                                                                    for r in provider.requests]})
+        evidence.close()
+    return _finish(ctx, options, report, phases, time.monotonic() - started, argv, destination)
+
+
+def _run(ctx: LiveContext, options: LiveOptions, report: dict, phases: dict, hook) -> None:
+    baseline = _preflight(ctx, options)
+    if hook:
+        hook(ctx)
+        ctx.evidence.event("preflight", "test-hook", note="a test touched the Gateway between the baseline hash and step 1")
+    previous, logs = baseline, _logs(ctx.state_dir)
+    for index, step in enumerate(STEPS, start=1):
+        missing = [m for m in step.requires if m not in ctx.rpc.methods]
+        why = ("not asked: live never restarts the operator's Gateway without --allow-restart"
+               if step.name == "restart" and not options.allow_restart
+               else "--keep-artifacts keeps the proof session" if step.name == "cleanup" and options.keep_artifacts
+               else f"the Gateway does not offer {', '.join(missing)} (not in hello-ok's method list)" if missing else None)
+        if why:
+            ctx.evidence.check(f"step-{index}-{step.name}", skipped(f"step {step.name}", why))
+            report["steps"].append({"step": step.name, "outcome": "skipped", "why": why})
+        else:
+            previous, logs = _step(ctx, f"step-{index}-{step.name}", step, previous, logs, report, phases)
+    _after(ctx, options, baseline, report)
+
+
+def _preflight(ctx: LiveContext, options: LiveOptions) -> HostProbe:
+    """The baseline: every session hashed before anything is sent, and what the Gateway is."""
+    baseline = ctx.probe()
+    ctx.evidence.write_json("sessions-before.json", baseline.sessions)
+    ctx.evidence.write_json("live-preflight.json", {
+        "url": options.url, "agent": options.agent, "state_dir": str(ctx.state_dir), "proof_session": ctx.proof_key,
+        "server_version": ctx.rpc.server_version, "protocol": ctx.rpc.protocol,
+        "boot_id": (ctx.rpc.hello.get("server") or {}).get("bootId"), "methods": len(ctx.rpc.methods),
+        "sessions_hashed": len(baseline.sessions), "counts": {t: baseline.sqlite.count(t) for t in SESSION_TABLES},
+        "migration_runs": baseline.migration_runs, "provider": f"{ctx.provider.host}:{ctx.provider.port}",
+        "token_sent_to": check_url(options.url, allow_remote=options.allow_remote).to_json(),
+        "gateway_state_dir": (ctx.rpc.hello.get("snapshot") or {}).get("stateDir")})
+    ctx.evidence.check("preflight", Assertion("the proof session is new", ctx.proof_key not in baseline.sessions,
+                                              "absent", ctx.proof_key))
+    if not _logs(ctx.state_dir):
+        ctx.evidence.check("preflight", skipped("the Gateway's file log is scanned after every step",
+                                                "no logs/*.jsonl in the state dir: its logging.file is elsewhere"))
+    say("live", f"{len(baseline.sessions)} other session(s) hashed; {len(STEPS)} steps")
+    return baseline
+
+
+def _step(ctx: LiveContext, phase: str, step: Step, previous: HostProbe, logs: dict[str, str], report: dict,
+          phases: dict) -> tuple[HostProbe, dict[str, str]]:
+    """One scenario step, held to what it declares, and every other session to exactly the rows it had."""
+    ev = ctx.evidence
+    say(f"live/{phase}", "running")
+    started, failed_before = time.monotonic(), ev.failed_count
+    try:
+        outcome = step.run(ctx, previous)
+    except Exception as error:  # recorded; the next steps (cleanup above all) still run
+        outcome = StepOutcome([Assertion(f"step {step.name} ran", False, "no error", f"{type(error).__name__}: {error}",
+                                         blame=HARNESS)], {})
+    seconds = phases[phase] = time.monotonic() - started
+    after, now = ctx.probe(), _logs(ctx.state_dir)
+    checks = [*outcome.checks, *(skipped(n, w) for n, w in outcome.skipped_methods),
+              *table_checks(ctx, step, outcome, previous.sqlite, after.sqlite),
+              untouched(previous, after, ctx, f"by the end of step {step.name}")]
+    if now:
+        scan = logs_probe.scan(now, outcome.allowed_logs, start_lines={k: len(v.splitlines()) for k, v in logs.items()})
+        checks.append(Assertion("no unallowed line in the Gateway's file log since the previous step", not scan.unallowed,
+                                0, [f"{m.source}:{m.line_number} [{m.pattern}] {log_line(m.line)}" for m in scan.unallowed[:10]]))
+    for check in checks:
+        ev.check(phase, check)
+    failed = ev.failed_count - failed_before
+    counts = {"counts_before": {t: previous.sqlite.count(t) for t in SESSION_TABLES},
+              "counts_after": {t: after.sqlite.count(t) for t in SESSION_TABLES}}
+    ev.event(phase, "step", seconds=round(seconds, 2), failed=failed, **counts)
+    report["steps"].append({"step": step.name, "outcome": "failed" if failed else "passed", "seconds": round(seconds, 2),
+                            **counts})
+    say(f"live/{phase}", f"{'FAILED' if failed else 'ok'} in {seconds:.1f}s")
+    return after, now
+
+
+def _after(ctx: LiveContext, options: LiveOptions, baseline: HostProbe, report: dict) -> None:
+    """The last hash against the first, no import, and the proof session gone (unless kept)."""
+    _doctor_validate(ctx, options, report)
+    final = ctx.probe()
+    ctx.evidence.write_json("sessions-after.json", final.sessions)
+    report["counts"] = {t: final.sqlite.count(t) for t in SESSION_TABLES}
+    checks = [untouched(baseline, final, ctx, "from the first hash to the last"),
+              Assertion("no import ran during the live run (migration_runs unchanged)",
+                        final.migration_runs == baseline.migration_runs, baseline.migration_runs, final.migration_runs)]
+    if options.keep_artifacts:
+        checks.append(skipped("the proof session is gone", f"--keep-artifacts keeps {ctx.proof_key}"))
+    else:
+        listed = {s["key"] for s in ctx.rpc.call("sessions.list", {"archived": "all", "limit": 10000}).get("sessions", [])}
+        left = [where for where, there in (("SQLite", final.sqlite.session(ctx.proof_key) is not None),
+                                           ("sessions.list", ctx.proof_key in listed)) if there]
+        checks.append(Assertion("the proof session is gone (SQLite and sessions.list)", not left, [], left))
+    for check in checks:
+        ctx.evidence.check("after", check)
+    reads = sorted(c.seconds for c in ctx.rpc.calls if c.ok and c.method in READ_METHODS)
+    report["rpc"] = {"protocol": ctx.rpc.protocol, "calls": len(ctx.rpc.calls), "read_calls": len(reads),
+                     "median_round_trip_s": round(reads[len(reads) // 2], 4) if reads else None}
+
+
+def _doctor_validate(ctx: LiveContext, options: LiveOptions, report: dict) -> None:
+    """Informational: the operator's CLI validates its own state; its exit code and issues are evidence, not verdict."""
+    cli = shlex.split(options.doctor_cli) if options.doctor_cli else ["openclaw"] if shutil.which("openclaw") else None
+    if not cli:
+        ctx.evidence.check("diagnostics", skipped("openclaw doctor --session-sqlite validate (informational)",
+                                                  DOCTOR_SKIPPED))
+        report["doctor_validate"] = {"ran": False, "why": DOCTOR_SKIPPED}
+        return
+    started = time.monotonic()
+    try:
+        done = subprocess.run([*cli, *DOCTOR_ARGS], capture_output=True, text=True, timeout=DOCTOR_TIMEOUT_S,
+                              env={**os.environ, "OPENCLAW_STATE_DIR": str(ctx.state_dir)})
+        code, output = done.returncode, done.stdout + done.stderr
+    except (OSError, subprocess.TimeoutExpired) as error:
+        code, output = None, f"{type(error).__name__}: {error}"
+    document = reports.last_json(output)
+    issues = document.get("totals", {}).get("issues") if isinstance(document, dict) else None
+    ctx.evidence.write_text("doctor-session-sqlite-validate.json", output)
+    record = {"ran": True, "command": [*cli, *DOCTOR_ARGS], "exit_code": code, "issues": issues,
+              "seconds": round(time.monotonic() - started, 2), "informational": True}
+    ctx.evidence.event("diagnostics", "doctor", **record)
+    report["doctor_validate"] = record
+    say("live", f"doctor --session-sqlite validate (informational): exit {code}, issues {issues}")
+
+
+def _delete_if_left(ctx: LiveContext, report: dict) -> None:
+    """A run that broke before its cleanup step still deletes its proof session (unless it is to be kept)."""
+    if ctx.keep_artifacts:  # otherwise always looked for: a cleanup step that ran may still have failed
+        return
+    try:
+        if ctx.probe().sqlite.session(ctx.proof_key) is not None or _listed(ctx, ctx.proof_key):
+            try:
+                ctx.rpc.call("sessions.delete", {"key": ctx.proof_key, "deleteTranscript": True})
+            except (RpcError, OSError, WebSocketException) as error:  # the socket died (a restart that was slow
+                if isinstance(error, RpcError) and error.code not in ("CLOSED", "CLIENT_TIMEOUT"):  # to come back)
+                    raise
+                ctx.rpc = GatewayRpc.connect(ctx.url, ctx.token)
+                ctx.rpc.call("sessions.delete", {"key": ctx.proof_key, "deleteTranscript": True})
+            ctx.evidence.event("cleanup", "proof-session-deleted", key=ctx.proof_key, why="the run ended before its cleanup step")
+    except Exception as error:  # reported, never hiding the verdict
+        ctx.evidence.event("cleanup", "error", message=f"{type(error).__name__}: {error}")
+        say("live", f"could NOT delete the proof session {ctx.proof_key}: {error}")
+
+
+def _listed(ctx: LiveContext, key: str) -> bool:
+    """Whether the Gateway still lists `key` (a proof session SQLite in --state-dir does not show, e.g. a stale copy of
+    the Gateway's state, is still deleted); a socket that is gone answers False here, and the SQLite check stands."""
+    try:
+        rows = ctx.rpc.call("sessions.list", {"archived": "all", "limit": 10000}).get("sessions", [])
+    except (RpcError, OSError, WebSocketException):
+        return False
+    return any(isinstance(row, dict) and row.get("key") == key for row in rows)
+
+
+def _logs(state_dir: Path) -> dict[str, str]:
+    """The Gateway's file log, when its config keeps it in the state dir (logging.file)."""
+    return {f"logs/{p.name}": p.read_text(encoding="utf-8", errors="replace")
+            for p in sorted((state_dir / "logs").glob("*.jsonl")) if p.is_file()}

@@ -1,0 +1,250 @@
+"""Running an upgrade path (path.py) on one state volume: PathRun takes the planned hops in turn. A release hop starts
+its Gateway as its role says (proof/session.py: a refusal followed by `doctor --fix` where the contract or the
+migrated state names it), takes two turns, drives a writer's recipe, checks reachability (reachability.py) and
+records what it did with the other era's files (era_files.py); a downgrade must refuse and write nothing, checked byte
+for byte; an action (actions.py) is run on the path's volume. A hop that fails to run stops the path."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..state.config import CONFIG_NAME
+from ..containers.gateway import Gateway
+from ..containers.resources import RunResources
+from ..containers.rpc import GatewayRpc
+from ..containers.volumes import VolumeFile, get_tar, put_files
+from ..proof.contracts import REFUSE_THEN_DOCTOR, classify_start
+from ..errors import CaptureFailed, RpcError
+from ..report.evidence import GATEWAY, HARNESS, Assertion, Evidence
+from ..build.images import GatewayImage
+from ..probes import files as files_probe
+from ..probes import sqlite as sqlite_probe
+from ..progress import say
+from ..scenario.provider import ScriptedProvider
+from ..proof.session import StateSession, never, refused, start_as_a_user
+from . import era_files
+from .actions import ACTIONS, in_sessions_folder
+from .recipe import MARKER_LINE, Recipe, agents_config, writer_config
+from .turns import drive_recipe, message_text, operation, send_turn
+from .hop import ACTION, DOWNGRADE, IMPORTER, WRITER, Hop
+from .reachability import Written, reachable
+
+BOTH_ERAS = "agent:main:main"
+STOP_TIMEOUT_S = 30
+SQLITE_FILE_RE = re.compile(r"\.sqlite(-wal|-shm|-journal)?$")
+
+
+@dataclass
+class PathRun:
+    images: dict[str, GatewayImage]
+    hops: list[Hop]
+    resources: RunResources
+    provider: ScriptedProvider
+    evidence: Evidence
+    network: str = "hermetic"
+    recipe: Recipe | None = None  # every writer hop drives it too
+    token: str = field(default_factory=lambda: secrets.token_hex(16))
+    volume: str = ""
+    written: list[Written] = field(default_factory=list)
+    rows: list[dict] = field(default_factory=list)
+    last_import: int = 0  # the last importer hop that came up
+    backups: dict[int, bytes] = field(default_factory=dict)  # writer hop -> a tar of agents/*/sessions/ it left
+
+    @property
+    def helper_image(self) -> str:
+        """The image one-off helpers (file probes, copies) run from: any of the path's will do."""
+        return next(iter(self.images.values())).tag
+
+    def helper(self, hop: Hop) -> Gateway:
+        """A Gateway object never started: its run_oneoff runs commands on the path's volume."""
+        return Gateway(self.resources, self.helper_image, self.volume, self.token,
+                       name=f"path3-{self.resources.run_id}-hop{hop.number}")
+
+    def last_backup(self, hop: Hop) -> tuple[int, bytes]:
+        source = max(n for n in self.backups if n < hop.number)
+        return source, self.backups[source]
+
+    def run(self) -> None:
+        self.volume = self.resources.volume("state-path")
+        for hop in self.hops:
+            started, failed_before = time.monotonic(), self.evidence.failed_count
+            say("path", f"hop {hop.number}/{len(self.hops)}: {hop.spec} ({hop.role}) {hop.does}")
+            row = {**hop.to_json(), "starts": [], "reachable": None}
+            try:
+                if hop.role == ACTION:
+                    ACTIONS[hop.spec[1:]].run(self, hop, row)
+                elif hop.role == DOWNGRADE:
+                    self._downgrade(hop, row)
+                else:
+                    self._release(hop, row)
+            except Exception as error:  # recorded, and the path stops: later hops would prove nothing
+                # Once the Gateway came up, a turn it did not complete or an RPC it refused is about the Gateway.
+                blame = GATEWAY if row.get("up") and isinstance(error, (CaptureFailed, RpcError)) else HARNESS
+                self.evidence.check(hop.label, Assertion(f"hop {hop.number} ran", False, "no error",
+                                                         f"{type(error).__name__}: {error}"[:600], blame=blame))
+                row["stop_path"] = True
+            failed = self.evidence.failed_count - failed_before
+            row.update(seconds=round(time.monotonic() - started, 1), failed=failed)
+            self.rows.append(row)
+            say("path", f"hop {hop.number}: {'FAILED' if failed else 'ok'} in {row['seconds']:.1f}s")
+            if failed and row.get("stop_path"):
+                break
+
+    # -- one hop ------------------------------------------------------------------------------------------------
+    def _gateway(self, hop: Hop, spec: str | None = None, volume: str | None = None, name: str | None = None) -> Gateway:
+        """The Gateway of `spec` (default: the hop's release) on `volume` (default: the path's), its config written."""
+        spec, volume = spec or hop.spec, volume or self.volume
+        session = StateSession(self.resources, self.images[spec].tag, network=self.network, provider=self.provider,
+                               token=self.token)
+        layers = [writer_config] if hop.role in (WRITER, DOWNGRADE, ACTION) else []  # the file-backed releases' dialect
+        config = session.config(*layers, lambda config: agents_config(config, self.recipe))
+        put_files(self.resources, session.image, volume,
+                  [VolumeFile(CONFIG_NAME, (json.dumps(config, indent=2) + "\n").encode(), time.time(), 0o600)])
+        return session.gateway(volume, name or f"path3-{self.resources.run_id}-hop{hop.number}")
+
+    def _release(self, hop: Hop, row: dict) -> None:
+        gateway = self._gateway(hop)
+        before = files_probe.snapshot(gateway.run_oneoff)
+        try:
+            # The user's way on from a refusal: its contract's, or on a migrated state the one the refusal names.
+            doctor_after_refusal = hop.role == IMPORTER and (hop.contract == REFUSE_THEN_DOCTOR or hop.on_migrated)
+
+            def keep_doctor(doctor) -> None:
+                (self._dir(hop) / "doctor-fix.log").write_text(doctor.output)
+                self.evidence.check(hop.label, Assertion("doctor --fix succeeded", doctor.exit_code == 0, 0,
+                                                         doctor.exit_code, f"{hop.label}/doctor-fix.log"))
+
+            starts = start_as_a_user(gateway, doctor_when=refused if doctor_after_refusal else never,
+                                     on_doctor=keep_doctor).kinds
+            row["starts"] = [s.to_json() for s in starts]
+            up = starts[-1].came_up
+            self.evidence.check(hop.label, Assertion(f"openclaw {hop.spec} came up ({hop.role})", up,
+                                                     "imported or ready", [s.kind for s in starts],
+                                                     starts[-1].message or ""))
+            if not up:
+                row["stop_path"] = True
+                return
+            row["up"] = True
+            if hop.role == IMPORTER:
+                self.last_import = hop.number
+            with gateway.rpc() as rpc:
+                self._turns(rpc, hop, hop.spec, (BOTH_ERAS, f"agent:main:hop-{hop.number}"))
+                if hop.role == WRITER and self.recipe is not None:
+                    row["operations"] = self._recipe(rpc, hop)
+                row["reachable"] = reachable(hop, gateway, rpc, written=self.written, last_import=self.last_import,
+                                             evidence=self.evidence, folder=self._dir(hop))
+        finally:
+            self._keep_logs(hop, gateway)
+            gateway.stop(timeout_s=STOP_TIMEOUT_S)
+            self._era_files(hop, gateway, before, row)
+        if hop.role == WRITER and any(h.spec == "@restore-sessions-backup" for h in self.hops[hop.number:]):
+            self.backups[hop.number] = get_tar(self.resources, self.helper_image, self.volume, in_sessions_folder)
+
+    def _turns(self, rpc: GatewayRpc, hop: Hop, spec: str, keys: tuple[str, ...], who: str = "", text: str = "") -> None:
+        """One turn on each key, its marker numbered within the hop: what every later hop must still reach."""
+        for key in keys:
+            marker = f"P3-PATH-H{hop.number}T{1 + sum(w.hop == hop.number for w in self.written)}"
+            message = f"{text or f'hop {hop.number}: {who}openclaw {spec} writes to {key}'}\n{MARKER_LINE} {marker}"
+            self.written.append(Written(hop.number, key, marker, message, send_turn(rpc, key, marker, message)))
+
+    def _recipe(self, rpc: GatewayRpc, hop: Hop) -> list[dict]:
+        """The recipe's turns and operations on this writer; then its own chat.history says which turns a compact or
+        reset hid: those need only stay on the volume, every other turn must stay reachable like the rest."""
+        operations: list[dict] = []
+        first = len(self.written)
+        drive_recipe(self.recipe, lambda key, text: self._turns(rpc, hop, hop.spec, (key,), text=text),
+                     lambda method, params: operations.append(operation(rpc, hop.spec, method, params, "path")))
+        shown: dict[str, str] = {}
+        for index in range(first, len(self.written)):
+            item = self.written[index]
+            if item.key not in shown:
+                messages = (rpc.call("chat.history", {"sessionKey": item.key, "limit": 1000}) or {}).get("messages", [])
+                shown[item.key] = "\n".join(message_text(m) for m in messages)
+            if item.marker not in shown[item.key]:
+                self.written[index] = replace(item, hidden=f"not in chat.history of {item.key} on its own writer "
+                                                           f"(openclaw {hop.spec}) after the recipe's compact/reset")
+        return operations
+
+    def write_elsewhere(self, hop: Hop, spec: str, volume: str, keys: tuple[str, ...], row: dict) -> None:
+        """Another machine: `spec`'s Gateway on its own volume takes a turn on each key (an action's writer)."""
+        gateway = self._gateway(hop, spec, volume, name=f"path3-{self.resources.run_id}-hop{hop.number}-other")
+        try:
+            start = classify_start(gateway.start(), gateway.logs())
+            row["starts"] = [start.to_json()]
+            if not start.came_up:
+                raise CaptureFailed(f"the other machine's openclaw {spec} did not come up: {start.kind} "
+                                    f"({start.message or 'no message'})")
+            row["up"] = True
+            with gateway.rpc() as rpc:
+                self._turns(rpc, hop, spec, keys, who="another machine's ")
+        finally:
+            self._keep_logs(hop, gateway)
+            gateway.stop(timeout_s=STOP_TIMEOUT_S)
+
+    def _era_files(self, hop: Hop, gateway: Gateway, before: files_probe.FilesSnapshot, row: dict) -> None:
+        """Record what this hop did with the legacy files and the databases (era_files)."""
+        try:
+            after = files_probe.snapshot(gateway.run_oneoff)
+        except Exception as error:  # a record, not a check: a failed probe is noted, the hop's verdict stands
+            row["files"] = f"not recorded: {type(error).__name__}: {error}"[:300]
+            return
+        self._record_era_files(hop, era_files.compare(before, after), row)
+
+    def _record_era_files(self, hop: Hop, moves: era_files.EraFiles, row: dict) -> None:
+        row["files"] = moves.line()
+        (self._dir(hop) / "era-files.json").write_text(json.dumps(moves.to_json(), indent=2) + "\n")
+
+    def _downgrade(self, hop: Hop, row: dict) -> None:
+        gateway = self._gateway(hop)
+        try:
+            before = files_probe.snapshot(gateway.run_oneoff)
+            databases = sorted(p for p in before.files if p.endswith(".sqlite"))
+            rows_before = sqlite_probe.digests(gateway.run_oneoff, *databases)
+            start = classify_start(gateway.start(), gateway.logs())
+            row["starts"] = [start.to_json()]
+            after = files_probe.snapshot(gateway.run_oneoff)
+            created = sorted(p for p in after.files if p.endswith(".sqlite") and p not in before.files)
+            rows_after = sqlite_probe.digests(gateway.run_oneoff, *databases)
+        finally:
+            self._keep_logs(hop, gateway)
+            gateway.stop(timeout_s=STOP_TIMEOUT_S)
+        # Files by their bytes; SQLite databases by their rows (opening one checkpoints its WAL: new bytes, same
+        # content); the Gateway's own file log may grow by the refusal's lines.
+        changed = sorted(path for path in set(before.files) | set(after.files)
+                         if path != CONFIG_NAME and not SQLITE_FILE_RE.search(path) and not path.startswith("logs/")
+                         and getattr(before.files.get(path), "sha256", None) != getattr(after.files.get(path), "sha256", None))
+        changed += [f"{db} (rows)" for db in databases if rows_before.get(db) != rows_after.get(db)]
+        changed += [f"{db} (created)" for db in created]
+        logs = sorted(p for p in set(after.files) if p.startswith("logs/") and
+                      getattr(before.files.get(p), "sha256", None) != after.files[p].sha256)
+        row["log_files_written"] = logs
+        self._record_era_files(hop, era_files.compare(before, after), row)
+        names_schema = bool(re.search(r"newer schema version", gateway.logs()))
+        if names_schema and start.exit_code:  # classify_start knows refusals that name doctor --fix; this one names the schema
+            row["starts"] = [{**start.to_json(), "kind": "refused (newer schema)"}]
+        self.evidence.check(hop.label, Assertion(
+            f"openclaw {hop.spec} refuses the state a SQLite release claimed, naming the newer schema",
+            start.exit_code not in (None, 0) and names_schema, "a non-zero exit naming the newer schema",
+            {"kind": start.kind, "exit_code": start.exit_code, "message": start.message}))
+        self.evidence.check(hop.label, Assertion(f"openclaw {hop.spec}'s refusal wrote nothing", not changed, [],
+                                                 changed[:20], f"{len(before.files)} files compared by sha256, "
+                                                 f"{len(databases)} SQLite databases by rows; its own log written: "
+                                                 f"{', '.join(logs) or 'none'}"))
+
+    def _dir(self, hop: Hop) -> Path:
+        folder = self.evidence.root / hop.label
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def _keep_logs(self, hop: Hop, gateway: Gateway) -> None:
+        try:
+            (self._dir(hop) / "gateway-stdout.log").write_text(gateway.logs())
+            (self._dir(hop) / "commands.json").write_text(json.dumps(gateway.commands, indent=2))
+        except Exception as error:  # the container may never have been created
+            self.evidence.event(hop.label, "logs-unavailable", error=str(error))
+
