@@ -54,3 +54,23 @@ class FakeDockerClient:
         self.images = FakeImages(present, pull_error)
         self.containers = FakeCollection({n: FakeResource(n, o, self.removed) for n, o in (containers or {}).items()})
         self.volumes = FakeCollection({n: FakeResource(n, o, self.removed) for n, o in (volumes or {}).items()})
+
+
+class FakeRpc:
+    """The Gateway's RPC as the code under test calls it: `config.get` answers `config`, `sessions.list` the keys in
+    `sessions`, `chat.history` the messages in `history` by session key. Any other method fails the test: a fake
+    that answers what it was not told would let a wrong call pass."""
+
+    def __init__(self, config: dict | None = None, sessions=(), history: dict[str, list] | None = None) -> None:
+        self.config, self.sessions, self.history = config or {}, tuple(sessions), history or {}
+        self.calls: list[str] = []
+
+    def call(self, method: str, params: dict | None = None, **_):
+        self.calls.append(method)
+        if method == "config.get":
+            return {"config": self.config}
+        if method == "sessions.list":
+            return {"sessions": [{"key": key} for key in self.sessions]}
+        if method == "chat.history":
+            return {"messages": self.history.get((params or {})["sessionKey"], [])}
+        raise AssertionError(f"FakeRpc was not told how to answer {method}")

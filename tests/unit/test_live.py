@@ -17,6 +17,7 @@ from path3_sandbox.errors import EXIT_USAGE, UsageError
 from path3_sandbox.live import check_state_dir, start_provider, untouched
 from path3_sandbox.probes.host_sqlite import changed_sessions, connect_ro, read_state
 from path3_sandbox.probes.sqlite import QUERIES, SCRIPT, SESSION_TABLES
+from tests.unit.conftest import FakeRpc
 
 PROOF = "agent:main:path3-live-e2e:20261130-000000-abcdef"
 SCHEMA = """
@@ -133,21 +134,10 @@ def test_the_session_tables_and_queries_are_one_list_shared_with_the_in_containe
     assert json.dumps(QUERIES) in SCRIPT and json.dumps(SESSION_TABLES) in SCRIPT
 
 
-class FakeRpc:
-    def __init__(self, config: dict | None = None, keys: tuple[str, ...] = ()) -> None:
-        self.config, self.keys = config or {}, keys
-
-    def call(self, method: str, params: dict | None = None):
-        if method == "sessions.list":
-            return {"sessions": [{"key": key} for key in self.keys]}
-        assert method == "config.get"
-        return {"config": self.config}
-
-
 def test_a_state_dir_that_is_not_the_gateways_is_a_usage_error_naming_what_it_lacks(state):
-    check_state_dir(FakeRpc(keys=("agent:main:main", "agent:main:notes", "agent:work:elsewhere")), state, "main")
+    check_state_dir(FakeRpc(sessions=("agent:main:main", "agent:main:notes", "agent:work:elsewhere")), state, "main")
     with pytest.raises(UsageError, match=r"not the state of the Gateway answering.*agent:main:other"):
-        check_state_dir(FakeRpc(keys=("agent:main:main", "agent:main:other")), state, "main")
+        check_state_dir(FakeRpc(sessions=("agent:main:main", "agent:main:other")), state, "main")
 
 
 def providers(base_url: str) -> dict:

@@ -6,6 +6,7 @@ from path3_sandbox.cli import main
 from path3_sandbox.errors import EXIT_USAGE, UsageError
 from path3_sandbox.upgrades.hop import ACTION, DOWNGRADE, IMPORTER, WRITER
 from path3_sandbox.upgrades.plan import plan
+from tests.unit.conftest import FakeRpc
 
 
 def roles(*specs):
@@ -42,16 +43,6 @@ def test_dry_run_prints_the_numbered_plan_and_touches_no_docker(capsys, monkeypa
     assert main(["path", "2026.9.6", "2026.7.35"]) == EXIT_USAGE
 
 
-class FakeRpc:
-    def __init__(self, listed, history):
-        self.listed, self.history = listed, history
-
-    def call(self, method, params=None, **_):
-        if method == "sessions.list":
-            return {"sessions": [{"key": k} for k in self.listed]}
-        return {"messages": self.history.get(params["sessionKey"], [])}
-
-
 class EmptyState:
     """A Gateway whose volume holds no SQLite database and no transcript (what the in-container probes answer)."""
 
@@ -70,7 +61,7 @@ def test_a_message_that_is_no_longer_reachable_fails_naming_it_its_hop_and_its_k
     written = [Written(1, "agent:main:main", "P3-PATH-H1T1", "hop 1 …", "P3-PATH-H1T1 acknowledged."),
                Written(1, "agent:main:hop-1", "P3-PATH-H1T2", "hop 1 …", "P3-PATH-H1T2 acknowledged.")]
     kept = [{"role": "user", "content": "hop 1 … P3-PATH-H1T1"}, {"role": "assistant", "content": "P3-PATH-H1T1 acknowledged."}]
-    rpc = FakeRpc(["agent:main:main"], {"agent:main:main": kept})
+    rpc = FakeRpc(sessions=["agent:main:main"], history={"agent:main:main": kept})
     assert reachable(Hop(2, "2026.7.35", "writer"), EmptyState(), rpc, written=written, last_import=0,
                      evidence=evidence, folder=tmp_path) == "1/2"
     [check] = evidence.assertions
