@@ -18,12 +18,12 @@ from pathlib import Path
 import httpx
 
 from .cacerts import ssl_context
+from .version import is_version
 from ..errors import EnvironmentProblem, TargetError
 from .registries import effective_npm_registry, redact
 
 PACKAGE = "openclaw"
 DEFAULT_SPEC = "2026.9.6"
-VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
 DIST_TAG_RE = re.compile(r"^[A-Za-z][A-Za-z0-9._-]*$")
 
 
@@ -65,7 +65,7 @@ class Target:
         if looks_like_file:
             return cls._from_tarball(spec, Path(text).expanduser())
         bare = text[len(PACKAGE) + 1 :] if text.startswith(f"{PACKAGE}@") else text
-        if VERSION_RE.match(bare):
+        if is_version(bare):
             return cls(spec=spec, version=bare)
         if DIST_TAG_RE.match(bare):
             return cls(spec=spec, version="")  # a dist-tag such as "latest": resolve() fills it

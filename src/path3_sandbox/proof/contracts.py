@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..build.version import Version, is_prerelease
 from ..errors import UsageError
 from ..containers.waits import StartObservation
 from .reports import parse_import_report
@@ -22,24 +23,15 @@ REFUSE_THEN_DOCTOR = "refuse-then-doctor"
 CONTRACTS = (STARTUP_IMPORT, REFUSE_THEN_DOCTOR)
 OUT_OF_SCOPE = "out-of-scope"  # a table row, never a contract: releases the test bed does not prove, and why
 
-# Releases are matched exactly: a stable release inside a measured range, or a listed pre-release.
-# Anything else (2026.9.6-1, 2026.9.6-0.pr123, 2026.9.6.1) is a build nobody measured: it needs --contract.
-VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([A-Za-z]+)\.(\d+))?$")
+# Releases are matched exactly: a stable release inside a measured range, or a pre-release of the measured form
+# (`beta.7`) inside a range of pre-releases. Anything else (2026.9.6-1, 2026.9.6-0.pr123, 2026.9.6.1) is a build
+# nobody measured: it needs --contract. The grammar and the order are build/version.py's, as for every command.
+MEASURED_PRERELEASE_RE = re.compile(r"^[A-Za-z]+\.\d+$")
 
 
 def version_key(version: str) -> tuple:
     """Sortable key: 2026.7.2-beta.7 < 2026.7.2 < 2026.8.1."""
-    match = VERSION_RE.match(version)
-    if not match:
-        raise UsageError(f"cannot read the release number {version!r}", hint="pass --contract explicitly")
-    major, minor, patch, tag, number = match.groups()
-    pre = (0, tag, int(number or 0)) if tag else (1, "", 0)
-    return (int(major), int(minor), int(patch), pre)
-
-
-def is_prerelease(version: str) -> bool:
-    match = VERSION_RE.match(version)
-    return bool(match and match.group(4))
+    return Version.of(version).key
 
 
 @dataclass(frozen=True)
@@ -50,12 +42,13 @@ class ContractRule:
     why: str
 
     def covers(self, version: str) -> bool:
-        if not VERSION_RE.match(version):
+        parsed = Version.parse(version)
+        if parsed is None or (parsed.is_prerelease and not MEASURED_PRERELEASE_RE.match(parsed.pre)):
             return False
         # A range covers stable releases; a pre-release only when the rule's own bounds are pre-releases.
-        if is_prerelease(version) and not (is_prerelease(self.first) and is_prerelease(self.last)):
+        if parsed.is_prerelease and not (is_prerelease(self.first) and is_prerelease(self.last)):
             return False
-        return version_key(self.first) <= version_key(version) <= version_key(self.last)
+        return version_key(self.first) <= parsed.key <= version_key(self.last)
 
 
 # openclaw.md §1, measured on published releases. Unlisted releases need --contract.

@@ -31,7 +31,8 @@ from pathlib import Path
 from ..proof.contracts import CONTRACT_TABLE, REFUSE_THEN_DOCTOR, STARTUP_IMPORT, ContractChoice, contract_for
 from ..errors import EXIT_PROOF_FAILED, EXIT_PROOF_PASSED, UsageError
 from ..progress import say
-from ..build.target import DIST_TAG_RE, PACKAGE, VERSION_RE
+from ..build.target import DIST_TAG_RE, PACKAGE
+from ..build.version import is_prerelease, is_version
 
 BISECT_ABOVE = 4  # more releases to try than this: bisect instead of trying each
 NOT_TRIED = "not tried (bisection)"
@@ -161,11 +162,6 @@ def _release_json(answer: Answer, candidate: Candidate) -> dict:
 
 # ---- the releases -------------------------------------------------------------------------------------------------
 
-def is_prerelease(version: str) -> bool:
-    """semver's reading, which npm's is: any `-` suffix (2026.7.2-beta.7, 2026.3.23-1) is a pre-release."""
-    return "-" in version.split("+", 1)[0]
-
-
 def publish_order(times: dict[str, str]) -> list[Release]:
     """The registry's `time` document (version -> ISO time, plus `created`/`modified`) as releases in publish order."""
     published = [Release(version, when) for version, when in times.items() if version not in ("created", "modified")]
@@ -197,7 +193,7 @@ def check_spec(spec: str) -> list[str]:
     tags: list[str] = []
     for item in items:
         bare = item.removeprefix(f"{PACKAGE}@")
-        if VERSION_RE.match(bare):
+        if is_version(bare):
             continue
         if not DIST_TAG_RE.match(bare):
             raise UsageError(f"--releases {spec}: {item!r} is neither a version nor a dist-tag", hint=_FORMS)
@@ -241,7 +237,7 @@ def _endpoint(text: str, known: dict[str, Release], resolve_tag: Callable[[str],
     if bare in known:
         return bare
     newest = ", ".join(sorted(known, key=lambda v: _when(known[v].published))[-3:])
-    if VERSION_RE.match(bare):
+    if is_version(bare):
         raise UsageError(f"--releases {spec}: openclaw {bare} is not published in the registry "
                          f"({len(known)} versions are)",
                          hint=f"pick a published version (`npm view {PACKAGE} time`); the newest: {newest}")

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..build.version import is_version
 from ..state.config import deep_merge
 from ..errors import FixtureError
 from ..paths import PROJECT_ROOT
@@ -38,7 +39,6 @@ RECIPE_KEYS = ("writer", "catches", "agents", "sessions", "compact", "reset", "a
 MARKER_LINE = "path3 scenario turn"  # provider.TURN_RE: the marker on a line of its own
 AGENT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 KEY_RE = re.compile(r"^agent:([^:\s]+):\S+$")
-VERSION_RE = re.compile(r"^\d{4}\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
 WRITER_PRICING = {"enabled": False}  # set by the capture (writer_config), removed from the captured config
 
 
@@ -90,7 +90,7 @@ def parse_recipe(data: Any, source: str) -> Recipe:
     if unknown:
         raise bad(f"unknown key(s) {', '.join(unknown)}", hint=f"a recipe has only {', '.join(RECIPE_KEYS)}")
     writer = data.get("writer")
-    if not isinstance(writer, str) or not VERSION_RE.match(writer):
+    if not isinstance(writer, str) or not is_version(writer):
         raise bad(f'"writer" must be an exact release version like "2026.7.35", not {writer!r}')
     catches = data.get("catches", "")
     if not isinstance(catches, str):
