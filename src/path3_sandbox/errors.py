@@ -41,6 +41,11 @@ EXIT_ENVIRONMENT = 3
 EXIT_INTERRUPTED = 130
 
 
+def exit_for(passed: bool) -> int:
+    """A finished proof's exit code, the one mapping every command uses: 0 passed, 1 failed (a verdict, not an error)."""
+    return EXIT_PROOF_PASSED if passed else EXIT_PROOF_FAILED
+
+
 class Path3Error(Exception):
     exit_code = EXIT_ENVIRONMENT
 

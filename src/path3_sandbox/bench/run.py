@@ -29,7 +29,7 @@ from ..containers.network import OPEN
 from ..containers.resources import RunResources
 from ..containers.volumes import VolumeFile
 from ..proof.contracts import ContractChoice
-from ..errors import EXIT_PROOF_FAILED, EXIT_PROOF_PASSED, UsageError
+from ..errors import UsageError, exit_for
 from ..build.images import GatewayImage
 from ..progress import say
 from ..proof.session import StateSession
@@ -182,4 +182,4 @@ def short(error: str) -> str:
 def exit_code(rows: list[BenchRow]) -> int:
     """0 when every size imported every event or reached the time limit (a measurement) and the bench measured it
     (the Gateway and the floor), 1 otherwise."""
-    return EXIT_PROOF_PASSED if rows and all(r.ok for r in rows) else EXIT_PROOF_FAILED
+    return exit_for(bool(rows) and all(r.ok for r in rows))

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import EXIT_PROOF_FAILED, EXIT_PROOF_PASSED
+from ..errors import exit_for
 from ..paths import artifacts_root
 from ..report.redaction import sweep
 from . import common
@@ -145,7 +145,7 @@ def matrix(args: argparse.Namespace) -> int:
                               f"{target.version}/summary.md") for v in result.verdicts]
         matrix.write(root, fixtures, [t.version for t, _ in targets], cells, time.monotonic() - started)
     print(f"matrix: {sum(c.passed for c in cells)}/{len(cells)} cells pass; {root / 'matrix.md'}")
-    return EXIT_PROOF_PASSED if all(c.passed for c in cells) else EXIT_PROOF_FAILED
+    return exit_for(all(c.passed for c in cells))
 
 
 def path(args: argparse.Namespace) -> int:
@@ -173,7 +173,7 @@ def path(args: argparse.Namespace) -> int:
     print(f"{result['verdict'].upper()}: path {' -> '.join(h.spec for h in hops)} in {result['seconds']:.0f}s"
           + (f"; first failure: {result['first_failure']}" if result["first_failure"] else "")
           + f"\nsummary: {root / 'summary.md'}")
-    return EXIT_PROOF_PASSED if result["verdict"] == "pass" else EXIT_PROOF_FAILED
+    return exit_for(result["verdict"] == "pass")
 
 
 def live(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ import docker
 
 from ..containers.resources import RunResources
 from ..proof.contracts import ContractChoice
-from ..errors import EXIT_PROOF_FAILED, EXIT_PROOF_PASSED
+from ..errors import exit_for
 from ..state.fixtures import Fixture
 from ..build.images import GatewayImage
 from ..progress import say
@@ -88,7 +88,7 @@ def next_sweep_point(tried: list[CaseResult], how: str, most: int) -> int | None
 
 
 def exit_code(results: list[CaseResult]) -> int:
-    return EXIT_PROOF_PASSED if all(r.passed for r in results) else EXIT_PROOF_FAILED
+    return exit_for(all(r.passed for r in results))
 
 
 def counted(results: list[CaseResult]) -> str:

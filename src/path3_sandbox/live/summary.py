@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import EXIT_PROOF_FAILED, EXIT_PROOF_PASSED
+from ..errors import exit_for
 from ..progress import say
 from ..proof.proof import FixtureVerdict
 from ..proof.run import failures_markdown, verdict_markdown
@@ -29,7 +29,7 @@ class LiveResult:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_PROOF_PASSED if self.verdict.passed else EXIT_PROOF_FAILED
+        return exit_for(self.verdict.passed)
 
 
 def redacted_config(config: Any) -> Any:

@@ -18,7 +18,7 @@ from pathlib import Path
 import docker
 
 from .contracts import ContractChoice
-from ..errors import EXIT_PROOF_FAILED, EXIT_PROOF_PASSED
+from ..errors import exit_for
 from ..state.fixtures import Fixture
 from ..build.images import GatewayImage
 from ..report import redaction
@@ -51,7 +51,7 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_PROOF_PASSED if self.passed else EXIT_PROOF_FAILED
+        return exit_for(self.passed)
 
 
 def default_jobs(fixtures: int) -> int:

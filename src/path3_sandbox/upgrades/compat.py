@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..proof.contracts import CONTRACT_TABLE, REFUSE_THEN_DOCTOR, STARTUP_IMPORT, ContractChoice, contract_for
-from ..errors import EXIT_PROOF_FAILED, EXIT_PROOF_PASSED, UsageError
+from ..errors import UsageError, exit_for
 from ..progress import say
 from ..build.target import DIST_TAG_RE, PACKAGE
 from ..build.version import is_prerelease, is_version
@@ -101,7 +101,7 @@ class Answer:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_PROOF_PASSED if all(o.passed for o in self.outcomes.values()) else EXIT_PROOF_FAILED
+        return exit_for(all(o.passed for o in self.outcomes.values()))
 
     def status(self, candidate: Candidate) -> str:
         if not candidate.contract:
