@@ -23,7 +23,8 @@ from path3_sandbox.state.inventory import build_inventory
 from path3_sandbox.report.json5text import loads as json5_loads
 from path3_sandbox.state.redact import redact_state
 from path3_sandbox.report.redaction import find_secrets, known_secrets, scrub_text, tag
-from path3_sandbox.state.userstate import infer_manifest, read_tree
+from path3_sandbox.state.tree import read_tree
+from path3_sandbox.state.userstate import infer_manifest
 from tests import planted
 from tests.planted import (HMAC_KEY, KEPT, MESSAGE_TEXTS, REAL_DELETED, REAL_RESET, REAL_SECRETS, REAL_SID, SECRETS,
                            SID, all_json_parses_and_every_database_checks, leaks, plant_real_secrets, plant_secrets)

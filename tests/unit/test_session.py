@@ -132,7 +132,7 @@ def test_a_deadline_bounds_doctor_and_a_passed_deadline_means_no_second_start():
 WIRING = {
     r"\bHermeticNetwork\(": {"proof/session.py", "containers/network.py"},
     r"\bbuild_seed\(": {"proof/session.py", "state/seeding.py"},
-    r"known_secrets\(read_state\(": {"proof/session.py"},
+    r"remember\(\*known_secrets\(": {"proof/session.py"},  # a seeded state's secrets (live reads an operator's)
     r"\bGateway\(self\.resources|\bGateway\(resources": {"proof/session.py", "upgrades/runner.py"},
 }
 

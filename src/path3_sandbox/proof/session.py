@@ -64,8 +64,9 @@ class StateSession:
     def seed(self, fixture: Fixture, *, config: dict | None = None) -> Seed:
         """The files a fresh volume receives for `fixture` (seeding.build_seed). The state's secrets, as the user had
         them and as seeded, are redacted from every evidence file and progress line from now on."""
-        seed = build_seed(fixture, self.config() if config is None else config)
-        remember(*known_secrets(read_state(fixture)), *known_secrets({f.path: f.data for f in seed.files}))
+        as_the_user_had_it = read_state(fixture)  # read once: seeded from, and its secrets known
+        seed = build_seed(fixture, self.config() if config is None else config, files=as_the_user_had_it)
+        remember(*known_secrets(as_the_user_had_it), *known_secrets({f.path: f.data for f in seed.files}))
         return seed
 
     def volume(self, purpose: str, files: Iterable[VolumeFile], *, driver_opts: dict[str, str] | None = None) -> str:

@@ -154,11 +154,11 @@ def resolve_fixture(name_or_path: str) -> Fixture:
 def check(fixture: Fixture) -> list[str]:
     """Every disagreement between the manifest and the files, each naming the file and what to fix."""
     from .inventory import build_inventory  # the inventory parses files; the manifest model doesn't need it
+    from .tree import read_tree
 
     if not fixture.state.is_dir():
         return [f"{fixture.state}: missing (a fixture's state/ is laid out like ~/.openclaw)"]
-    files = {str(p.relative_to(fixture.state)): (p.read_bytes(), p.stat().st_mtime)
-             for p in fixture.state.rglob("*") if p.is_file()}
+    files = read_tree(fixture.state, links="follow")
     inventory = build_inventory(files)
     problems = [f"state/{why}: store is unreadable" for why in inventory.unreadable]
     for transcript in inventory.transcripts:

@@ -25,6 +25,7 @@ from typing import Any
 
 from ..errors import FixtureError
 from ..report.redaction import Finding, known_secrets, redact_tree, scrub_name, scrub_text
+from .tree import read_bytes
 
 SECRET_DIRS = ("credentials", "identity")  # folders at the state root that hold nothing but secrets
 SECRET_NAME_RE = re.compile(r"^(auth|auth-profiles?|credentials?|secrets?|oauth|device(-auth)?)(\.[a-z0-9]+)*\.json5?$"
@@ -61,7 +62,7 @@ def redact_state(source: Path, dest: Path, *, placeholders: bool = False) -> Red
         raise FixtureError(f"{dest} already exists", hint="redact into a new folder")
     report = RedactionReport()
     links = copy_without_links_out(source.resolve(), dest)
-    files = {str(p.relative_to(dest)): p.read_bytes() for p in sorted(dest.rglob("*")) if p.is_file()}
+    files = read_bytes(dest)
     known = report.known = known_secrets(files)  # before credential files go
     report.removed_files += [f"{scrub_name(link, known)}: a link, not copied" for link in links]
     for path in sorted(dest.iterdir()):

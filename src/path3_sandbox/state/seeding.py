@@ -24,6 +24,7 @@ from ..errors import FixtureError
 from .fixtures import Fixture
 from ..containers.volumes import VolumeFile
 from ..scenario.provider import PROVIDER_ID
+from .tree import read_bytes
 
 TEXT_SUFFIXES = (".json", ".jsonl")
 ISO_RE = re.compile(rb'"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z)"')
@@ -56,8 +57,7 @@ def read_state(fixture: Fixture) -> dict[str, bytes]:
     if not fixture.state.is_dir():
         raise FixtureError(f"fixture {fixture.name} has no state/ folder at {fixture.state}",
                            hint="a fixture's state/ is laid out like ~/.openclaw")
-    return {str(path.relative_to(fixture.state)): path.read_bytes()
-            for path in sorted(fixture.state.rglob("*")) if path.is_file()}
+    return read_bytes(fixture.state, links="follow")
 
 
 def newest_timestamp_ms(files: dict[str, bytes]) -> int | None:
@@ -78,9 +78,11 @@ def shift_timestamps(data: bytes, shift_ms: int) -> bytes:
     return EPOCH_MS_RE.sub(lambda m: str(int(m.group(1)) + shift_ms).encode(), data)
 
 
-def build_seed(fixture: Fixture, harness: dict, *, now: float | None = None) -> Seed:
+def build_seed(fixture: Fixture, harness: dict, *, now: float | None = None,
+               files: dict[str, bytes] | None = None) -> Seed:
+    """`files`: the fixture's state as read_state read it, when the caller has it already (never changed here)."""
     now = time.time() if now is None else now
-    files = read_state(fixture)
+    files = dict(read_state(fixture) if files is None else files)
     rewritten = 0
     if fixture.state_dir_as_written and fixture.state_dir_as_written != STATE_DIR:
         old, new = fixture.state_dir_as_written.rstrip("/").encode(), STATE_DIR.encode()

@@ -20,14 +20,9 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import FixtureError
 from .inventory import MAX_JSON_DEPTH, build_inventory, nested_deeper_than
+from .tree import read_tree
 
 STATE_DIR_RE = re.compile(r"(/[^\"\s]*?/\.openclaw)/(?:agents|sessions)/")
-
-
-def read_tree(state: Path) -> dict[str, tuple[bytes, float]]:
-    """Every regular file under `state` (a link is not one: never read through)."""
-    return {str(p.relative_to(state)): (p.read_bytes(), p.stat().st_mtime) for p in sorted(state.rglob("*"))
-            if p.is_file() and not p.is_symlink()}
 
 
 def infer_manifest(state: Path, name: str, *, catches: str, origin: str) -> dict:

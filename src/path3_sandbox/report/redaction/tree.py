@@ -17,6 +17,7 @@ from .keys import CREDENTIAL_FILE_RE, _UUID_OR_DIGEST
 from .sqlite import _SQLITE_SIDECARS
 from .text import _free_text
 from .values import _matcher
+from ...state.tree import read_bytes
 
 
 def find_secrets(root: Path) -> list[Finding]:
@@ -29,7 +30,7 @@ def find_secrets(root: Path) -> list[Finding]:
                 target = copy / path.relative_to(root)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, target)
-        files = {str(p.relative_to(copy)): p.read_bytes() for p in sorted(copy.rglob("*")) if p.is_file()}
+        files = read_bytes(copy)
         result = redact_tree(copy, also=known_secrets(files))
         return (result.findings + [Finding(old, 0, "a secret in its name") for old, _ in result.renamed]
                 + [Finding(name, 0, f"cannot be redacted: {why}") for name, why in result.removed])
