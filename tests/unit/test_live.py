@@ -16,7 +16,8 @@ from path3_sandbox.cli import main
 from path3_sandbox.errors import EXIT_USAGE, UsageError
 from path3_sandbox.live import check_state_dir, start_provider, untouched
 from path3_sandbox.probes.host_sqlite import changed_sessions, connect_ro, read_state
-from path3_sandbox.probes.sqlite import QUERIES, SCRIPT, SESSION_TABLES
+from path3_sandbox.probes.sqlite import QUERIES, SCRIPT
+from path3_sandbox.state.layout import SESSION_TABLES
 from tests.unit.conftest import FakeRpc
 
 PROOF = "agent:main:path3-live-e2e:20261130-000000-abcdef"

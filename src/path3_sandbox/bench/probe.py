@@ -8,12 +8,15 @@ A database mid-import is read through SQLite in WAL mode: it sees what the impor
 
 from __future__ import annotations
 
+import json
+
 import datetime as dt
 import re
 from dataclasses import dataclass
 
 from ..state.config import GATEWAY_LOG_FILE, STATE_DIR
 from ..probes._node import Runner, run_node_json
+from ..state.layout import AGENT_DB
 
 TRANSCRIPT_TABLE = "transcript_events"
 # The file log's lines about the import: the session-sqlite subsystem, or a message naming an import or migration.
@@ -23,12 +26,12 @@ MAX_LOG_LINES = 60
 SCRIPT = r"""
 const {DatabaseSync} = require('node:sqlite');
 const fs = require('fs'), path = require('path');
-const [root, table, logFile, lineRe, maxLines] = process.argv.slice(1);
+const [root, table, logFile, lineRe, maxLines] = process.argv.slice(1), AGENT_DB = __AGENT_DB__;
 const out = {databases: [], manifests: [], log: []};
 const size = p => { try { return fs.statSync(p).size; } catch (e) { return null; } };
 const agents = fs.existsSync(path.join(root, 'agents')) ? fs.readdirSync(path.join(root, 'agents')) : [];
 for (const agent of agents) {
-  const p = path.join(root, 'agents', agent, 'agent', 'openclaw-agent.sqlite');
+  const p = path.join(root, AGENT_DB.replace('{agent}', agent));
   if (!fs.existsSync(p)) continue;
   const item = {agent, path: path.relative(root, p), bytes: size(p), wal_bytes: size(p + '-wal'),
                 shm_bytes: size(p + '-shm'), error: null};
@@ -79,7 +82,7 @@ if (fs.existsSync(logFile)) {
   }
 }
 console.log(JSON.stringify(out));
-"""
+""".replace("__AGENT_DB__", json.dumps(AGENT_DB))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from ..containers.volumes import VolumeFile
 from ..errors import HarnessFailure, UsageError
 from .fault import Fault, InjectedCase
 from .judge import COMPLETED, REFUSED
+from ..state.layout import AGENT_DB_GLOB
 
 SAFE = (COMPLETED, REFUSED)  # a bad input may be imported around or refused, as long as nothing is lost
 
@@ -175,7 +176,7 @@ def _symlinked_transcript(case: "InjectedCase") -> dict:
 
 
 # The agent databases of a migrated state, as the shell in a one-off container sees them (in the state dir).
-AGENT_DBS = "agents/*/agent/openclaw-agent.sqlite"
+AGENT_DBS = AGENT_DB_GLOB
 
 
 # Rebuilds each agent database as a crash right after the import's commit leaves it: the database file a fresh,

@@ -15,7 +15,8 @@ from websockets.exceptions import WebSocketException
 
 from ..containers.rpc import GatewayRpc
 from ..errors import EnvironmentProblem, RpcError, UsageError
-from ..probes.host_sqlite import AGENT_DB, connect_ro
+from ..probes.host_sqlite import connect_ro
+from ..state.layout import AGENT_DB
 from ..report import redaction
 from ..scenario.provider import PROVIDER_ID, ScriptedProvider
 

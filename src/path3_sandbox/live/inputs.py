@@ -14,7 +14,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ..errors import UsageError
-from ..probes.host_sqlite import AGENT_DB, connect_ro
+from ..probes.host_sqlite import connect_ro
+from ..state.layout import AGENT_DB
 from ..report import redaction
 
 LOOPBACK_NAMES = ("localhost",)  # names taken as loopback without a lookup; anything else must be an address

@@ -21,7 +21,7 @@ from ..errors import RpcError
 from ..paths import artifacts_root
 from ..probes import logs as logs_probe
 from ..probes.host_sqlite import HostProbe
-from ..probes.sqlite import SESSION_TABLES
+from ..state.layout import SESSION_TABLES
 from ..progress import say
 from ..proof import reports
 from ..report.evidence import HARNESS, Assertion, Evidence, skipped

@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from .sqlite import QUERIES, SESSION_TABLES, SqliteSnapshot, parse_snapshot
+from .sqlite import QUERIES, SqliteSnapshot, parse_snapshot
+from ..state.layout import AGENT_DB_GLOB, SESSION_TABLES, STATE_DB
 
-AGENT_DB = "agents/{agent}/agent/openclaw-agent.sqlite"  # per agent, under the state dir (openclaw.md §2)
-GLOBAL_DB = "state/openclaw.sqlite"
 ORPHAN = "session_id:"  # rows whose session id no session_nodes/session_windows row names
 
 
@@ -43,7 +42,7 @@ class HostProbe:
 def agent_databases(state_dir: Path) -> dict[str, Path]:
     """Every per-agent database under the state dir, by agent id."""
     found = {}
-    for path in sorted(state_dir.glob(AGENT_DB.format(agent="*"))):
+    for path in sorted(state_dir.glob(AGENT_DB_GLOB)):
         found[path.parents[1].name] = path
     return found
 
@@ -66,7 +65,7 @@ def read_state(state_dir: Path, *, proof_key: str, proof_session_ids: frozenset[
             db.execute("rollback")
         databases.append(item)
     return HostProbe(parse_snapshot({"databases": databases}), sessions, frozenset(ids),
-                     _migration_runs(state_dir / GLOBAL_DB))
+                     _migration_runs(state_dir / STATE_DB))
 
 
 def _read_agent(db: sqlite3.Connection, agent: str, path: Path, proof_key: str, ids: set[str]) -> dict:

@@ -14,9 +14,8 @@ from typing import Any
 from ..state.config import STATE_DIR
 from ..state.inventory import content_hash
 from ._node import Runner, run_node_json
+from ..state.layout import AGENT_DB, SESSION_TABLES, STATE_DB
 
-# The one list of the session tables: what a step may move, what live mode hashes per session.
-SESSION_TABLES = ("session_nodes", "session_windows", "transcript_events", "transcript_event_identities")
 # The queries of a full snapshot, run by the in-container script below and by live mode's host reader (host_sqlite.py).
 # {archived}: archived_at, or null on schemas without it; {zstd}: ", event_zstd" where the column exists.
 QUERIES = {
@@ -27,20 +26,20 @@ QUERIES = {
     "identities": "select session_id, event_id, seq from transcript_event_identities",
 }
 
-SCRIPT = r"""
+SCRIPT = (r"""
 const {DatabaseSync} = require('node:sqlite');
 const fs = require('fs'), path = require('path'), zlib = require('zlib');
 const root = process.argv[1], full = process.argv[2] === 'full';
-const Q = __QUERIES__, SESSION_TABLES = __SESSION_TABLES__;
+const Q = __QUERIES__, SESSION_TABLES = __SESSION_TABLES__, AGENT_DB = __AGENT_DB__, STATE_DB = __STATE_DB__;
 const out = {databases: []};
 const candidates = [];
 if (fs.existsSync(path.join(root, 'agents'))) {
   for (const agent of fs.readdirSync(path.join(root, 'agents'))) {
-    const p = path.join(root, 'agents', agent, 'agent', 'openclaw-agent.sqlite');
+    const p = path.join(root, AGENT_DB.replace('{agent}', agent));
     if (fs.existsSync(p)) candidates.push({role: 'agent', agent, path: p});
   }
 }
-const global = path.join(root, 'state', 'openclaw.sqlite');
+const global = path.join(root, STATE_DB);
 if (fs.existsSync(global)) candidates.push({role: 'global', agent: null, path: global});
 const GLOBAL_ROWS = {device_identities: 'select identity_key from device_identities',
   migration_sources: 'select * from migration_sources'};
@@ -83,6 +82,7 @@ for (const c of candidates) {
 }
 console.log(JSON.stringify(out));
 """.replace("__QUERIES__", json.dumps(QUERIES)).replace("__SESSION_TABLES__", json.dumps(SESSION_TABLES))
+          .replace("__AGENT_DB__", json.dumps(AGENT_DB)).replace("__STATE_DB__", json.dumps(STATE_DB)))
 
 
 @dataclass(frozen=True)

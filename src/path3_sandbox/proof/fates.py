@@ -27,6 +27,7 @@ from ..report.evidence import HARNESS, Assertion
 from ..state.inventory import Inventory, LegacyFile, is_session_area_path
 from ..probes.files import FilesSnapshot
 from ..probes.sqlite import SqliteSnapshot
+from ..state.layout import STATE_DB
 
 
 
@@ -65,7 +66,7 @@ FATE_RULES: tuple[FateRule, ...] = (
              "the importer reads .json/.jsonl only: anything else stays where it was"),
     FateRule("device identity", "in-sqlite", lambda p: p == "identity/device.json",
              "doctor/startup imports it into the state DB's device_identities and deletes the file"),
-    FateRule("shared state database", "migrated", lambda p: p == "state/openclaw.sqlite",
+    FateRule("shared state database", "migrated", lambda p: p == STATE_DB,
              "migrated in place: every row it held (its WAL's committed rows included) is still there"),
     FateRule("state database WAL", "other-state", _name(r"^openclaw\.sqlite-wal$"),
              "its committed rows are part of the database (checked there); the file itself is folded in"),
@@ -114,8 +115,8 @@ class StateDbContent:
     def rows_kept(self) -> list[str]:
         """What of the original is missing from the live database: rows of same-shaped tables, row counts of
         tables the migration reshaped, whole tables."""
-        original = (self.before.get("state/openclaw.sqlite") or {}).get("tables")
-        live = (self.after.get("state/openclaw.sqlite") or {}).get("tables")
+        original = (self.before.get(STATE_DB) or {}).get("tables")
+        live = (self.after.get(STATE_DB) or {}).get("tables")
         if original is None or live is None:
             return [f"cannot read it: before {self.before}, after {str(self.after)[:200]}"]
         missing = []
@@ -135,8 +136,8 @@ class StateDbContent:
 
     def backups(self) -> list[str]:
         """Backups whose content equals the original's."""
-        original = (self.before.get("state/openclaw.sqlite") or {}).get("tables")
-        return [p for p, d in self.after.items() if p != "state/openclaw.sqlite" and d.get("tables") == original]
+        original = (self.before.get(STATE_DB) or {}).get("tables")
+        return [p for p, d in self.after.items() if p != STATE_DB and d.get("tables") == original]
 
 
 def judge(item: LegacyFile, after: FilesSnapshot, sqlite: SqliteSnapshot,
@@ -198,8 +199,8 @@ def files_accounted(inventory: Inventory, after: FilesSnapshot, sqlite: SqliteSn
 
 def state_db_candidates(after: FilesSnapshot) -> list[str]:
     """The live shared state database and every file beside it that may be a copy of it (backups)."""
-    return ["state/openclaw.sqlite"] + sorted(
-        p for p in after.files if p.startswith("state/openclaw.sqlite") and p != "state/openclaw.sqlite"
+    return [STATE_DB] + sorted(
+        p for p in after.files if p.startswith(STATE_DB) and p != STATE_DB
         and not p.endswith(("-wal", "-shm", "-journal")))
 
 

@@ -39,8 +39,10 @@ from ..containers.rpc import GatewayRpc
 from ..scenario import STEPS, Context, Step, run_scenario
 from .session import StateSession
 from .verdict import FixtureVerdict, time_split
+from ..state import layout
 
-SESSION_TABLES = ("session_nodes", "session_windows", "transcript_events")
+# The tables whose rows the summary counts (an identity row per event: counting them says nothing more).
+SESSION_TABLES = tuple(t for t in layout.SESSION_TABLES if t != "transcript_event_identities")
 FILE_LOGS = r"^logs/.*\.jsonl$"
 
 
@@ -129,8 +131,8 @@ class FixtureProof:
                         Assertion("seeded files landed byte-identical in the volume", not landed, [], landed),
                         oracle.no_session_state_before(before_sqlite, self.fixture))
             # The shared state DB's rows, read through SQLite (its WAL included), after the bytes were checked.
-            if any(f.path == "state/openclaw.sqlite" for f in inventory.files):
-                self.state_db_before = sqlite_probe.digests(self._stopped_runner, "state/openclaw.sqlite")
+            if any(f.path == layout.STATE_DB for f in inventory.files):
+                self.state_db_before = sqlite_probe.digests(self._stopped_runner, layout.STATE_DB)
         with self.timed("first-start"):
             self._say("first-start", f"starting {self.image.tag} on the legacy state (contract: {self.contract.contract})")
             first = classify_start(self.gateway.start(), self.gateway.logs())
