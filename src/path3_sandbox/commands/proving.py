@@ -11,7 +11,6 @@ from pathlib import Path
 
 from ..errors import exit_for
 from ..paths import artifacts_root
-from ..report.redaction import sweep
 from . import common
 
 
@@ -73,7 +72,6 @@ def repro(args: argparse.Namespace) -> int:
                 except OSError:
                     break  # not empty: another run's
         raise
-    sweep(root)  # the bundle is made of redacted files only
     bundle = write_bug_report(result, root / "fixture" / "fixture.json", root / "bug-report.tar.gz")
     print(f"bug-report bundle: {bundle} (summary.md, summary.json, junit.xml, the inferred fixture.json, evidence, every "
           "file redacted; the state itself is not included: `path3-sandbox fixtures redact` makes a shareable copy of it)")
