@@ -7,6 +7,7 @@ evidence test (integration)."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import json
 import re
@@ -399,10 +400,7 @@ def _readable(root: Path, path: Path) -> list[tuple[str, bytes]]:
             with tarfile.open(path) as tar:
                 out += [(f"{name}!{m.name}", tar.extractfile(m).read()) for m in tar.getmembers() if m.isfile()]
     if data.startswith(b"SQLite format 3\0"):
-        with tempfile.TemporaryDirectory() as work:
-            for sibling in path.parent.glob(path.name + "*"):
-                shutil.copy2(sibling, Path(work) / sibling.name)
-            conn = sqlite3.connect(Path(work) / path.name)
+        with database_copy(path) as conn:
             try:
                 out.append((f"{name} (rows)", "\n".join(conn.iterdump()).encode("utf-8", "surrogateescape")))
                 out += [(f"{name} (blob)", bytes(blob)) for table, in conn.execute(
@@ -410,8 +408,6 @@ def _readable(root: Path, path: Path) -> list[tuple[str, bytes]]:
                         for row in conn.execute(f'SELECT * FROM "{table}"') for blob in row if isinstance(blob, bytes)]
             except sqlite3.DatabaseError as error:
                 out.append((f"{name} (unreadable: {error})", b""))
-            finally:
-                conn.close()
     for label, blob in list(out):
         text = blob.decode("utf-8", "replace")
         decoded = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text).replace("\\/", "/")
@@ -429,15 +425,11 @@ def all_json_parses_and_every_database_checks(root: Path) -> list[str]:
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         name, data = str(path.relative_to(root)), path.read_bytes()
         if data.startswith(b"SQLite format 3\0"):
-            with tempfile.TemporaryDirectory() as work:
-                for sibling in path.parent.glob(path.name + "*"):
-                    shutil.copy2(sibling, Path(work) / sibling.name)
-                conn = sqlite3.connect(Path(work) / path.name)
+            with database_copy(path) as conn:
                 try:
                     result = conn.execute("PRAGMA integrity_check").fetchall()
                 except sqlite3.DatabaseError as error:
                     result = [(str(error),)]
-                conn.close()
                 if result != [("ok",)]:
                     problems.append(f"{name}: integrity_check {result[:3]}")
         elif re.search(r"\.json5?$|^openclaw\.json", path.name):
@@ -447,3 +439,17 @@ def all_json_parses_and_every_database_checks(root: Path) -> list[str]:
             except ValueError as error:
                 problems.append(f"{name}: {error}")
     return problems
+
+
+@contextlib.contextmanager
+def database_copy(path: Path):
+    """A connection to a copy of the database at `path` with its -wal/-shm (even a read-only open of the original
+    would rewrite its -shm)."""
+    with tempfile.TemporaryDirectory() as work:
+        for sibling in path.parent.glob(path.name + "*"):
+            shutil.copy2(sibling, Path(work) / sibling.name)
+        conn = sqlite3.connect(Path(work) / path.name)
+        try:
+            yield conn
+        finally:
+            conn.close()
