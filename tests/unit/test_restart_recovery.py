@@ -1,6 +1,6 @@
 """The restart step waits on the Gateway's own restart-recovery report (2026.9.6's lines), not a fixed time."""
 
-from path3_sandbox.scenario.steps import NOT_MARKED, recovery_outcome
+from path3_sandbox.proof.reports import NOT_MARKED, recovery_outcome
 
 KEY = "agent:main:path3-e2e:20261130-210011-07b73f"
 MARKED = ("2026-11-30T21:06:15.903+00:00 [main-session-restart-recovery] marked 1 startup-orphaned main session(s) "

@@ -193,8 +193,7 @@ def _doctor_validate(ctx: LiveContext, options: LiveOptions, report: dict) -> No
         code, output = done.returncode, done.stdout + done.stderr
     except (OSError, subprocess.TimeoutExpired) as error:
         code, output = None, f"{type(error).__name__}: {error}"
-    document = reports.last_json(output)
-    issues = document.get("totals", {}).get("issues") if isinstance(document, dict) else None
+    issues = reports.validate_issues(output)
     ctx.evidence.write_text("doctor-session-sqlite-validate.json", output)
     record = {"ran": True, "command": [*cli, *DOCTOR_ARGS], "exit_code": code, "issues": issues,
               "seconds": round(time.monotonic() - started, 2), "informational": True}

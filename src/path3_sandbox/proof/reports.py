@@ -50,6 +50,12 @@ class ImportReport:
         return self.__dict__.copy()
 
 
+def reports_an_import(output: str) -> bool:
+    """The output holds an import report, complete or not (the box, or the one-line beta report)."""
+    text = output.replace("│", " ")
+    return "Legacy entries:" in text or "imported legacy session" in text
+
+
 def parse_import_report(output: str) -> ImportReport | None:
     """The last import report in `output` (the box is drawn with │ borders; they are ignored), or None."""
     text = output.replace("│", " ")
@@ -141,10 +147,15 @@ def manifest_agrees(manifests: list[dict], inventory: Inventory, after: FilesSna
     return results
 
 
+def validate_issues(output: str) -> int | None:
+    """The issue count `doctor --session-sqlite validate --json` reports (totals.issues), or None without one."""
+    document = last_json(output)
+    return document.get("totals", {}).get("issues") if isinstance(document, dict) else None
+
+
 def doctor_validate_checks(exit_code: int, output: str) -> list[Assertion]:
     """`doctor --session-sqlite validate --json` after the import: exit 0 and no issue."""
-    document = last_json(output)
-    issues = (document or {}).get("totals", {}).get("issues") if isinstance(document, dict) else None
+    issues = validate_issues(output)
     return [
         Assertion("doctor --session-sqlite validate exits 0 after the import", exit_code == 0, 0, exit_code,
                   "output in doctor-session-sqlite-validate.json"),
@@ -162,4 +173,27 @@ def last_json(output: str):
             return json.loads(output[start:])
         except ValueError:
             start = output.find("{", start + 1)
+    return None
+
+
+# The Gateway's restart recovery reports itself (9.5, 9.6): which orphaned sessions it marked before ready, then,
+# when it re-ran any, each one's end. Those lines are the events the step waits on.
+RECOVERY_MARKED = re.compile(r"marked (\d+) startup-orphaned main session\(s\) for restart recovery")
+RECOVERY_STARTED = re.compile(r"restart recovery startup complete: started=(\d+) settled=(\d+) failed=(\d+) skipped=(\d+)")
+NOT_MARKED = "not marked for recovery"
+
+
+def recovery_outcome(output: str, session_key: str) -> str | None:
+    """What the restart recovery did for the killed turn's session, from the Gateway's own lines since the
+    restart; None while it has not said yet. A Gateway that marked nothing says so before ready."""
+    marked = RECOVERY_MARKED.search(output)
+    if not marked or marked[1] == "0":
+        return NOT_MARKED
+    terminal = re.search(r"restart recovery terminal: session=" + re.escape(session_key) +
+                         r" run=\S+ status=(\S+) reason=(\S+)", output)
+    if terminal:
+        return f"recovered: {terminal[1]} ({terminal[2]})"
+    started = RECOVERY_STARTED.search(output)
+    if started and started[1] == "0":  # marked, then settled, failed or skipped without a re-run
+        return f"not re-run (settled={started[2]} failed={started[3]} skipped={started[4]})"
     return None

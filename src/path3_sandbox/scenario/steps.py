@@ -5,7 +5,6 @@ declares (its turns, how the session tables move, its own checks); runner.py pro
 from __future__ import annotations
 
 import json
-import re
 import time
 from typing import Any
 
@@ -13,6 +12,8 @@ from ..report.evidence import Assertion
 from ..state.inventory import LegacyTranscript
 from ..probes.sqlite import SqliteSnapshot
 from ..errors import RpcError
+from ..proof import reports
+from ..proof.reports import NOT_MARKED, recovery_outcome
 from .runner import TURN_TIMEOUT_MS, Context, Probe, Step, StepOutcome, probe
 from .turns import COMPLETED, KILLED_IN_FLIGHT, TurnSpec
 
@@ -216,28 +217,7 @@ def step_compaction(ctx: Context, before: Probe) -> StepOutcome:
                        skipped_methods=retired)
 
 
-# The Gateway's restart recovery reports itself (9.5, 9.6): which orphaned sessions it marked before ready, then,
-# when it re-ran any, each one's end. Those lines are the events the step waits on.
-RECOVERY_MARKED = re.compile(r"marked (\d+) startup-orphaned main session\(s\) for restart recovery")
-RECOVERY_STARTED = re.compile(r"restart recovery startup complete: started=(\d+) settled=(\d+) failed=(\d+) skipped=(\d+)")
-RECOVERY_WAIT_S = TURN_TIMEOUT_MS / 1000
-NOT_MARKED = "not marked for recovery"
-
-
-def recovery_outcome(output: str, session_key: str) -> str | None:
-    """What the restart recovery did for the killed turn's session, from the Gateway's own lines since the
-    restart; None while it has not said yet. A Gateway that marked nothing says so before ready."""
-    marked = RECOVERY_MARKED.search(output)
-    if not marked or marked[1] == "0":
-        return NOT_MARKED
-    terminal = re.search(r"restart recovery terminal: session=" + re.escape(session_key) +
-                         r" run=\S+ status=(\S+) reason=(\S+)", output)
-    if terminal:
-        return f"recovered: {terminal[1]} ({terminal[2]})"
-    started = RECOVERY_STARTED.search(output)
-    if started and started[1] == "0":  # marked, then settled, failed or skipped without a re-run
-        return f"not re-run (settled={started[2]} failed={started[3]} skipped={started[4]})"
-    return None
+RECOVERY_WAIT_S = TURN_TIMEOUT_MS / 1000  # how long the step waits for the recovery's report
 
 
 def _await_recovery(ctx: Context, since_line: int) -> tuple[str, str]:
@@ -284,7 +264,7 @@ def step_restart_recovery(ctx: Context, before: Probe) -> StepOutcome:
     ctx.evidence.event("restart", "recovery", inflight_status=inflight_status, recovery_lines=recovery[-5:])
     fresh_marker = ctx.marker("S7B")
     fresh = ctx.turn(ctx.proof_key, fresh_marker)
-    imported_again = "Legacy entries:" in restart_output or "imported legacy session" in restart_output
+    imported_again = reports.reports_an_import(restart_output)
     return StepOutcome([
         Assertion("the provider held the in-flight turn when the Gateway was killed", held, marker, held),
         Assertion("the Gateway became ready after SIGKILL + restart on the same volume", start.outcome == "ready",
