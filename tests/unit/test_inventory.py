@@ -1,6 +1,7 @@
 import json
 
-from path3_sandbox.state.inventory import build_inventory, content_hash, is_legacy_path, parse_transcript
+from path3_sandbox.state.inventory import build_inventory, content_hash, parse_transcript
+from path3_sandbox.state.layout import is_legacy_path
 
 HEADER = {"type": "session", "version": 3, "id": "s-1", "timestamp": "2026-11-20T09:00:00.000Z", "cwd": "/w"}
 MESSAGE = {"type": "message", "id": "a1b2c3d4", "parentId": None, "timestamp": "2026-11-20T09:00:15.000Z",
@@ -68,7 +69,7 @@ def test_a_store_that_is_not_a_json_object_is_reported_unreadable():
 
 
 def test_live_legacy_paths_exclude_the_import_archive_and_logs():
-    from path3_sandbox.state.inventory import is_live_legacy_path
+    from path3_sandbox.state.layout import is_live_legacy_path
 
     assert is_live_legacy_path("agents/main/sessions/s-1.jsonl") and is_live_legacy_path("agents/main/sessions/sessions.json")
     assert not is_live_legacy_path("agents/main/session-sqlite-import-archive/legacy-store.sessions.json.imported-1")

@@ -14,15 +14,14 @@ from ..containers.volumes import VolumeFile
 from ..errors import HarnessFailure, UsageError
 from .fault import Fault, InjectedCase
 from .judge import COMPLETED, REFUSED
-from ..state.layout import AGENT_DB_GLOB
+from ..state.layout import AGENT_DB_GLOB, is_legacy_path
 
 SAFE = (COMPLETED, REFUSED)  # a bad input may be imported around or refused, as long as nothing is lost
 
 
 # -- seed mutations ----------------------------------------------------------------------------------------------
 def _transcripts(files: list[VolumeFile]) -> list[VolumeFile]:
-    parts = lambda f: PurePosixPath(f.path).parts  # noqa: E731
-    return [f for f in files if len(parts(f)) == 4 and parts(f)[0] == "agents" and parts(f)[2] == "sessions"
+    return [f for f in files if is_legacy_path(f.path) and f.path.startswith("agents/")
             and f.path.endswith(".jsonl") and not f.path.endswith(".trajectory.jsonl")]
 
 

@@ -20,7 +20,8 @@ import re
 from dataclasses import dataclass, field
 
 from ..proof.fates import judge as fate_of
-from ..state.inventory import Inventory, content_hash, is_session_area_path
+from ..state.inventory import Inventory, content_hash
+from ..state.layout import is_session_area_path
 from ..probes.files import FilesSnapshot
 from ..probes.sqlite import SqliteSnapshot
 

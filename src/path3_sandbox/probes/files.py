@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 
 from ..state.config import STATE_DIR
-from ..state.inventory import is_live_legacy_path
+from ..state.layout import is_live_legacy_path
 from ._node import Runner, run_node_json
 
 SCRIPT = r"""

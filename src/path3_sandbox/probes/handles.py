@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import psutil
 
-from ..state.inventory import is_live_legacy_path
+from ..state.layout import is_live_legacy_path
 from ._node import Runner, run_node_json
 
 SCRIPT = r"""

@@ -24,7 +24,8 @@ from typing import Callable
 
 from ..state.config import CONFIG_NAME
 from ..report.evidence import HARNESS, Assertion
-from ..state.inventory import Inventory, LegacyFile, is_session_area_path
+from ..state.inventory import Inventory, LegacyFile
+from ..state.layout import is_session_area_path
 from ..probes.files import FilesSnapshot
 from ..probes.sqlite import SqliteSnapshot
 from ..state.layout import STATE_DB

@@ -20,7 +20,8 @@ from ..state.config import STATE_DIR
 from ..report.evidence import HARNESS, Assertion, Evidence, skipped
 from ..state.fixtures import Fixture
 from ..containers.gateway import Gateway
-from ..state.inventory import IMPORT_ARCHIVE_DIR, Inventory
+from ..state.inventory import Inventory
+from ..state.layout import IMPORT_ARCHIVE_DIR
 from ..probes import files as files_probe
 from ..probes import handles as handles_probe
 from ..probes import logs as logs_probe

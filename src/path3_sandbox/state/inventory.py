@@ -19,6 +19,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from ..errors import FixtureError
+from .layout import is_legacy_path
 
 MAX_JSON_DEPTH = 256  # OpenClaw's stores and transcript lines nest under 10; Python's json recurses, ~1000 at most
 MAX_JSON_BYTES = 256 * 1024**2  # one sessions.json or one transcript line
@@ -35,28 +36,6 @@ def content_hash(value: Any) -> str:
     """sha256 of canonical JSON: the same for equal values however they were serialised."""
     text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def is_legacy_path(path: str) -> bool:
-    """Legacy session files: agents/<id>/sessions/* and the retired top-level sessions/*."""
-    parts = PurePosixPath(path).parts
-    in_agent = len(parts) == 4 and parts[0] == "agents" and parts[2] == "sessions"
-    in_top = len(parts) == 2 and parts[0] == "sessions"
-    return (in_agent or in_top) and parts[-1].endswith((".json", ".jsonl"))
-
-
-def is_session_area_path(path: str) -> bool:
-    """Anything below agents/<id>/sessions/ or the retired top-level sessions/, nested folders included."""
-    parts = PurePosixPath(path).parts
-    return (len(parts) >= 4 and parts[0] == "agents" and parts[2] == "sessions") or (len(parts) >= 2 and parts[0] == "sessions")
-
-
-IMPORT_ARCHIVE_DIR = "session-sqlite-import-archive"
-
-
-def is_live_legacy_path(path: str) -> bool:
-    """A legacy session file outside the Gateway's import archive: after an import, none should exist or be open."""
-    return IMPORT_ARCHIVE_DIR not in path and (is_legacy_path(path) or path.endswith("sessions.json"))
 
 
 def agent_of(path: str) -> str | None:

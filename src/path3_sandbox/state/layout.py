@@ -1,7 +1,10 @@
-"""Where OpenClaw keeps its SQLite state inside a state directory (openclaw.md §2), named once for every reader:
-the probes (in the container and on the host), the fates, the faults and the bench."""
+"""Where OpenClaw keeps things inside a state directory (openclaw.md §2), named once for every reader: the SQLite
+databases and their session tables (the probes, the fates, the faults, the bench) and which paths are legacy session
+files (the inventory, the file and handle probes, the fates, the paths' era files and actions, the faults)."""
 
 from __future__ import annotations
+
+from pathlib import PurePosixPath
 
 STATE_DB = "state/openclaw.sqlite"  # the shared state database (device identities, auth profile stores, …)
 AGENT_DB = "agents/{agent}/agent/openclaw-agent.sqlite"  # one per agent: its sessions and transcripts
@@ -12,3 +15,31 @@ SESSION_TABLES = ("session_nodes", "session_windows", "transcript_events", "tran
 
 def agent_db(agent: str) -> str:
     return AGENT_DB.format(agent=agent)
+
+
+def is_legacy_path(path: str) -> bool:
+    """Legacy session files: agents/<id>/sessions/* and the retired top-level sessions/*."""
+    parts = PurePosixPath(path).parts
+    in_agent = len(parts) == 4 and parts[0] == "agents" and parts[2] == "sessions"
+    in_top = len(parts) == 2 and parts[0] == "sessions"
+    return (in_agent or in_top) and parts[-1].endswith((".json", ".jsonl"))
+
+
+def is_session_area_path(path: str) -> bool:
+    """Anything below agents/<id>/sessions/ or the retired top-level sessions/, nested folders included."""
+    parts = PurePosixPath(path).parts
+    return (len(parts) >= 4 and parts[0] == "agents" and parts[2] == "sessions") or (len(parts) >= 2 and parts[0] == "sessions")
+
+
+IMPORT_ARCHIVE_DIR = "session-sqlite-import-archive"
+
+
+def is_live_legacy_path(path: str) -> bool:
+    """A legacy session file outside the Gateway's import archive: after an import, none should exist or be open."""
+    return IMPORT_ARCHIVE_DIR not in path and (is_legacy_path(path) or path.endswith("sessions.json"))
+
+
+def in_sessions_folder(path: str, agent: str | None = None) -> bool:
+    """agents/<id>/sessions/… (for one agent when given): what users back up and copy."""
+    parts = PurePosixPath(path).parts
+    return len(parts) >= 3 and parts[0] == "agents" and parts[2] == "sessions" and agent in (None, parts[1])

@@ -15,12 +15,12 @@ the state is unclaimed after it, and `run(path_run, hop, row)`. The path records
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Callable, Protocol
 
 from ..containers.volumes import get_tar, put_tar, tar_digests
 from ..report.evidence import HARNESS, Assertion
 from ..probes import files as files_probe
+from ..state.layout import in_sessions_folder
 
 if TYPE_CHECKING:
     from ..containers.gateway import Gateway
@@ -48,12 +48,6 @@ class PathRunView(Protocol):
     def last_backup(self, hop: Hop) -> tuple[int, bytes]: ...
 
     def write_elsewhere(self, hop: Hop, spec: str, volume: str, keys: tuple[str, ...], row: dict) -> None: ...
-
-
-def in_sessions_folder(path: str, agent: str | None = None) -> bool:
-    """agents/<id>/sessions/… (for one agent when given): what users back up and copy."""
-    parts = PurePosixPath(path).parts
-    return len(parts) >= 3 and parts[0] == "agents" and parts[2] == "sessions" and agent in (None, parts[1])
 
 
 @dataclass(frozen=True)

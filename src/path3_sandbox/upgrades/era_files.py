@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..state.inventory import is_live_legacy_path
+from ..state.layout import is_live_legacy_path
 from ..probes.files import FilesSnapshot
 
 

@@ -28,7 +28,8 @@ from ..progress import say
 from ..scenario.provider import ScriptedProvider
 from ..proof.session import StateSession, never, refused, start_as_a_user
 from . import era_files
-from .actions import ACTIONS, in_sessions_folder
+from .actions import ACTIONS
+from ..state.layout import in_sessions_folder
 from .recipe import MARKER_LINE, Recipe, agents_config, writer_config
 from .turns import drive_recipe, message_text, operation, send_turn
 from .hop import ACTION, DOWNGRADE, IMPORTER, WRITER, Hop
