@@ -63,3 +63,18 @@ def test_clean_counts_a_container_that_vanished_between_listing_and_removal_as_r
         networks = volumes
 
     assert clean(Client(), run_id="x") == ["container path3-x-oneoff-3 (run x): already gone"]
+
+
+def test_a_started_engine_is_waited_for_until_it_answers_and_a_silent_one_is_an_environment_error(monkeypatch, tmp_path):
+    from path3_sandbox.build import engine
+    from path3_sandbox.errors import EngineUnavailable
+
+    answers = iter([None, None, "engine 20.10"])
+    monkeypatch.setattr(engine, "probe", lambda: next(answers))
+    monkeypatch.setattr("path3_sandbox.containers.waits.time.sleep", lambda s: None)
+    assert engine._wait_until_answering(5) == "engine 20.10"
+    monkeypatch.setattr(engine, "probe", lambda: None)
+    monkeypatch.setattr(engine, "ENGINE_LOG", tmp_path / "dockerd.log")
+    (tmp_path / "dockerd.log").write_text("failed to start daemon\n")
+    with pytest.raises(EngineUnavailable, match="did not answer within 0s"):
+        engine._wait_until_answering(0)

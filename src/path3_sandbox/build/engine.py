@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import docker
 
+from ..containers.waits import poll_until
 from ..errors import EngineUnavailable
 from ..progress import say
 
@@ -135,12 +135,9 @@ def _start_dockerd() -> None:
 
 
 def _wait_until_answering(timeout_s: float) -> EngineInfo:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.5)
+    found = poll_until(lambda: probe() or None, timeout_s=timeout_s, interval_s=0.5)
+    if found:
+        return found
     tail = _tail(ENGINE_LOG, 15)
     raise EngineUnavailable(
         f"dockerd did not answer within {timeout_s:.0f}s; last lines of {ENGINE_LOG}:\n{tail}",

@@ -22,7 +22,7 @@ from ..errors import ContainerFailed
 from ..state.config import GATEWAY_PORT
 from ..report.redaction import remember
 from .resources import RunResources
-from .waits import READY_TIMEOUT_S, GatewayReadyOrExited, StartObservation, probe_http
+from .waits import READY_TIMEOUT_S, GatewayReadyOrExited, StartObservation, poll_until, probe_http
 
 # The Gateway grants operator scopes to token-only clients on its own loopback only (openclaw.md §11),
 # so RPC goes through a byte-for-byte TCP relay inside the container: host -> RELAY_PORT -> 127.0.0.1:18789.
@@ -167,14 +167,19 @@ class Gateway:
         from .rpc import GatewayRpc
 
         url = self.rpc_url()
-        deadline = time.monotonic() + timeout_s
-        while True:
+        errors: list[BaseException] = []
+
+        def connected() -> GatewayRpc | None:
             try:
                 return GatewayRpc.connect(url, self.token)
             except (OSError, EOFError, WebSocketException) as error:  # refused or reset until the relay listens
-                if time.monotonic() > deadline:
-                    raise ContainerFailed(f"cannot reach the Gateway RPC through {url}: {error}") from None
-                time.sleep(0.2)
+                errors.append(error)
+                return None
+
+        rpc = poll_until(connected, timeout_s=timeout_s, interval_s=0.2)
+        if rpc is None:
+            raise ContainerFailed(f"cannot reach the Gateway RPC through {url}: {errors[-1]}") from None
+        return rpc
 
     def probe_http(self, path: str) -> Any:
         """{status, body} of a GET on the Gateway's published HTTP port, or None when it doesn't answer."""

@@ -20,6 +20,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from .. import __version__
 from ..errors import RpcError
+from .waits import poll_until
 
 MIN_PROTOCOL, MAX_PROTOCOL = 3, 4
 SCOPES = ["operator.read", "operator.write", "operator.admin"]
@@ -74,6 +75,21 @@ class GatewayRpc:
     @property
     def methods(self) -> frozenset[str]:
         return frozenset((self.hello.get("features") or {}).get("methods") or ())
+
+    def wait_for_run(self, run_id: str, timeout_ms: int) -> Any:
+        """agent.wait until the run ends, within `timeout_ms`; a run queued behind another answers "pending" and is
+        waited again. The last answer (still "pending" when time ran out)."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        answers: list[Any] = []
+
+        def ended() -> Any:
+            remaining = max(1000, int((deadline - time.monotonic()) * 1000))
+            answers.append(self.call("agent.wait", {"runId": run_id, "timeoutMs": remaining},
+                                     timeout_s=remaining / 1000 + 15))
+            return None if isinstance(answers[-1], dict) and answers[-1].get("status") == "pending" else answers[-1]
+
+        poll_until(ended, timeout_s=timeout_ms / 1000, interval_s=0.5)
+        return answers[-1]
 
     def call(self, method: str, params: dict | None = None, *, timeout_s: float = 30.0) -> Any:
         request_id = str(uuid.uuid4())

@@ -5,18 +5,34 @@ A Gateway's start has three outcomes and each is evidence, not an error: it beca
 the deadline. testcontainers' own `HttpWaitStrategy` polls one URL of the container itself and raises on timeout;
 it cannot see an early exit nor reach a Gateway whose ports the network witness publishes, hence this one, which
 records what it saw in `observation` and never raises.
+
+`poll_until` is the package's one polling loop for everything else that is waited on (the engine answering, the RPC
+relay listening, a held turn reaching the provider, the restart recovery's report, a restarted Gateway): bounded,
+at a fixed interval, returning what it waited for or None.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 import httpx
 from testcontainers.core.waiting_utils import WaitStrategy, WaitStrategyTarget
 
 READY_TIMEOUT_S = 180.0
+T = TypeVar("T")
+
+
+def poll_until(check: Callable[[], T | None], *, timeout_s: float, interval_s: float) -> T | None:
+    """`check()` until it returns something other than None, at most every `interval_s`, for at most `timeout_s`
+    (it is called at least once); None when time ran out."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = check()
+        if found is not None or time.monotonic() >= deadline:
+            return found
+        time.sleep(interval_s)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from websockets.exceptions import WebSocketException
 
+from ..containers.waits import poll_until
 from ..containers.rpc import GatewayRpc
 from ..errors import RpcError
 from ..probes.host_sqlite import HostProbe, changed_sessions, read_state
@@ -71,20 +72,21 @@ def step_restart(ctx: Context, before: HostProbe) -> StepOutcome:
     answer = ctx.rpc.call(RESTART_METHOD, {"reason": "path3-sandbox live: restart asked with --allow-restart"})
     started = time.monotonic()
     ctx.rpc.close()
-    reconnected, seen_down = None, False
-    while time.monotonic() - started < RESTART_TIMEOUT_S:
+    seen_down = [False]
+
+    def came_back() -> GatewayRpc | None:
         try:
             rpc = GatewayRpc.connect(ctx.url, ctx.token, timeout_s=10)
         except (OSError, EOFError, TimeoutError, WebSocketException, RpcError):  # down, or "gateway starting"
-            seen_down = True
-            time.sleep(1)
-            continue
+            seen_down[0] = True
+            return None
         boot = (rpc.hello.get("server") or {}).get("bootId")
-        if (boot and boot != old_boot) or (not boot and seen_down):
-            reconnected = rpc
-            break
-        rpc.close()
-        time.sleep(1)
+        if (boot and boot != old_boot) or (not boot and seen_down[0]):
+            return rpc
+        rpc.close()  # the old boot still answering: not restarted yet
+        return None
+
+    reconnected = poll_until(came_back, timeout_s=RESTART_TIMEOUT_S, interval_s=1)
     seconds = time.monotonic() - started
     new_boot = (reconnected.hello.get("server") or {}).get("bootId") if reconnected else None
     if reconnected is None:

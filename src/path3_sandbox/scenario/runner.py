@@ -101,13 +101,7 @@ class Context:
 
     def wait(self, run_id: str, timeout_ms: int = TURN_TIMEOUT_MS) -> dict:
         """agent.wait until the run ends; a run queued behind another answers "pending" and is waited again."""
-        deadline = time.monotonic() + timeout_ms / 1000
-        while True:
-            remaining = max(1000, int((deadline - time.monotonic()) * 1000))
-            answer = self.rpc.call("agent.wait", {"runId": run_id, "timeoutMs": remaining}, timeout_s=remaining / 1000 + 15)
-            if not (isinstance(answer, dict) and answer.get("status") == "pending") or time.monotonic() >= deadline:
-                return answer
-            time.sleep(0.5)
+        return self.rpc.wait_for_run(run_id, timeout_ms)
 
 
 @dataclass(frozen=True)

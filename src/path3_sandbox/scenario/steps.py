@@ -11,6 +11,7 @@ from typing import Any
 from ..report.evidence import Assertion
 from ..state.inventory import LegacyTranscript
 from ..probes.sqlite import SqliteSnapshot
+from ..containers.waits import poll_until
 from ..errors import RpcError
 from ..proof import reports
 from ..proof.reports import NOT_MARKED, recovery_outcome
@@ -223,25 +224,21 @@ RECOVERY_WAIT_S = TURN_TIMEOUT_MS / 1000  # how long the step waits for the reco
 def _await_recovery(ctx: Context, since_line: int) -> tuple[str, str]:
     """Wait until the restarted Gateway reports what its recovery did for the proof session (the killed turn's):
     its own log lines, not a fixed wait, so the step's rows are read once the recovery's reply is stored."""
-    started = time.monotonic()
-    while True:
-        output = "\n".join(ctx.gateway.logs().splitlines()[since_line:])
-        outcome = recovery_outcome(output, ctx.proof_key)
-        if outcome is None and time.monotonic() - started >= RECOVERY_WAIT_S:
-            outcome = f"no recovery outcome reported within {RECOVERY_WAIT_S:.0f}s"
-        if outcome is not None:
-            ctx.gateway.awaited("restart recovery", time.monotonic() - started)
-            return outcome, output
-        time.sleep(0.25)
+    started, seen = time.monotonic(), [""]
+
+    def reported() -> str | None:
+        seen[0] = "\n".join(ctx.gateway.logs().splitlines()[since_line:])
+        return recovery_outcome(seen[0], ctx.proof_key)
+
+    outcome = poll_until(reported, timeout_s=RECOVERY_WAIT_S, interval_s=0.25)
+    ctx.gateway.awaited("restart recovery", time.monotonic() - started)
+    return outcome or f"no recovery outcome reported within {RECOVERY_WAIT_S:.0f}s", seen[0]
 
 
 def step_restart_recovery(ctx: Context, before: Probe) -> StepOutcome:
     marker = ctx.marker("S7")
     inflight = ctx.turn(ctx.proof_key, marker, hold=True, wait=False)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not any(r.held for r in ctx.requests_for(marker)):
-        time.sleep(0.2)
-    held = any(r.held for r in ctx.requests_for(marker))
+    held = poll_until(lambda: any(r.held for r in ctx.requests_for(marker)) or None, timeout_s=60, interval_s=0.2) or False
     proof_before = _proof_session(ctx, probe(ctx).sqlite)
     stdout_lines = len(ctx.gateway.logs().splitlines())
     ctx.rpc.close()

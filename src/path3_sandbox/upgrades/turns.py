@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -49,13 +48,7 @@ def send_turn(rpc: GatewayRpc, key: str, marker: str, message: str) -> str:
     run_id = (sent or {}).get("runId")
     if not run_id:
         raise CaptureFailed(f"chat.send on {key} returned no runId: {str(sent)[:300]}")
-    deadline = time.monotonic() + TURN_TIMEOUT_MS / 1000
-    while True:
-        remaining = max(1000, int((deadline - time.monotonic()) * 1000))
-        answer = rpc.call("agent.wait", {"runId": run_id, "timeoutMs": remaining}, timeout_s=remaining / 1000 + 15)
-        if not (isinstance(answer, dict) and answer.get("status") == "pending") or time.monotonic() >= deadline:
-            break
-        time.sleep(0.5)
+    answer = rpc.wait_for_run(run_id, TURN_TIMEOUT_MS)
     status = answer.get("status") if isinstance(answer, dict) else answer
     if status != "ok":
         raise CaptureFailed(f"turn {marker} on {key}: agent.wait answered {str(answer)[:300]}",
