@@ -77,7 +77,7 @@ def path3_docker():
 @pytest.fixture(scope="session")
 def path3_image(path3_docker, pytestconfig):
     from .build.images import ensure_gateway_image
-    from .paths import artifacts_root
+    from .paths import image_logs
     from .build.target import DEFAULT_SPEC, Target
 
     built: dict[str, object] = {}
@@ -87,7 +87,7 @@ def path3_image(path3_docker, pytestconfig):
         if spec not in built:
             target = Target.parse(spec)
             target = target.resolve() if target.needs_resolution() else target
-            built[spec] = ensure_gateway_image(path3_docker, target, log_dir=artifacts_root() / "images")
+            built[spec] = ensure_gateway_image(path3_docker, target, log_dir=image_logs())
         return built[spec]
 
     return image

@@ -40,8 +40,7 @@ def smoke(image: GatewayImage, resources: RunResources, log_dir: Path) -> SmokeR
     gateway = session.gateway(volume, f"path3-{resources.run_id}-gateway")
     say("gateway", f"starting {image.tag} on the empty volume {volume}")
     start = gateway.start()
-    log_dir.mkdir(parents=True, exist_ok=True)
-    (log_dir / "gateway-stdout.log").write_text(gateway.logs())
+    gateway.keep_output(log_dir)
     if start.outcome != "ready":
         tail = "\n".join(gateway.logs().splitlines()[-20:])
         raise GatewayNotReady(

@@ -8,7 +8,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..paths import artifacts_root
+from ..paths import image_logs
 
 
 def target_of(args: argparse.Namespace):
@@ -24,7 +24,7 @@ def gateway_image(args: argparse.Namespace, target=None):
     from ..build.images import ensure_gateway_image
 
     target = target or target_of(args)  # a bad --openclaw is exit 2 before Docker is asked (or installed)
-    return ensure_gateway_image(docker_client(), target, log_dir=artifacts_root() / "images",
+    return ensure_gateway_image(docker_client(), target, log_dir=image_logs(),
                                 base=args.base, rebuild=args.rebuild)
 
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from ..errors import EXIT_USAGE
-from ..paths import artifacts_root
+from ..paths import image_logs
 from . import common
 
 
@@ -97,7 +97,7 @@ def fixtures_capture(args: argparse.Namespace) -> int:
     if args.writer and args.writer != recipe.writer:
         raise FixtureError(f"--writer {args.writer} but recipe {recipe.source} is for {recipe.writer}",
                            hint="drop --writer, or capture with the recipe's writer")
-    image = ensure_gateway_image(docker_client(), Target.parse(recipe.writer), log_dir=artifacts_root() / "images",
+    image = ensure_gateway_image(docker_client(), Target.parse(recipe.writer), log_dir=image_logs(),
                                  base=args.base)
     dest = capture(docker_client(), image, recipe, args.name, FIXTURES_DIR, keep=args.keep, replace=args.replace)
     problems = check(Fixture.load(dest))

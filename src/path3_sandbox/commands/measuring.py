@@ -7,7 +7,7 @@ import json
 import sys
 
 from ..errors import EXIT_PROOF_PASSED
-from ..paths import artifacts_root
+from ..paths import artifacts_root, run_folder
 from . import common
 
 
@@ -32,7 +32,7 @@ def faults(args: argparse.Namespace) -> int:
     contract = contract_for(target.version, args.contract)
     image = common.gateway_image(args, target)
     run_id = new_run_id()
-    root = artifacts_root() / "path3-faults" / run_id
+    root = run_folder("faults", run_id)
     results = run_faults(docker_client(), image, fixture, contract, faults, run_id=run_id, root=root, keep=args.keep,
                          sweep=args.sweep, sweep_max=args.sweep_max)
     print(f"{'PASS' if exit_code(results) == EXIT_PROOF_PASSED else 'FAIL'}: {counted(results)} fault cases on "
@@ -53,7 +53,7 @@ def bench(args: argparse.Namespace) -> int:
     contract = contract_for(target.version, args.contract)
     image = common.gateway_image(args, target)
     run_id = new_run_id()
-    root = artifacts_root() / "path3-bench" / run_id
+    root = run_folder("bench", run_id)
     rows = run_bench(docker_client(), image, contract, options, run_id=run_id, root=root)
     for row in rows:
         print(summary_line(row))

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from ..errors import exit_for
-from ..paths import artifacts_root
+from ..paths import image_logs, run_folder
 from . import common
 
 
@@ -34,7 +34,7 @@ def prove(args: argparse.Namespace) -> int:
     image = common.gateway_image(args, target)
     run_id = new_run_id()
     result = prove(docker_client(), image, fixtures, contract, run_id=run_id,
-                   root=artifacts_root() / "path3-upgrade" / run_id, keep=args.keep, argv=sys.argv[1:],
+                   root=run_folder("upgrade", run_id), keep=args.keep, argv=sys.argv[1:],
                    scenario=not args.first_start_only, keep_artifacts=args.keep_artifacts, network=args.network,
                    jobs=args.jobs)
     return result.exit_code
@@ -49,7 +49,7 @@ def repro(args: argparse.Namespace) -> int:
 
     Target.parse(args.openclaw)  # a bad --openclaw is refused before the state is unpacked (a dist-tag resolves later)
     run_id = new_run_id()
-    root = artifacts_root() / "path3-repro" / run_id
+    root = run_folder("repro", run_id)
     made = [folder for folder in (root, *root.parents) if not folder.exists()]  # removed again if no proof runs
     root.mkdir(parents=True, exist_ok=True)
     source = Path(args.state)
@@ -96,7 +96,7 @@ def compat(args: argparse.Namespace) -> int:
     releases = compat.select_releases(args.releases, compat.publish_order(registry_publish_times()), resolved.__getitem__)
     candidates = compat.plan(releases, args.contract)  # bad input before the state is unpacked or anything built
     started, run_id = time.monotonic(), new_run_id()
-    root = artifacts_root() / "path3-compat" / run_id
+    root = run_folder("compat", run_id)
     root.mkdir(parents=True, exist_ok=True)
     source = Path(args.state)
 
@@ -107,7 +107,7 @@ def compat(args: argparse.Namespace) -> int:
     with common.user_state_fixture(args, root, f"compat-{run_id}", f"which releases upgrade {source.name}") as fixture:
         def try_release(candidate) -> compat.Outcome:  # the matrix's call, for one release
             version = candidate.version
-            image = ensure_gateway_image(docker_client(), Target.parse(version), log_dir=artifacts_root() / "images",
+            image = ensure_gateway_image(docker_client(), Target.parse(version), log_dir=image_logs(),
                                          base=args.base)
             result = prove(docker_client(), image, [fixture], candidate.contract, run_id=f"{run_id}-{version}",
                            root=root / version, keep=args.keep, argv=sys.argv[1:], scenario=not args.first_start_only,
@@ -130,12 +130,12 @@ def matrix(args: argparse.Namespace) -> int:
     fixtures = matrix.captured_fixtures(matrix.split(args.sources))  # bad input before any build
     targets = matrix.resolve_targets(matrix.split(args.targets))
     started, run_id = time.monotonic(), new_run_id()
-    root = artifacts_root() / "path3-matrix" / run_id
+    root = run_folder("matrix", run_id)
     say("matrix", f"{len(fixtures)} captured state(s) × {len(targets)} target(s): "
                   f"{', '.join(f.name for f in fixtures)} → {', '.join(t.version for t, _ in targets)}; evidence in {root}")
     cells: list = []
     for target, contract in targets:
-        image = ensure_gateway_image(docker_client(), target, log_dir=artifacts_root() / "images", base=args.base)
+        image = ensure_gateway_image(docker_client(), target, log_dir=image_logs(), base=args.base)
         result = prove(docker_client(), image, fixtures, contract, run_id=f"{run_id}-{target.version}",
                        root=root / target.version, keep=False, argv=sys.argv[1:], scenario=not args.first_start_only,
                        network=args.network)
@@ -162,10 +162,10 @@ def path(args: argparse.Namespace) -> int:
     if args.dry_run:
         return 0
     releases = dict.fromkeys(h.spec for h in hops if h.role != "action")  # each image once, in path order
-    images = {spec: ensure_gateway_image(docker_client(), Target.parse(spec), log_dir=artifacts_root() / "images",
+    images = {spec: ensure_gateway_image(docker_client(), Target.parse(spec), log_dir=image_logs(),
                                          base=args.base) for spec in releases}
     run_id = new_run_id()
-    root = artifacts_root() / "path3-path" / run_id
+    root = run_folder("path", run_id)
     result = prove_path(docker_client(), hops, images, run_id=run_id, root=root, keep=args.keep, network=args.network,
                         recipe=recipe)
     print(f"{result['verdict'].upper()}: path {' -> '.join(h.spec for h in hops)} in {result['seconds']:.0f}s"

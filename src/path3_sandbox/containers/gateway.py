@@ -10,8 +10,10 @@ the evidence shows exactly what touched the state, and when.
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import docker.errors
@@ -180,6 +182,13 @@ class Gateway:
         if rpc is None:
             raise ContainerFailed(f"cannot reach the Gateway RPC through {url}: {errors[-1]}") from None
         return rpc
+
+    def keep_output(self, folder: Path) -> None:
+        """The evidence every Gateway leaves: its output (every start of its container) and every command that
+        touched its state, in order."""
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "gateway-stdout.log").write_text(self.logs())
+        (folder / "commands.json").write_text(json.dumps(self.commands, indent=2))
 
     def probe_http(self, path: str) -> Any:
         """{status, body} of a GET on the Gateway's published HTTP port, or None when it doesn't answer."""

@@ -244,8 +244,7 @@ class PathRun:
 
     def _keep_logs(self, hop: Hop, gateway: Gateway) -> None:
         try:
-            (self._dir(hop) / "gateway-stdout.log").write_text(gateway.logs())
-            (self._dir(hop) / "commands.json").write_text(json.dumps(gateway.commands, indent=2))
+            gateway.keep_output(self._dir(hop))
         except Exception as error:  # the container may never have been created
             self.evidence.event(hop.label, "logs-unavailable", error=str(error))
 

@@ -9,7 +9,6 @@ evidence folder. What the caller asserts is theirs; `path3-sandbox prove` is the
 from __future__ import annotations
 
 import contextlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,9 +97,7 @@ class UpgradedGateway:
         """Keep what the run leaves as evidence: the Gateway's output and every command that touched the state."""
         if self._rpc is not None:
             self._rpc.close()
-        self.evidence.mkdir(parents=True, exist_ok=True)
-        (self.evidence / "gateway-stdout.log").write_text(self.gateway.logs())
-        (self.evidence / "commands.json").write_text(json.dumps(self.gateway.commands, indent=2))
+        self.gateway.keep_output(self.evidence)
 
 
 def upgrade(resources: RunResources, image: GatewayImage, fixture: Fixture, contract: ContractChoice,
