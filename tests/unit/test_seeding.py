@@ -150,3 +150,20 @@ def test_summary_md_says_the_user_state_was_kept_offline(tmp_path):
     line = offline_line([tmp_path / "a", tmp_path / "b", tmp_path / "never-seeded"])
     assert line.startswith("user state kept offline: 3 channel account(s) disabled, 2 provider(s) made unreachable "
                            "(`anthropic`, `my-proxy`)"), line
+
+
+@pytest.mark.parametrize("name", ["openclaw.json", "agents/main/agent/models.json", "agents/main/agent/auth-profiles.json",
+                                  "agents/main/sessions/sessions.json"])
+def test_a_json_file_seeding_parses_nested_too_deep_is_a_fixture_error_not_a_recursion_error(tmp_path, name):
+    """A fixture given by path reaches seeding without the inference's early check: the same limit holds there."""
+    from path3_sandbox.errors import FixtureError
+    from path3_sandbox.state.fixtures import Fixture
+    from path3_sandbox.state.seeding import build_seed
+
+    state = tmp_path / "fx" / "state"
+    (state / "agents" / "main" / "sessions").mkdir(parents=True)
+    (state / "agents" / "main" / "sessions" / "sessions.json").write_text("{}")
+    (state / name).parent.mkdir(parents=True, exist_ok=True)
+    (state / name).write_text('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(FixtureError, match="nests JSON more than 256 deep"):
+        build_seed(Fixture("fx", tmp_path / "fx", "", "", None, ()), {"gateway": {}}, now=1_800_000_000)

@@ -193,22 +193,31 @@ def parse_transcript(path: str, data: bytes) -> LegacyTranscript:
     return LegacyTranscript(path, agent_of(path), str(header_id or stem), version, tuple(events), tuple(malformed))
 
 
+_TOO_MUCH_HINT = ("no OpenClaw state holds one: remove that entry (or file) from the state, or report the state as "
+                  "its own bug, then attach it again")
+
+
+def refuse_unparseable(path: str, data: bytes, line: int | None = None) -> None:
+    """A FixtureError for a JSON text too deep or too big for Python's parser (and the hashing after it) to judge:
+    every parse of a user's JSON goes through this first (the inventory's, seeding's, inference's)."""
+    where = f"{path}{f' line {line}' if line else ''}"
+    if len(data) > MAX_JSON_BYTES:
+        raise FixtureError(f"{where} is a JSON document of {len(data) // 1024**2} MB, more than the "
+                           f"{MAX_JSON_BYTES // 1024**2} MB this harness parses", hint=_TOO_MUCH_HINT)
+    if nested_deeper_than(data, MAX_JSON_DEPTH):
+        raise FixtureError(f"{where} nests JSON more than {MAX_JSON_DEPTH} deep, deeper than this harness parses",
+                           hint=_TOO_MUCH_HINT)
+
+
 def _loads(path: str, data: bytes, line: int | None = None) -> Any:
     """json.loads of strict UTF-8; ValueError (or UnicodeDecodeError) for what is malformed, FixtureError for what
     is too deep or too big to judge."""
-    where = f"{path}{f' line {line}' if line else ''}"
-    hint = ("no OpenClaw state holds one: remove that entry (or file) from the state, or report the state as its own "
-            "bug, then attach it again")
-    if len(data) > MAX_JSON_BYTES:
-        raise FixtureError(f"{where} is a JSON document of {len(data) // 1024**2} MB, more than the "
-                           f"{MAX_JSON_BYTES // 1024**2} MB this harness parses", hint=hint)
-    if nested_deeper_than(data, MAX_JSON_DEPTH):
-        raise FixtureError(f"{where} nests JSON more than {MAX_JSON_DEPTH} deep, deeper than this harness parses",
-                           hint=hint)
+    refuse_unparseable(path, data, line)
     try:
         return json.loads(data.decode("utf-8"))
     except RecursionError:  # called from deep in a stack already: the same refusal
-        raise FixtureError(f"{where} nests JSON too deep for this harness to parse", hint=hint) from None
+        raise FixtureError(f"{path}{f' line {line}' if line else ''} nests JSON too deep for this harness to parse",
+                           hint=_TOO_MUCH_HINT) from None
 
 
 def nested_deeper_than(data: bytes, limit: int) -> bool:

@@ -24,6 +24,7 @@ from ..errors import FixtureError
 from .fixtures import Fixture
 from ..containers.volumes import VolumeFile
 from ..scenario.provider import PROVIDER_ID
+from .inventory import refuse_unparseable
 from .tree import read_bytes
 
 TEXT_SUFFIXES = (".json", ".jsonl")
@@ -98,7 +99,7 @@ def build_seed(fixture: Fixture, harness: dict, *, now: float | None = None,
     user_config: dict = {}
     if CONFIG_NAME in files:
         try:
-            user_config = json.loads(files[CONFIG_NAME])
+            user_config = _json(CONFIG_NAME, files[CONFIG_NAME], strict=True)
         except ValueError as error:
             raise FixtureError(f"{fixture.state / CONFIG_NAME} is not plain JSON ({error})",
                                hint="path3-sandbox merges its harness keys into JSON configs only; convert JSON5 to JSON") from None
@@ -134,7 +135,7 @@ def named_providers(files: dict[str, bytes]) -> set[str]:
     found: set[str] = set()
     for path, data in files.items():
         if SESSION_STORE_RE.match(path):
-            store = _json(data)
+            store = _json(path, data)
             for entry in (store.values() if isinstance(store, dict) else ()):
                 if not isinstance(entry, dict):
                     continue
@@ -143,7 +144,7 @@ def named_providers(files: dict[str, bytes]) -> set[str]:
                 if isinstance(entry.get("modelOverride"), str) and "/" in entry["modelOverride"]:
                     found.add(entry["modelOverride"].split("/", 1)[0])
         elif AUTH_PROFILES_RE.match(path):
-            document = _json(data)
+            document = _json(path, data)
             profiles = document.get("profiles") if isinstance(document, dict) else None
             for profile in (profiles.values() if isinstance(profiles, dict) else ()):
                 if isinstance(profile, dict) and isinstance(profile.get("provider"), str):
@@ -161,7 +162,7 @@ def _models_json_offline(files: dict[str, bytes], keep: set[str]) -> tuple[dict[
     for path, data in sorted(files.items()):
         if not MODELS_JSON_RE.match(path):
             continue
-        document = _json(data)
+        document = _json(path, data)
         providers = document.get("providers") if isinstance(document, dict) else None
         if not isinstance(providers, dict):
             continue
@@ -199,10 +200,18 @@ def offline_line(evidence_dirs) -> str:
             + ", whatever the network (every key set: `<fixture>/seed.json`)")
 
 
-def _json(data: bytes):
+def _json(path: str, data: bytes, *, strict: bool = False):
+    """A JSON file of the state, parsed (None when it does not parse, or ValueError with `strict`); one too deep or
+    too big for the parser is a FixtureError (inventory.refuse_unparseable), never a RecursionError."""
+    refuse_unparseable(path, data)
     try:
         return json.loads(data)
+    except RecursionError:
+        raise FixtureError(f"{path} nests JSON too deep for this harness to parse",
+                           hint="remove that file from the state, then attach it again") from None
     except ValueError:
+        if strict:
+            raise
         return None
 
 

@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path, PurePosixPath
 
 from ..errors import FixtureError
-from .inventory import MAX_JSON_DEPTH, build_inventory, nested_deeper_than
+from .inventory import build_inventory, refuse_unparseable
 from .tree import read_tree
 
 STATE_DIR_RE = re.compile(r"(/[^\"\s]*?/\.openclaw)/(?:agents|sessions)/")
@@ -79,16 +79,14 @@ def infer_manifest(state: Path, name: str, *, catches: str, origin: str) -> dict
 
 def _refuse_deep_config(tree: dict[str, tuple[bytes, float]]) -> None:
     """The JSON files seeding parses besides the session stores (the config, an agent's models.json and
-    auth-profiles.json), held to the inventory's depth limit here, before any engine is asked for."""
+    auth-profiles.json), held to the inventory's limits here, before any engine is asked for (seeding holds them
+    to the same limits again, for a fixture given by path)."""
     from .config import CONFIG_NAME
     from .seeding import AUTH_PROFILES_RE, MODELS_JSON_RE
 
     for path, (data, _) in tree.items():
-        parsed = path == CONFIG_NAME or AUTH_PROFILES_RE.match(path) or MODELS_JSON_RE.match(path)
-        if parsed and nested_deeper_than(data, MAX_JSON_DEPTH):
-            raise FixtureError(f"{path} nests JSON more than {MAX_JSON_DEPTH} deep, deeper than this harness parses",
-                               hint="no OpenClaw state holds one: remove that file from the state, or report the "
-                                    "state as its own bug, then attach it again")
+        if path == CONFIG_NAME or AUTH_PROFILES_RE.match(path) or MODELS_JSON_RE.match(path):
+            refuse_unparseable(path, data)
 
 
 def write_fixture(state: Path, dest: Path, manifest: dict) -> Path:
