@@ -180,16 +180,25 @@ def check_spec(spec: str) -> list[str]:
     """The syntax of --releases, with no registry: `A..B` or `A,B,…`, each a version or a dist-tag (`openclaw@`
     allowed). Returns the dist-tags it names (to resolve before the publish list is fetched); bad syntax is a UsageError
     (exit 2) before any network call. Whether a version is published, or a tag exists, only the registry can say."""
+    return _tags(spec, _split(spec)[0])
+
+
+def _split(spec: str) -> tuple[list[str], bool]:
+    """The items --releases names, and whether they are the two ends of a range."""
     text = spec.strip()
     if ".." in text:
         first, _, last = text.partition("..")
         if not first.strip() or not last.strip() or ".." in last or "," in text:
             raise UsageError(f"--releases {spec!r} is not a range A..B", hint=_FORMS)
-        items = [first.strip(), last.strip()]
-    else:
-        items = [item.strip() for item in text.split(",") if item.strip()]
-        if not items:
-            raise UsageError(f"an empty release list: {spec!r}", hint=_FORMS)
+        return [first.strip(), last.strip()], True
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise UsageError(f"an empty release list: {spec!r}", hint=_FORMS)
+    return items, False
+
+
+def _tags(spec: str, items: list[str]) -> list[str]:
+    """The dist-tags among `items`, each once; an item that is neither a version nor a dist-tag is a UsageError."""
     tags: list[str] = []
     for item in items:
         bare = item.removeprefix(f"{PACKAGE}@")
@@ -205,13 +214,11 @@ def check_spec(spec: str) -> list[str]:
 def select_releases(spec: str, published: list[Release], resolve_tag: Callable[[str], str]) -> list[Release]:
     """`A..B` in publish order (pre-releases only when an end is one), or a comma list as given; every named
     release must be published, a dist-tag is resolved by `resolve_tag`. Bad input is a UsageError (exit 2)."""
-    check_spec(spec)
-    text = spec.strip()
+    items, is_range = _split(spec)
+    _tags(spec, items)
     known = {r.version: r for r in published}
-    if ".." in text:
-        first_spec, _, last_spec = text.partition("..")
-        if not first_spec.strip() or not last_spec.strip() or ".." in last_spec or "," in text:
-            raise UsageError(f"--releases {spec!r} is not a range A..B", hint=_FORMS)
+    if is_range:
+        first_spec, last_spec = items
         first = _endpoint(first_spec, known, resolve_tag, spec)
         last = _endpoint(last_spec, known, resolve_tag, spec)
         order = [r.version for r in published]
@@ -219,12 +226,9 @@ def select_releases(spec: str, published: list[Release], resolve_tag: Callable[[
         if start > end:
             raise UsageError(f"--releases {spec}: {first} was published after {last} "
                              f"({known[first].published} > {known[last].published}); a range runs in publish order",
-                             hint=f"--releases {last_spec.strip()}..{first_spec.strip()}")
+                             hint=f"--releases {last_spec}..{first_spec}")
         with_pre = is_prerelease(first) or is_prerelease(last)
         return [r for r in published[start:end + 1] if with_pre or not is_prerelease(r.version)]
-    items = [item.strip() for item in text.split(",") if item.strip()]
-    if not items:
-        raise UsageError(f"an empty release list: {spec!r}", hint=_FORMS)
     versions = dict.fromkeys(_endpoint(item, known, resolve_tag, spec) for item in items)  # each once, as given
     return [known[v] for v in versions]
 
