@@ -174,10 +174,6 @@ def _symlinked_transcript(case: "InjectedCase") -> dict:
     return record
 
 
-# The agent databases of a migrated state, as the shell in a one-off container sees them (in the state dir).
-AGENT_DBS = AGENT_DB_GLOB
-
-
 # Rebuilds each agent database as a crash right after the import's commit leaves it: the database file a fresh,
 # empty WAL-mode database of the same page size, every page of the imported content a committed frame in its -wal
 # (SQLite's own backup API writes them, through a connection that never checkpoints), and a -shm from a process that
@@ -220,7 +216,7 @@ def _stale_wal(case: "InjectedCase") -> dict:
     gateway, starts = case.import_cleanly()
     gateway.stop()
     # 137: the script's own SIGKILL, the one way it ends as planned
-    built = case.shell(f'set -- {AGENT_DBS}; [ -e "$1" ] || {{ echo "no agent database"; exit 0; }}; '
+    built = case.shell(f'set -- {AGENT_DB_GLOB}; [ -e "$1" ] || {{ echo "no agent database"; exit 0; }}; '
                        f'node -e {shlex.quote(HOT_WAL)} "$@"; [ $? -eq 137 ]',
                        "each agent database rebuilt as a crash after the import's commit leaves it", tail=20_000)
     errors = re.findall(r"P3-HOT-WAL-ERROR (.*)", built["output"])
@@ -238,7 +234,7 @@ def _corrupt_page(case: "InjectedCase") -> dict:
     gateway, starts = case.import_cleanly()
     gateway.stop()
     record = {"import": starts, "corrupt": case.shell(
-        f'for db in {AGENT_DBS}; do ps=$(od -An -tu1 -j16 -N2 "$db" | awk \'{{p=$1*256+$2; print (p==1?65536:p)}}\'); '
+        f'for db in {AGENT_DB_GLOB}; do ps=$(od -An -tu1 -j16 -N2 "$db" | awk \'{{p=$1*256+$2; print (p==1?65536:p)}}\'); '
         'pages=$(( $(stat -c%s "$db") / ps )); page=$(( pages / 2 )); '
         'head -c "$ps" /dev/zero | tr "\\000" "\\377" | dd of="$db" bs="$ps" seek="$page" conv=notrunc 2>/dev/null; '
         'echo "$db: page $((page + 1)) of $pages ($ps bytes) overwritten; wal: $(stat -c%s "$db-wal" 2>/dev/null || echo none)"; '

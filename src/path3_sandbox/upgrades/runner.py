@@ -121,12 +121,12 @@ class PathRun:
                                                          doctor.exit_code, f"{hop.label}/doctor-fix.log"))
 
             starts = start_as_a_user(gateway, doctor_when=refused if doctor_after_refusal else never,
-                                     on_doctor=keep_doctor).kinds
-            row["starts"] = [s.to_json() for s in starts]
-            up = starts[-1].came_up
+                                     on_doctor=keep_doctor)
+            row["starts"] = starts.to_json()
+            up = starts.came_up
             self.evidence.check(hop.label, Assertion(f"openclaw {hop.spec} came up ({hop.role})", up,
-                                                     "imported or ready", [s.kind for s in starts],
-                                                     starts[-1].message or ""))
+                                                     "imported or ready", [s.kind for s in starts.kinds],
+                                                     starts.last.message or ""))
             if not up:
                 row["stop_path"] = True
                 return
