@@ -149,15 +149,15 @@ def test_the_provider_is_served_where_the_gateways_config_points_on_loopback_onl
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    provider = start_provider(FakeRpc(providers(f"http://localhost:{port}/v1")))
+    provider = start_provider(providers(f"http://localhost:{port}/v1"))
     try:
         assert (provider.host, provider.port) == ("127.0.0.1", port)
     finally:
         provider.stop()
     with pytest.raises(UsageError, match="no models.providers.path3-scripted"):
-        start_provider(FakeRpc({"models": {"providers": {"openai": {}}}}))
+        start_provider({"models": {"providers": {"openai": {}}}})
     with pytest.raises(UsageError, match="loopback only"):
-        start_provider(FakeRpc(providers("http://host.docker.internal:4000/v1")))
+        start_provider(providers("http://host.docker.internal:4000/v1"))
 
 
 def closed_port() -> int:
@@ -447,9 +447,9 @@ def test_live_evidence_holds_the_config_redacted_and_says_where_the_token_went(s
     rpc = Rpc([{"key": "agent:main:main", "sessionId": "aaaa-1"}], config)
     provider = SimpleNamespace(host="127.0.0.1", port=4000, requests=[], stop=lambda: None)
     monkeypatch.setattr(live_run, "connect", lambda url, token: rpc)
-    monkeypatch.setattr(live_run, "start_provider", lambda rpc, config=None: provider)
+    monkeypatch.setattr(live_run, "start_provider", lambda config: provider)
 
-    def steps(ctx, options, report, phases, hook):  # a log line repeating a config secret, as _step records one
+    def steps(ctx, options, report, phases, hook, destination):  # a log line repeating a config secret, as _step records one
         ctx.evidence.event("step-1-x", "log", line=live_module.log_line("error: 123456:telegram-bot-secret-value"))
 
     monkeypatch.setattr(live_run, "_run", steps)

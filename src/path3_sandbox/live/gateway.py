@@ -85,10 +85,8 @@ def read_config(rpc: GatewayRpc) -> dict:
     return config
 
 
-def start_provider(rpc: GatewayRpc, config: dict | None = None) -> ScriptedProvider:
-    """Serve the scripted provider where the Gateway's config says it is (a loopback address on this host)."""
-    if config is None:
-        config = (rpc.call("config.get", {}) or {}).get("config") or {}
+def start_provider(config: dict) -> ScriptedProvider:
+    """Serve the scripted provider where the Gateway's config (read_config) says it is (a loopback address here)."""
     base = (((config.get("models") or {}).get("providers") or {}).get(PROVIDER_ID) or {}).get("baseUrl")
     if not base:
         raise UsageError(f"the Gateway's config has no models.providers.{PROVIDER_ID}: live mode's turns go to the "

@@ -28,7 +28,7 @@ from ..report.evidence import HARNESS, Assertion, Evidence, skipped
 from ..scenario.runner import READ_METHODS, Step, StepOutcome, table_checks
 from ..state.fixtures import Fixture
 from .gateway import check_state_dir, connect, read_config, remember_state_secrets, start_provider
-from .inputs import LiveOptions, check_inputs, check_url
+from .inputs import Destination, LiveOptions, check_inputs
 from .steps import STEPS, LiveContext, untouched
 from .summary import LiveResult, _finish, log_line, redacted_config
 
@@ -51,7 +51,7 @@ def live(options: LiveOptions, *, argv: list[str], root: Path | None = None,
         check_state_dir(rpc, state_dir, options.agent)  # not the Gateway's state: exit 2 before any step
         remember_state_secrets(state_dir)
         config = read_config(rpc)
-        provider = start_provider(rpc, config)
+        provider = start_provider(config)
         root = root or artifacts_root() / PROOF_NAME / run_id
         evidence = Evidence(root, "live")
     except BaseException:
@@ -67,7 +67,7 @@ def live(options: LiveOptions, *, argv: list[str], root: Path | None = None,
         say("live", f"the Gateway token went to {destination.host}, another host, over TLS (--allow-remote)")
     started, report, phases = time.monotonic(), {"steps": [], "rpc": {}}, {}
     try:
-        _run(ctx, options, report, phases, between_hashes)
+        _run(ctx, options, report, phases, between_hashes, destination)
     except Exception as error:  # a broken run is a failed proof with its traceback kept, never a silent pass
         evidence.write_text("traceback.txt", traceback.format_exc())
         evidence.check("internal", Assertion("the live run ran to completion", False, "no error",
@@ -82,8 +82,8 @@ def live(options: LiveOptions, *, argv: list[str], root: Path | None = None,
     return _finish(ctx, options, report, phases, time.monotonic() - started, argv, destination)
 
 
-def _run(ctx: LiveContext, options: LiveOptions, report: dict, phases: dict, hook) -> None:
-    baseline = _preflight(ctx, options)
+def _run(ctx: LiveContext, options: LiveOptions, report: dict, phases: dict, hook, destination: Destination) -> None:
+    baseline = _preflight(ctx, options, destination)
     if hook:
         hook(ctx)
         ctx.evidence.event("preflight", "test-hook", note="a test touched the Gateway between the baseline hash and step 1")
@@ -102,7 +102,7 @@ def _run(ctx: LiveContext, options: LiveOptions, report: dict, phases: dict, hoo
     _after(ctx, options, baseline, report)
 
 
-def _preflight(ctx: LiveContext, options: LiveOptions) -> HostProbe:
+def _preflight(ctx: LiveContext, options: LiveOptions, destination: Destination) -> HostProbe:
     """The baseline: every session hashed before anything is sent, and what the Gateway is."""
     baseline = ctx.probe()
     ctx.evidence.write_json("sessions-before.json", baseline.sessions)
@@ -112,7 +112,7 @@ def _preflight(ctx: LiveContext, options: LiveOptions) -> HostProbe:
         "boot_id": (ctx.rpc.hello.get("server") or {}).get("bootId"), "methods": len(ctx.rpc.methods),
         "sessions_hashed": len(baseline.sessions), "counts": {t: baseline.sqlite.count(t) for t in SESSION_TABLES},
         "migration_runs": baseline.migration_runs, "provider": f"{ctx.provider.host}:{ctx.provider.port}",
-        "token_sent_to": check_url(options.url, allow_remote=options.allow_remote).to_json(),
+        "token_sent_to": destination.to_json(),
         "gateway_state_dir": (ctx.rpc.hello.get("snapshot") or {}).get("stateDir")})
     ctx.evidence.check("preflight", Assertion("the proof session is new", ctx.proof_key not in baseline.sessions,
                                               "absent", ctx.proof_key))

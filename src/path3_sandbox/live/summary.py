@@ -66,7 +66,7 @@ def _doctor_line(record: dict | None) -> str:
 
 
 def _finish(ctx: LiveContext, options: LiveOptions, report: dict, phases: dict, seconds: float, argv: list[str],
-            destination: Destination | None = None) -> LiveResult:
+            destination: Destination) -> LiveResult:
     ev = ctx.evidence
     first = ev.first_failure
     verdict = FixtureVerdict("live", ev.passed, f"[{first.blame}] {first.message()}" if first else None, None, seconds,
@@ -76,7 +76,7 @@ def _finish(ctx: LiveContext, options: LiveOptions, report: dict, phases: dict, 
     summary = {
         "run_id": ctx.run_id, "mode": "live", "verdict": "pass" if verdict.passed else "fail", "arguments": argv,
         "gateway": {"url": options.url, "version": ctx.rpc.server_version, "protocol": ctx.rpc.protocol},
-        "token_sent_to": destination.to_json() if destination else None,
+        "token_sent_to": destination.to_json(),
         "agent": options.agent, "state_dir": str(ctx.state_dir), "proof_session": ctx.proof_key,
         "first_failure": verdict.first_failure, "gateway_findings": verdict.findings,
         "harness_failures": verdict.harness_failures, "steps": report["steps"], "rpc": report["rpc"],
@@ -87,7 +87,7 @@ def _finish(ctx: LiveContext, options: LiveOptions, report: dict, phases: dict, 
     lines = [f"# {'✅ PASS' if verdict.passed else '❌ FAIL'}: live scenario on openclaw {ctx.rpc.server_version}", "",
              f"- **gateway**: `{options.url}` (protocol {ctx.rpc.protocol}), agent `{options.agent}`, "
              f"state dir `{ctx.state_dir}` (read-only)",
-             *([f"- **token**: {destination.line()}"] if destination else []),
+             f"- **token**: {destination.line()}",
              f"- **proof session**: `{ctx.proof_key}`"
              + (" (kept: --keep-artifacts)" if options.keep_artifacts else " (deleted at the end)"),
              f"- **run**: `{ctx.run_id}`, {seconds:.0f}s; restart {'allowed' if options.allow_restart else 'not asked'}",
