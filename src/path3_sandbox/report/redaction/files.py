@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .findings import Finding, _Context, _Hit, _line, _Refused
+from .findings import Finding, _Context, _Hit, _lines_of, _Refused
 from .keys import CREDENTIAL_FILE_RE
 from .sqlite import SQLITE_HEADER, _SQLITE_SIDECARS, _sqlite
 from .structured import _document
@@ -61,8 +61,7 @@ def scrub_bytes(data: bytes, name: str, *, also: Iterable[str] = ()) -> tuple[by
     result = _bytes(data, name, ctx)
     if result.data is None:
         return None, [Finding(name, 0, f"removed: {result.note}")]
-    text = data.decode("utf-8", "surrogateescape") if result.text else ""
-    return result.data, [Finding(name, _line(text, hit.offset) if result.text else 0, hit.kind) for hit in result.hits]
+    return result.data, _findings(name, data, result)
 
 
 def scrub_file(path: Path, label: str | None = None, *, also: Iterable[str] = ()) -> list[Finding]:
@@ -97,8 +96,7 @@ def _file(path: Path, name: str, ctx: _Context) -> list[Finding]:
         return [Finding(name, 0, f"removed: {result.note}")]
     if result.data != data:
         path.write_bytes(result.data)
-    text = data.decode("utf-8", "surrogateescape") if result.text else ""
-    return [Finding(name, _line(text, hit.offset) if result.text else 0, hit.kind) for hit in result.hits]
+    return _findings(name, data, result)
 
 
 def _bytes(data: bytes, name: str, ctx: _Context) -> _Bytes:
@@ -131,6 +129,13 @@ def _bytes(data: bytes, name: str, ctx: _Context) -> _Bytes:
     except UnicodeEncodeError:
         return _Bytes(None, hits, "its redacted text cannot be written back as it was encoded")
     return _Bytes(encoded, hits, text=True)
+
+
+def _findings(name: str, data: bytes, result: "_Bytes") -> list[Finding]:
+    """A finding per hit, at its line in a text file (0 in a binary one)."""
+    offsets = [hit.offset for hit in result.hits]
+    lines = _lines_of(data.decode("utf-8", "surrogateescape"), offsets) if result.text else [0] * len(offsets)
+    return [Finding(name, line, hit.kind) for line, hit in zip(lines, result.hits)]
 
 
 def _gunzip(data: bytes) -> bytes | None:

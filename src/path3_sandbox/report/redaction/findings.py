@@ -4,6 +4,9 @@ string) and what it finds: `_Hit` (an offset in what was read), `Finding` (a fil
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_left
+
 from dataclasses import dataclass
 
 from .values import _looks_random, _Matcher, _rememberable
@@ -49,5 +52,8 @@ class _Refused(Exception):
     """A file the redactor cannot make safe (it is removed, never written half-redacted)."""
 
 
-def _line(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
+def _lines_of(text: str, offsets: list[int]) -> list[int]:
+    """The 1-based line of each offset, counting the text's newlines once (not once per hit: a log with thousands
+    of secrets made that quadratic)."""
+    newlines = [match.start() for match in re.finditer("\n", text)] if offsets else []
+    return [bisect_left(newlines, offset) + 1 for offset in offsets]

@@ -43,10 +43,10 @@ def _sqlite(path: Path, ctx: _Context, *, write: bool) -> list[_Hit]:
         for table, sql in tables:
             if table.startswith("sqlite_") or any(table.startswith(v + "_") for v in virtual):
                 continue  # SQLite's own, and a virtual table's shadow tables (written through the table itself)
-            columns = [row[1] for row in conn.execute(f"PRAGMA table_info({_quote(table)})")]
+            info = conn.execute(f"PRAGMA table_info({_quote(table)})").fetchall()
+            columns = [row[1] for row in info]
             without_rowid = "WITHOUT ROWID" in (sql or "").upper()
-            keys = ([row[1] for row in sorted(conn.execute(f"PRAGMA table_info({_quote(table)})"), key=lambda r: r[5])
-                     if row[5]] if without_rowid else ["rowid"])
+            keys = [row[1] for row in sorted(info, key=lambda r: r[5]) if row[5]] if without_rowid else ["rowid"]
             table_ctx = _Context(credential=bool(_CREDENTIAL_TABLE_RE.search(table)), matcher=ctx.matcher)
             select = f"SELECT {', '.join(map(_quote, keys))}, {', '.join(map(_quote, columns))} FROM {_quote(table)}"
             for row in conn.execute(select).fetchall():

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .. import json5text
-from .findings import _Context, _Hit, _line, _Refused
+from .findings import _Context, _Hit, _lines_of, _Refused
 from .keys import (CREDENTIAL_KEY_RE, _ENUM_WORD, _JSON_TYPES, _NAMING_FIELDS, _NOT_A_SECRET, _SCHEMA_WORDS,
                    _SECRET_REF_SOURCES, _TOKENS_RE, _VALUE_FIELDS, is_secret_key)
 from .shapes import _SCHEMED
@@ -26,7 +26,7 @@ def scrub_text(text: str, *, also: Iterable[str] = (), credential_file: bool = F
         new, hits = _document(text, "", ctx)
     except _Refused:
         new, hits = _free_text(text, ctx)
-    return new, [(_line(text, hit.offset), hit.kind) for hit in hits]
+    return new, list(zip(_lines_of(text, [hit.offset for hit in hits]), (hit.kind for hit in hits)))
 
 
 def _document(text: str, name: str, ctx: _Context) -> tuple[str, list[_Hit]]:

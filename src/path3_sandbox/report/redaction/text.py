@@ -24,29 +24,33 @@ _PROSE_WORD = re.compile(r"^(?:[A-Za-z]{1,15}|[A-Za-z][A-Za-z._-]{0,40}=)$")
 _PASSWORD_KEY = re.compile(r"pass|pwd|secret", re.I)  # …unless the key is a password's
 
 
+def _shape_spans(text: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, kind, secret) of every token shape in `text` that passes its validation; none when no shape's
+    prefix is there at all (_SHAPE_HINT: most strings of a transcript)."""
+    if not _SHAPE_HINT.search(text):
+        return []
+    found = []
+    for kind, pattern in SHAPES:
+        valid = _VALID.get(kind)
+        group = "v" if "v" in pattern.groupindex else 0
+        for match in pattern.finditer(text):
+            if valid is None or valid(match.group(group)):
+                found.append((match.start(group), match.end(group), kind, match.group(group)))
+    return found
+
+
 def _free_text(text: str, ctx: _Context, *, key_values: bool = True) -> tuple[str, list[_Hit]]:
     spans: list[tuple[int, int, str, str, Any, bool]] = []  # start, end, kind, secret, replacement (None: its tag), strong
     if key_values:
         spans += _key_value_spans(text, ctx)
-    for kind, pattern in SHAPES if _SHAPE_HINT.search(text) else ():
-        valid = _VALID.get(kind)
-        for match in pattern.finditer(text):
-            group = "v" if "v" in pattern.groupindex else 0
-            secret = match.group(group)
-            if valid is None or valid(secret):
-                spans.append((match.start(group), match.end(group), f"shape {kind}", secret, None, True))
+    spans += [(start, end, f"shape {kind}", secret, None, True) for start, end, kind, secret in _shape_spans(text)]
     if ctx.matcher is not None:
         for start, end, value in ctx.matcher.spans(text):
             spans.append((start, end, "remembered value", value, None, True))
     if "\\u" in text or "\\/" in text:  # `\u0073k-…`, `https:\/\/…`: JSON escapes left in a text (encoded twice)
         view, starts = _unescaped(text)
-        for kind, pattern in SHAPES:
-            valid = _VALID.get(kind)
-            for match in pattern.finditer(view):
-                group = "v" if "v" in pattern.groupindex else 0
-                if valid is None or valid(match.group(group)):
-                    spans.append((starts[match.start(group)], starts[match.end(group)], f"shape {kind} (escaped)",
-                                  match.group(group), None, True))
+        spans += [(starts[start], starts[end], f"shape {kind} (escaped)", secret, None, True)
+                  for start, end, kind, secret in _shape_spans(view)]
         if ctx.matcher is not None:
             spans += [(starts[a], starts[b], "remembered value (escaped)", v, None, True) for a, b, v in ctx.matcher.spans(view)]
     if not spans:

@@ -80,7 +80,8 @@ def _matcher_for(values: frozenset[str]) -> _Matcher:
 
 
 def _matcher(also: frozenset[str]) -> _Matcher:
-    return _matcher_for(frozenset(v for v in _remembered | also if _rememberable(v)))
+    # remember() let only rememberable values into _remembered: `also` is the part still to be filtered
+    return _matcher_for(frozenset(_remembered | {v for v in also if _rememberable(v)}))
 
 
 @lru_cache(maxsize=4096)
