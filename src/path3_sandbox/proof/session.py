@@ -66,7 +66,9 @@ class StateSession:
         them and as seeded, are redacted from every evidence file and progress line from now on."""
         as_the_user_had_it = read_state(fixture)  # read once: seeded from, and its secrets known
         seed = build_seed(fixture, self.config() if config is None else config, files=as_the_user_had_it)
-        remember(*known_secrets(as_the_user_had_it), *known_secrets({f.path: f.data for f in seed.files}))
+        # and as seeded: only the files seeding changed can hold a secret the user's did not (the harness's own)
+        changed = {f.path: f.data for f in seed.files if as_the_user_had_it.get(f.path) != f.data}
+        remember(*known_secrets(as_the_user_had_it), *known_secrets(changed))
         return seed
 
     def volume(self, purpose: str, files: Iterable[VolumeFile], *, driver_opts: dict[str, str] | None = None) -> str:
