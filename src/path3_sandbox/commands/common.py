@@ -20,12 +20,14 @@ def target_of(args: argparse.Namespace):
 
 
 def gateway_image(args: argparse.Namespace, target=None):
+    """The Gateway image of `target` (default: --openclaw's) on --base, built or reused; --rebuild where the
+    command has it."""
     from ..containers.docker_client import docker_client
     from ..build.images import ensure_gateway_image
 
     target = target or target_of(args)  # a bad --openclaw is exit 2 before Docker is asked (or installed)
     return ensure_gateway_image(docker_client(), target, log_dir=image_logs(),
-                                base=args.base, rebuild=args.rebuild)
+                                base=args.base, rebuild=getattr(args, "rebuild", False))
 
 
 def unpack(args: argparse.Namespace, workdir: Path):

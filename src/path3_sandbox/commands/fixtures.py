@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from ..errors import EXIT_USAGE
-from ..paths import image_logs
 from . import common
 
 
@@ -87,7 +86,6 @@ def fixtures_capture(args: argparse.Namespace) -> int:
     from ..containers.docker_client import docker_client
     from ..errors import FixtureError
     from ..state.fixtures import Fixture, check
-    from ..build.images import ensure_gateway_image
     from ..paths import FIXTURES_DIR
     from ..build.target import Target
     from ..upgrades.capture import capture
@@ -97,8 +95,7 @@ def fixtures_capture(args: argparse.Namespace) -> int:
     if args.writer and args.writer != recipe.writer:
         raise FixtureError(f"--writer {args.writer} but recipe {recipe.source} is for {recipe.writer}",
                            hint="drop --writer, or capture with the recipe's writer")
-    image = ensure_gateway_image(docker_client(), Target.parse(recipe.writer), log_dir=image_logs(),
-                                 base=args.base)
+    image = common.gateway_image(args, Target.parse(recipe.writer))
     dest = capture(docker_client(), image, recipe, args.name, FIXTURES_DIR, keep=args.keep, replace=args.replace)
     problems = check(Fixture.load(dest))
     manifest = json.loads((dest / "fixture.json").read_text(encoding="utf-8"))

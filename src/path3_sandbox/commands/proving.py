@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from ..errors import exit_for
-from ..paths import image_logs, run_folder
+from ..paths import run_folder
 from . import common
 
 
@@ -84,7 +84,6 @@ def compat(args: argparse.Namespace) -> int:
     from ..containers.docker_client import docker_client
     from ..errors import UsageError
     from ..containers.resources import new_run_id
-    from ..build.images import ensure_gateway_image
     from ..proof.run import prove
     from ..build.target import Target, registry_publish_times
     from ..upgrades import compat
@@ -107,8 +106,7 @@ def compat(args: argparse.Namespace) -> int:
     with common.user_state_fixture(args, root, f"compat-{run_id}", f"which releases upgrade {source.name}") as fixture:
         def try_release(candidate) -> compat.Outcome:  # the matrix's call, for one release
             version = candidate.version
-            image = ensure_gateway_image(docker_client(), Target.parse(version), log_dir=image_logs(),
-                                         base=args.base)
+            image = common.gateway_image(args, Target.parse(version))
             result = prove(docker_client(), image, [fixture], candidate.contract, run_id=f"{run_id}-{version}",
                            root=root / version, keep=args.keep, argv=sys.argv[1:], scenario=not args.first_start_only,
                            network=args.network)
@@ -122,7 +120,6 @@ def compat(args: argparse.Namespace) -> int:
 def matrix(args: argparse.Namespace) -> int:
     from ..containers.docker_client import docker_client
     from ..containers.resources import new_run_id
-    from ..build.images import ensure_gateway_image
     from ..progress import say
     from ..proof.run import prove
     from ..upgrades import matrix
@@ -135,7 +132,7 @@ def matrix(args: argparse.Namespace) -> int:
                   f"{', '.join(f.name for f in fixtures)} → {', '.join(t.version for t, _ in targets)}; evidence in {root}")
     cells: list = []
     for target, contract in targets:
-        image = ensure_gateway_image(docker_client(), target, log_dir=image_logs(), base=args.base)
+        image = common.gateway_image(args, target)
         result = prove(docker_client(), image, fixtures, contract, run_id=f"{run_id}-{target.version}",
                        root=root / target.version, keep=False, argv=sys.argv[1:], scenario=not args.first_start_only,
                        network=args.network)
@@ -149,7 +146,6 @@ def matrix(args: argparse.Namespace) -> int:
 def path(args: argparse.Namespace) -> int:
     from ..containers.docker_client import docker_client
     from ..containers.resources import new_run_id
-    from ..build.images import ensure_gateway_image
     from ..build.target import Target
     from ..upgrades.recipe import load_recipe
     from ..upgrades.path import prove_path
@@ -162,8 +158,7 @@ def path(args: argparse.Namespace) -> int:
     if args.dry_run:
         return 0
     releases = dict.fromkeys(h.spec for h in hops if h.role != "action")  # each image once, in path order
-    images = {spec: ensure_gateway_image(docker_client(), Target.parse(spec), log_dir=image_logs(),
-                                         base=args.base) for spec in releases}
+    images = {spec: common.gateway_image(args, Target.parse(spec)) for spec in releases}
     run_id = new_run_id()
     root = run_folder("path", run_id)
     result = prove_path(docker_client(), hops, images, run_id=run_id, root=root, keep=args.keep, network=args.network,

@@ -16,7 +16,7 @@ from websockets.exceptions import WebSocketException
 from ..containers.rpc import GatewayRpc
 from ..errors import EnvironmentProblem, RpcError, UsageError
 from ..probes.host_sqlite import connect_ro
-from ..state.layout import AGENT_DB
+from ..state.layout import agent_db
 from ..report import redaction
 from ..scenario.provider import PROVIDER_ID, ScriptedProvider
 
@@ -62,7 +62,7 @@ def check_state_dir(rpc: GatewayRpc, state_dir: Path, agent: str) -> None:
 
 def _held_sessions(state_dir: Path, agent: str) -> dict[str, str | None]:
     """Session key -> current session id, as the agent's SQLite in the state dir holds them (read-only)."""
-    database = state_dir / AGENT_DB.format(agent=agent)
+    database = state_dir / agent_db(agent)
     try:
         with closing(connect_ro(database)) as db:
             columns = [r[1] for r in db.execute('pragma table_info("session_nodes")')]

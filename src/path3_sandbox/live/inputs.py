@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 from ..errors import UsageError
 from ..probes.host_sqlite import connect_ro
-from ..state.layout import AGENT_DB
+from ..state.layout import agent_db
 from ..report import redaction
 
 LOOPBACK_NAMES = ("localhost",)  # names taken as loopback without a lookup; anything else must be an address
@@ -68,7 +68,7 @@ def check_inputs(options: LiveOptions) -> tuple[Path, str, Destination]:
     token = read_token(options.token_file)
     redaction.remember(token)
     state_dir = options.state_dir.expanduser().resolve()
-    database = state_dir / AGENT_DB.format(agent=options.agent)
+    database = state_dir / agent_db(options.agent)
     if not database.is_file():
         raise UsageError(f"--state-dir {state_dir} holds no SQLite database for agent {options.agent} ({database})",
                          hint="--state-dir is the Gateway's OPENCLAW_STATE_DIR as seen from this host, and --agent one of "
