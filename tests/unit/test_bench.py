@@ -178,7 +178,7 @@ def test_a_refusal_gets_doctor_fix_then_a_start_and_the_report_is_doctors():
                               doctor_output=REPORT)
     run = GatewayRun()
     _start(gateway, run, deadline=float("inf"), label="t")
-    assert gateway.calls == ["launch", "doctor(True)", "start"]
+    assert gateway.calls == ["start", "doctor(True)", "start"]
     assert (run.outcome, run.imported_events, run.doctor["exit_code"]) == (DOCTOR_IMPORTED, 6, 0)
     assert [s.kind for s in run.starts] == ["refused", "ready-without-import"]
 

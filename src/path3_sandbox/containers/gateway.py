@@ -187,8 +187,8 @@ class Gateway:
         """The evidence every Gateway leaves: its output (every start of its container) and every command that
         touched its state, in order."""
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "gateway-stdout.log").write_text(self.logs())
-        (folder / "commands.json").write_text(json.dumps(self.commands, indent=2))
+        (folder / "commands.json").write_text(json.dumps(self.commands, indent=2), encoding="utf-8")  # first: logs()
+        (folder / "gateway-stdout.log").write_text(self.logs(), encoding="utf-8")  # can fail on a container gone
 
     def probe_http(self, path: str) -> Any:
         """{status, body} of a GET on the Gateway's published HTTP port, or None when it doesn't answer."""

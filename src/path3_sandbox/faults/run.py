@@ -25,6 +25,7 @@ from ..proof.contracts import ContractChoice
 from ..errors import exit_for
 from ..state.fixtures import Fixture
 from ..build.images import GatewayImage
+from ..plan import FAILED, NOT_HIT, PASSED, SKIPPED, Plan, PlannedStep
 from ..progress import say
 from .case import Case
 from .fault import Fault
@@ -40,6 +41,10 @@ def run_faults(client: docker.DockerClient, image: GatewayImage, fixture: Fixtur
     root.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     results: list[CaseResult] = []
+    plan = Plan.of(f"faults on {fixture.name}", [(f.name, f.injection + (f" (a sweep: {sweep}, at most {sweep_max} "
+                                                                      f"points)" if f.sweep else ""))
+                                                 for f in (CONTROL, *faults)])
+    plan.announce("faults")
     with RunResources(client, run_id, keep=keep) as resources:
         def run_case(fault: Fault, point: int = 1, control: Case | None = None) -> Case:
             case = Case(fault, image, fixture, contract, resources, root, point=point, control=control)
@@ -51,15 +56,22 @@ def run_faults(client: docker.DockerClient, image: GatewayImage, fixture: Fixtur
             write(root, image, fixture, results, time.monotonic() - started)
             return case
 
+        planned = iter(plan.steps)
         control = run_case(CONTROL)
-        for fault in faults:
+        _mark(plan, next(planned), results[-1:])
+        for fault, step in zip(faults, planned):
             if not fault.sweep:
                 run_case(fault, control=control)
+                _mark(plan, step, results[-1:])
                 continue
             tried: list[CaseResult] = []
             while (point := next_sweep_point(tried, sweep, sweep_max)) is not None:
                 run_case(fault, point, control=control)
                 tried.append(results[-1])
+            _mark(plan, step, tried)
+    write(root, image, fixture, results, time.monotonic() - started)
+    (root / "steps-plan.json").write_text(json.dumps({"title": plan.title, "steps": plan.to_json()}, indent=2) + "\n")
+    say("faults", plan.text())
     write(root, image, fixture, results, time.monotonic() - started)
     from ..report.redaction import sweep as redact
 
@@ -85,6 +97,17 @@ def next_sweep_point(tried: list[CaseResult], how: str, most: int) -> int | None
     if how == "doubling" and last > 0 and last not in points and tried[-1] is untouched:
         return last
     return None
+
+
+def _mark(plan: Plan, step: PlannedStep, cases: list[CaseResult]) -> None:
+    """A fault's mark from its cases (a sweep has several): failed if any failed, passed if any passed, else not hit
+    (or skipped, with why)."""
+    verdicts = {r.verdict for r in cases}
+    outcome = (FAILED if "fail" in verdicts else PASSED if "pass" in verdicts else NOT_HIT if "not hit" in verdicts
+               else SKIPPED)
+    why = next((r.first_failure for r in cases if r.verdict == "fail"), None) or next(
+        (r.skipped for r in cases if r.skipped), None) or (counted(cases) if len(cases) > 1 else "")
+    plan.mark(step, outcome, seconds=sum(r.seconds for r in cases), why=why or "")
 
 
 def exit_code(results: list[CaseResult]) -> int:

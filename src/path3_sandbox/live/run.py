@@ -25,7 +25,7 @@ from ..state.layout import SESSION_TABLES
 from ..progress import say
 from ..proof import reports
 from ..report.evidence import HARNESS, Assertion, Evidence, skipped
-from ..scenario.runner import READ_METHODS, Step, StepOutcome, table_checks
+from ..scenario.runner import READ_METHODS, Step, StepOutcome, StepPolicy, run_steps, table_checks
 from ..state.fixtures import Fixture
 from .gateway import check_state_dir, connect, read_config, remember_state_secrets, start_provider
 from .inputs import Destination, LiveOptions, check_inputs
@@ -87,18 +87,16 @@ def _run(ctx: LiveContext, options: LiveOptions, report: dict, phases: dict, hoo
     if hook:
         hook(ctx)
         ctx.evidence.event("preflight", "test-hook", note="a test touched the Gateway between the baseline hash and step 1")
-    previous, logs = baseline, _logs(ctx.state_dir)
-    for index, step in enumerate(STEPS, start=1):
-        missing = [m for m in step.requires if m not in ctx.rpc.methods]
-        why = ("not asked: live never restarts the operator's Gateway without --allow-restart"
-               if step.name == "restart" and not options.allow_restart
-               else "--keep-artifacts keeps the proof session" if step.name == "cleanup" and options.keep_artifacts
-               else f"the Gateway does not offer {', '.join(missing)} (not in hello-ok's method list)" if missing else None)
-        if why:
-            ctx.evidence.check(f"step-{index}-{step.name}", skipped(f"step {step.name}", why))
-            report["steps"].append({"step": step.name, "outcome": "skipped", "why": why})
-        else:
-            previous, logs = _step(ctx, f"step-{index}-{step.name}", step, previous, logs, report, phases)
+
+    def why_not(step: Step) -> str | None:
+        if step.name == "restart" and not options.allow_restart:
+            return "not asked: live never restarts the operator's Gateway without --allow-restart"
+        return "--keep-artifacts keeps the proof session" if step.name == "cleanup" and options.keep_artifacts else None
+
+    run_steps(ctx, STEPS, baseline, report, StepPolicy(
+        who="live", title=f"live run on {options.url}", probe=ctx.probe, checks_after=_checks_after(ctx), why_not=why_not))
+    phases.update({f"step-{number}-{row['step']}": row["seconds"]
+                   for number, row in enumerate(report["steps"], start=1) if "seconds" in row})
     _after(ctx, options, baseline, report)
 
 
@@ -123,36 +121,23 @@ def _preflight(ctx: LiveContext, options: LiveOptions, destination: Destination)
     return baseline
 
 
-def _step(ctx: LiveContext, phase: str, step: Step, previous: HostProbe, logs: dict[str, str], report: dict,
-          phases: dict) -> tuple[HostProbe, dict[str, str]]:
-    """One scenario step, held to what it declares, and every other session to exactly the rows it had."""
-    ev = ctx.evidence
-    say(f"live/{phase}", "running")
-    started, failed_before = time.monotonic(), ev.failed_count
-    try:
-        outcome = step.run(ctx, previous)
-    except Exception as error:  # recorded; the next steps (cleanup above all) still run
-        outcome = StepOutcome([Assertion(f"step {step.name} ran", False, "no error", f"{type(error).__name__}: {error}",
-                                         blame=HARNESS)], {})
-    seconds = phases[phase] = time.monotonic() - started
-    after, now = ctx.probe(), _logs(ctx.state_dir)
-    checks = [*outcome.checks, *(skipped(n, w) for n, w in outcome.skipped_methods),
-              *table_checks(ctx, step, outcome, previous.sqlite, after.sqlite),
-              untouched(previous, after, ctx, f"by the end of step {step.name}")]
-    if now:
-        scan = logs_probe.scan(now, outcome.allowed_logs, start_lines={k: len(v.splitlines()) for k, v in logs.items()})
-        checks.append(Assertion("no unallowed line in the Gateway's file log since the previous step", not scan.unallowed,
-                                0, [f"{m.source}:{m.line_number} [{m.pattern}] {log_line(m.line)}" for m in scan.unallowed[:10]]))
-    for check in checks:
-        ev.check(phase, check)
-    failed = ev.failed_count - failed_before
-    counts = {"counts_before": {t: previous.sqlite.count(t) for t in SESSION_TABLES},
-              "counts_after": {t: after.sqlite.count(t) for t in SESSION_TABLES}}
-    ev.event(phase, "step", seconds=round(seconds, 2), failed=failed, **counts)
-    report["steps"].append({"step": step.name, "outcome": "failed" if failed else "passed", "seconds": round(seconds, 2),
-                            **counts})
-    say(f"live/{phase}", f"{'FAILED' if failed else 'ok'} in {seconds:.1f}s")
-    return after, now
+def _checks_after(ctx: LiveContext) -> Callable[[Step, StepOutcome, HostProbe, HostProbe], list[Assertion]]:
+    """What a live step is held to besides its own checks: its rows as it declares, every other session exactly as it
+    was, and no unallowed line in the Gateway's file log since the previous step (the cursor is kept here)."""
+    cursor = {"logs": _logs(ctx.state_dir)}
+
+    def checks(step: Step, outcome: StepOutcome, before: HostProbe, after: HostProbe) -> list[Assertion]:
+        found = [*table_checks(ctx, step, outcome, before.sqlite, after.sqlite),
+                 untouched(before, after, ctx, f"by the end of step {step.name}")]
+        now, seen = _logs(ctx.state_dir), cursor["logs"]
+        if now:
+            scan = logs_probe.scan(now, outcome.allowed_logs, start_lines={k: len(v.splitlines()) for k, v in seen.items()})
+            found.append(Assertion("no unallowed line in the Gateway's file log since the previous step",
+                                   not scan.unallowed, 0,
+                                   [f"{m.source}:{m.line_number} [{m.pattern}] {log_line(m.line)}" for m in scan.unallowed[:10]]))
+        cursor["logs"] = now
+        return found
+    return checks
 
 
 def _after(ctx: LiveContext, options: LiveOptions, baseline: HostProbe, report: dict) -> None:

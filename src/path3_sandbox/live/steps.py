@@ -117,14 +117,18 @@ def step_restart(ctx: Context, before: HostProbe) -> StepOutcome:
 
 
 STEPS = [
-    Step("pin-model", ("sessions.patch",), step_pin_model),
-    Step("chat-turn", ("chat.send", "agent.wait", "chat.history"), step_live_chat_turn),
-    Step("transcript-identity", ("chat.history",), step_transcript_identity),
-    Step("metadata", ("sessions.list",), step_metadata),
-    Step("patch", ("sessions.patch",), step_patch),
-    Step("compaction", ("sessions.compact",), step_compaction),
-    Step("restart", (RESTART_METHOD, "chat.send", "agent.wait"), step_restart),
-    Step("cleanup", ("sessions.delete",), step_cleanup),
+    Step("pin-model", ("sessions.patch",), step_pin_model,
+         "create the proof session pinned to the scripted model (the operator's model is never called)"),
+    Step("chat-turn", ("chat.send", "agent.wait", "chat.history"), step_live_chat_turn,
+         "the proof session takes one turn; chat.history shows the provider's reply"),
+    Step("transcript-identity", ("chat.history",), step_transcript_identity,
+         "the turn is in transcript_events with an identity row; chat.history's ids are the SQLite tail"),
+    Step("metadata", ("sessions.list",), step_metadata, "sessions.list and sessions.get agree with SQLite"),
+    Step("patch", ("sessions.patch",), step_patch, "set the proof session's label, then clear it"),
+    Step("compaction", ("sessions.compact",), step_compaction, "compact the proof session"),
+    Step("restart", (RESTART_METHOD, "chat.send", "agent.wait"), step_restart,
+         "ask the Gateway to restart over RPC (--allow-restart only); nothing re-imported; one more turn"),
+    Step("cleanup", ("sessions.delete",), step_cleanup, "delete the proof session and its rows"),
 ]
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from . import fates, oracle, reports
 from ..report import redaction
 from ..state.config import STATE_DIR
-from .contracts import REFUSE_THEN_DOCTOR, STARTUP_IMPORT, ContractChoice, StartKind, classify_start, refusal_allowlist, warning_codes
+from .contracts import REFUSE_THEN_DOCTOR, STARTUP_IMPORT, ContractChoice, StartKind, refusal_allowlist, warning_codes
 from ..report.evidence import GATEWAY, HARNESS, Assertion, Evidence
 from ..state.fixtures import Fixture
 from ..containers.gateway import Gateway
@@ -37,7 +37,7 @@ from ..scenario.provider import ScriptedProvider
 from ..containers.resources import RunResources
 from ..containers.rpc import GatewayRpc
 from ..scenario import STEPS, Context, Step, run_scenario
-from .session import StateSession
+from .session import Starts, StateSession
 from .verdict import FixtureVerdict, time_split
 from ..state import layout
 
@@ -135,7 +135,8 @@ class FixtureProof:
                 self.state_db_before = sqlite_probe.digests(self._stopped_runner, layout.STATE_DB)
         with self.timed("first-start"):
             self._say("first-start", f"starting {self.image.tag} on the legacy state (contract: {self.contract.contract})")
-            first = classify_start(self.gateway.start(), self.gateway.logs())
+            self.starts = Starts(self.gateway)  # the user's moves, made one at a time with checks between them
+            first = self.starts.start()
             self.observed_contract = {"imported": STARTUP_IMPORT, "refused": REFUSE_THEN_DOCTOR}.get(first.kind, first.kind)
             self.evidence.event("first-start", "observation", **first.to_json())
             self._say("first-start", f"{first.kind} after {first.seconds:.1f}s" + (
@@ -204,7 +205,7 @@ class FixtureProof:
             config_before = files_probe.read_texts(self._stopped_runner, r"^openclaw\.json$")
         with self.timed("doctor"):
             self._say("doctor", "running openclaw doctor --fix --non-interactive")
-            doctor = self.gateway.doctor_fix()
+            doctor = self.starts.doctor_fix()
             ev.write_text("doctor-fix.log", doctor.output)
             ev.event("doctor", "command", **doctor.to_json())
             config_after = files_probe.read_texts(self._stopped_runner, r"^openclaw\.json(\.bak(\.\d+)?)?$")
@@ -218,7 +219,7 @@ class FixtureProof:
         if not ok:
             return False, doctor.output
         with self.timed("second-start"):
-            second = classify_start(self.gateway.start(), self.gateway.logs())
+            second = self.starts.start()
             ev.event("second-start", "observation", **second.to_json())
             self._say("second-start", f"{second.kind} after {second.seconds:.1f}s")
         ready = second.kind in ("ready-without-import", "imported")
@@ -332,11 +333,11 @@ class FixtureProof:
             return
         with self.timed("collect"):
             try:
-                ev.write_text("gateway-stdout.log", gateway.logs())
                 if gateway.status() == "running":
                     started = time.monotonic()
                     gateway.stop()
                     ev.event("collect", "stop", seconds=round(time.monotonic() - started, 2), exit_code=gateway.exit_code())
+                gateway.keep_output(ev.root)  # after the stop: its shutdown lines, and the stop among its commands
                 kept = files_probe.read_texts(self._stopped_runner, r"^logs/", r"^session-sqlite-migration-runs/",
                                               r"^openclaw\.json$", r"\.failure\.(md|json)$")
                 for rel, text in kept.items():
@@ -345,7 +346,8 @@ class FixtureProof:
                     target.write_text(text, encoding="utf-8")
             except Exception as error:  # evidence collection must never hide the verdict
                 ev.event("collect", "error", message=f"{type(error).__name__}: {error}")
-            ev.write_json("commands.json", gateway.commands)
+                with suppress(Exception):  # a stop that failed: what the Gateway printed and ran is kept all the same
+                    gateway.keep_output(ev.root)
             self._record_network()
             if self.network is not None:
                 with suppress(Exception):  # removed with the run in any case

@@ -104,9 +104,12 @@ def never(kind: StartKind) -> bool:
 
 @dataclass
 class Starts:
-    """What starting as a user did: each start classified, the doctor --fix run in between (if any), and where each
-    start's output begins in the container's log (a restarted container's log holds every start)."""
+    """Starting a Gateway as a user does, one move at a time: each start classified, the doctor --fix run in between
+    (if any), and where each start's output begins in the container's log (a restarted container's log holds every
+    start). `start_as_a_user` makes the moves by a policy; a proof makes them itself, checking between them."""
 
+    gateway: Gateway
+    deadline: float | None = None  # time.monotonic(): doctor and a later start get only what is left of it
     kinds: list[StartKind] = field(default_factory=list)
     doctor: ExecResult | None = None
     log_offsets: list[int] = field(default_factory=list)
@@ -121,6 +124,27 @@ class Starts:
     def came_up(self) -> bool:
         return bool(self.kinds) and self.last.came_up
 
+    @property
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def start(self) -> StartKind:
+        """One start (the first creates the container), classified from what it did and printed."""
+        if not self.kinds:
+            self.launched_at = time.monotonic()
+        elif self.deadline is not None:
+            self.gateway.ready_timeout_s = max(self.deadline - time.monotonic(), 1.0)
+        self.log_offsets.append(len(self.gateway.logs()))
+        self.kinds.append(classify_start(self.gateway.start(), self.gateway.logs()))
+        self.ended_at = time.monotonic()
+        return self.last
+
+    def doctor_fix(self) -> ExecResult:
+        """`openclaw doctor --fix --non-interactive` in a one-off on the volume, within the deadline if there is one."""
+        timeout = {} if self.deadline is None else {"timeout_s": max(self.deadline - time.monotonic(), 1.0)}
+        self.doctor = self.gateway.doctor_fix(**timeout)
+        return self.doctor
+
     def to_json(self) -> list[dict]:
         return [kind.to_json() for kind in self.kinds]
 
@@ -131,25 +155,17 @@ def start_as_a_user(gateway: Gateway, *, doctor_when: Callable[[StartKind], bool
     """Start the Gateway; when `doctor_when` says so of that start, run `openclaw doctor --fix --non-interactive` and
     start once more. With `deadline` (time.monotonic()), doctor and the second start get only what is left of it.
     `on_start(n)` is told before each start, `on_doctor` gets doctor's result before the second start."""
-    starts = Starts(launched_at=time.monotonic())
-    starts.log_offsets.append(len(gateway.logs()))
+    starts = Starts(gateway, deadline)
     if on_start:
         on_start(1)
-    starts.kinds.append(classify_start(gateway.start(), gateway.logs()))
-    starts.ended_at = time.monotonic()
-    if not doctor_when(starts.last):
+    if not doctor_when(starts.start()):
         return starts
-    timeout = {} if deadline is None else {"timeout_s": max(deadline - time.monotonic(), 1.0)}
-    starts.doctor = gateway.doctor_fix(**timeout)
+    doctor = starts.doctor_fix()
     if on_doctor:
-        on_doctor(starts.doctor)
-    if deadline is not None:
-        if time.monotonic() >= deadline:
-            return starts
-        gateway.ready_timeout_s = max(deadline - time.monotonic(), 1.0)
-    starts.log_offsets.append(len(gateway.logs()))
+        on_doctor(doctor)
+    if starts.out_of_time:
+        return starts
     if on_start:
         on_start(2)
-    starts.kinds.append(classify_start(gateway.start(), gateway.logs()))
-    starts.ended_at = time.monotonic()
+    starts.start()
     return starts

@@ -28,6 +28,7 @@ from ..probes import logs as logs_probe
 from ..probes import sqlite as sqlite_probe
 from ..probes.files import FilesSnapshot
 from ..probes.sqlite import SqliteSnapshot
+from ..plan import FAILED, PASSED, SKIPPED, Plan
 from ..progress import say
 from .provider import ScriptedProvider
 from ..containers.rpc import GatewayRpc
@@ -118,8 +119,9 @@ class StepOutcome:
 @dataclass(frozen=True)
 class Step:
     name: str
-    requires: tuple[str, ...]
+    requires: tuple[str, ...]  # RPC methods; a target without one skips the step, saying which
     run: Callable[[Context, Probe], StepOutcome]
+    does: str = ""  # one line, for the numbered plan
 
 
 def probe(ctx: Context) -> Probe:
@@ -131,47 +133,78 @@ def probe(ctx: Context) -> Probe:
 
 
 def run_scenario(ctx: Context, steps: list[Step]) -> dict:
-    """Run `steps` in order; returns per-step timings and outcomes for the evidence."""
+    """Run `steps` in order on a proof's Gateway; returns per-step timings and outcomes for the evidence."""
     report: dict[str, Any] = {"steps": [], "rpc": {}}
-    previous = probe(ctx)
-    for check in preflight(ctx, previous):
+    first = probe(ctx)
+    for check in preflight(ctx, first):
         ctx.evidence.check("preflight", check)
-    for index, step in enumerate(steps, start=1):
-        phase = f"step-{index}-{step.name}"
+    run_steps(ctx, steps, first, report, StepPolicy(
+        who=ctx.fixture.name, title=f"scenario on {ctx.fixture.name}", probe=lambda: probe(ctx),
+        checks_after=lambda step, outcome, before, after: invariant_checks(ctx, step, outcome, before, after)))
+    # Round trips of read calls only: turns, compaction and deletes measure the Gateway's work, not the socket.
+    reads = sorted(c.seconds for c in ctx.rpc.calls if c.ok and c.method in READ_METHODS)
+    report["rpc"] = {"calls": len(ctx.rpc.calls), "read_calls": len(reads),
+                     "median_round_trip_s": round(reads[len(reads) // 2], 4) if reads else None}
+    return report
+
+
+@dataclass(frozen=True)
+class StepPolicy:
+    """What differs between the runs that take scenario steps: a proof's (a probe inside the container, the
+    invariants of an imported state) and a live run's (SQLite read on the host, every other session untouched)."""
+    who: str  # the progress lines' prefix
+    title: str  # the plan's
+    probe: Callable[[], Any]  # what each step starts from and leaves: scenario.Probe, live's HostProbe
+    checks_after: Callable[[Step, StepOutcome, Any, Any], list[Assertion]]  # (step, outcome, before, after)
+    why_not: Callable[[Step], str | None] = lambda step: None  # a reason to skip besides a missing RPC method
+
+
+def run_steps(ctx: Context, steps: list[Step], first: Any, report: dict, policy: StepPolicy) -> Any:
+    """The one step loop: the numbered plan printed, then each step run (or skipped, with why), probed after, held to
+    what it declares and to the policy's checks, and marked in the plan; a step that breaks is a failed step and the
+    next ones still run (cleanup above all). Returns the last probe; the marked plan goes into the evidence."""
+    plan = Plan.of(policy.title, [(step.name, step.does) for step in steps])
+    plan.announce(policy.who)
+    previous = first
+    for planned, step in zip(plan.steps, steps):
+        phase = f"step-{planned.number}-{step.name}"
         missing = [m for m in step.requires if m not in ctx.rpc.methods]
-        if missing:
-            ctx.evidence.check(phase, skipped(f"step {step.name}", f"the target does not offer {', '.join(missing)} "
-                                                                 f"(not in hello-ok's method list)"))
-            report["steps"].append({"step": step.name, "outcome": "skipped", "missing": missing})
+        why = policy.why_not(step) or (f"the target does not offer {', '.join(missing)} (not in hello-ok's method "
+                                       f"list)" if missing else None)
+        if why:
+            ctx.evidence.check(phase, skipped(f"step {step.name}", why))
+            report["steps"].append({"step": step.name, "outcome": "skipped", "why": why,
+                                    **({"missing": missing} if missing else {})})
+            plan.mark(planned, SKIPPED, why=why)
             continue
-        say(f"{ctx.fixture.name}/{phase}", "running")
-        started = time.monotonic()
-        failed_before = ctx.evidence.failed_count
+        say(f"{policy.who}/{phase}", f"running (step {plan.label(planned)})")
+        started, failed_before = time.monotonic(), ctx.evidence.failed_count
         try:
             outcome = step.run(ctx, previous)
         except Exception as error:  # a step that breaks is a failed step, recorded; the next steps still run
             outcome = StepOutcome([Assertion(f"step {step.name} ran", False, "no error", f"{type(error).__name__}: {error}",
                                              blame=HARNESS)], {})
         seconds = time.monotonic() - started
-        after = probe(ctx)
-        for check in outcome.checks:
-            ctx.evidence.check(phase, check)
-        for name, why in outcome.skipped_methods:
-            ctx.evidence.check(phase, skipped(name, why))
-        for check in invariant_checks(ctx, step, outcome, previous, after):
+        after = policy.probe()
+        for check in [*outcome.checks, *(skipped(name, why) for name, why in outcome.skipped_methods),
+                      *policy.checks_after(step, outcome, previous, after)]:
             ctx.evidence.check(phase, check)
         failed = ctx.evidence.failed_count - failed_before
-        ctx.evidence.event(phase, "step", seconds=round(seconds, 2), counts_before=previous.counts(),
-                           counts_after=after.counts(), failed=failed)
+        counts = {"counts_before": _counts(previous), "counts_after": _counts(after)}
+        ctx.evidence.event(phase, "step", seconds=round(seconds, 2), failed=failed, **counts)
         report["steps"].append({"step": step.name, "outcome": "failed" if failed else "passed", "seconds": round(seconds, 2),
-                                "counts_before": previous.counts(), "counts_after": after.counts()})
-        say(f"{ctx.fixture.name}/{phase}", f"{'FAILED' if failed else 'ok'} in {seconds:.1f}s")
+                                **counts})
+        plan.mark(planned, FAILED if failed else PASSED, seconds=seconds)
+        say(f"{policy.who}/{phase}", f"{'FAILED' if failed else 'ok'} in {seconds:.1f}s")
         previous = after
-    # Round trips of read calls only: turns, compaction and deletes measure the Gateway's work, not the socket.
-    reads = sorted(c.seconds for c in ctx.rpc.calls if c.ok and c.method in READ_METHODS)
-    report["rpc"] = {"calls": len(ctx.rpc.calls), "read_calls": len(reads),
-                     "median_round_trip_s": round(reads[len(reads) // 2], 4) if reads else None}
-    return report
+    ctx.evidence.write_json("steps-plan.json", {"title": plan.title, "steps": plan.to_json()})
+    say(policy.who, plan.text())
+    return previous
+
+
+def _counts(found: Any) -> dict[str, int]:
+    """Rows per session table of a probe (scenario.Probe or live's HostProbe: both hold .sqlite)."""
+    return {table: found.sqlite.count(table) for table in TRACKED_TABLES}
 
 
 def preflight(ctx: Context, first: Probe) -> list[Assertion]:

@@ -302,12 +302,17 @@ def step_cleanup(ctx: Context, before: Probe) -> StepOutcome:
 
 
 STEPS = [
-    Step("chat-turn", ("chat.send", "agent.wait", "chat.history"), step_chat_turn),
-    Step("transcript-identity", ("chat.history",), step_transcript_identity),
-    Step("continue-legacy", ("chat.send", "agent.wait"), step_continue_legacy),
-    Step("metadata", ("sessions.list",), step_metadata),
-    Step("patch", ("sessions.patch",), step_patch),
-    Step("compaction", ("sessions.compact",), step_compaction),
-    Step("restart-recovery", ("chat.send", "agent.wait"), step_restart_recovery),
-    Step("cleanup", ("sessions.delete",), step_cleanup),
+    Step("chat-turn", ("chat.send", "agent.wait", "chat.history"), step_chat_turn,
+         "a new proof session takes one turn; chat.history shows the provider's reply"),
+    Step("transcript-identity", ("chat.history",), step_transcript_identity,
+         "the turn is in transcript_events with an identity row; chat.history's ids are the SQLite tail"),
+    Step("continue-legacy", ("chat.send", "agent.wait"), step_continue_legacy,
+         "an imported session takes a turn; the model is sent its legacy history, in order"),
+    Step("metadata", ("sessions.list",), step_metadata,
+         "sessions.list and sessions.get agree with SQLite for the proof session and imported ones"),
+    Step("patch", ("sessions.patch",), step_patch, "set the proof session's label, then clear it"),
+    Step("compaction", ("sessions.compact",), step_compaction, "compact the proof session"),
+    Step("restart-recovery", ("chat.send", "agent.wait"), step_restart_recovery,
+         "kill the Gateway mid-turn, start it again; its recovery settles the killed turn"),
+    Step("cleanup", ("sessions.delete",), step_cleanup, "delete the proof session and its rows"),
 ]

@@ -24,6 +24,7 @@ from ..report.evidence import GATEWAY, HARNESS, Assertion, Evidence
 from ..build.images import GatewayImage
 from ..probes import files as files_probe
 from ..probes import sqlite as sqlite_probe
+from ..plan import FAILED, PASSED, Plan
 from ..progress import say
 from ..scenario.provider import ScriptedProvider
 from ..proof.session import StateSession, never, refused, start_as_a_user
@@ -71,10 +72,13 @@ class PathRun:
         return source, self.backups[source]
 
     def run(self) -> None:
+        """The hops in turn, each marked in the numbered plan (printed before by `path`, marked here after)."""
         self.volume = self.resources.volume("state-path")
-        for hop in self.hops:
+        plan = Plan.of(f"upgrade path {' → '.join(h.spec for h in self.hops)}",
+                       [(hop.spec, f"{hop.role}: {hop.does}") for hop in self.hops])
+        for planned, hop in zip(plan.steps, self.hops):
             started, failed_before = time.monotonic(), self.evidence.failed_count
-            say("path", f"hop {hop.number}/{len(self.hops)}: {hop.spec} ({hop.role}) {hop.does}")
+            say("path", f"hop {plan.label(planned)} ({hop.role}) {hop.does}")
             row = {**hop.to_json(), "starts": [], "reachable": None}
             try:
                 if hop.role == ACTION:
@@ -92,9 +96,13 @@ class PathRun:
             failed = self.evidence.failed_count - failed_before
             row.update(seconds=round(time.monotonic() - started, 1), failed=failed)
             self.rows.append(row)
+            plan.mark(planned, FAILED if failed else PASSED, seconds=row["seconds"],
+                      why="the path stops here" if failed and row.get("stop_path") else "")
             say("path", f"hop {hop.number}: {'FAILED' if failed else 'ok'} in {row['seconds']:.1f}s")
             if failed and row.get("stop_path"):
                 break
+        self.evidence.write_json("steps-plan.json", {"title": plan.title, "steps": plan.to_json()})
+        say("path", plan.text())
 
     # -- one hop ------------------------------------------------------------------------------------------------
     def _gateway(self, hop: Hop, spec: str | None = None, volume: str | None = None, name: str | None = None) -> Gateway:
