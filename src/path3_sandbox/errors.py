@@ -20,12 +20,15 @@ exit code of their own:
     │   └── ContainerFailed ....... a container, volume copy or network witness the run needs did not work
     └── GatewayStuck .............. the Gateway would not come up where a fault's setup needs it: the Gateway's finding
     RpcError (Exception) .......... the Gateway answered ok=false, or the socket failed; `code` is the Gateway's
+    │                               error code; `answered`: the Gateway's own answer (a finding), not the socket's
+    └── MalformedAnswer ........... the Gateway answered ok with a shape its protocol does not have (a finding)
     BuildError (Exception) ........ `docker build` failed; `log_tail` holds its last lines (images.py decides whose)
     JSON5Error (ValueError) ....... a document json5text cannot read (the redactor then treats it as text)
     UpgradeFailed (AssertionError)  the pytest plugin's upgraded_gateway: the Gateway did not come up as its
                                     contract says (an assertion, so pytest reports it as a failed test)
 
-A failed proof is not an error: it is a verdict (exit 1), written to the evidence. Ctrl-C or SIGTERM ends a
+A failed proof is not an error: it is a verdict, written to the evidence: exit 1 when a failure is the Gateway's (a
+finding), exit 4 when every failure is the harness's (the test bed could not judge: not a verdict on the Gateway). Ctrl-C or SIGTERM ends a
 run with exit 130 once its containers and volumes are removed (signals.py).
 Each message says what was expected, what was seen, and what to do about it.
 """
@@ -38,12 +41,17 @@ EXIT_PROOF_PASSED = 0
 EXIT_PROOF_FAILED = 1
 EXIT_USAGE = 2
 EXIT_ENVIRONMENT = 3
+EXIT_HARNESS = 4  # the proof failed on the harness's failures only: the test bed could not judge the Gateway
 EXIT_INTERRUPTED = 130
 
 
-def exit_for(passed: bool) -> int:
-    """A finished proof's exit code, the one mapping every command uses: 0 passed, 1 failed (a verdict, not an error)."""
-    return EXIT_PROOF_PASSED if passed else EXIT_PROOF_FAILED
+def exit_for(passed: bool, *, findings: bool = True) -> int:
+    """A finished proof's exit code, the one mapping every command uses: 0 passed; 1 failed with at least one of the
+    Gateway's findings (a verdict, not an error); 4 failed with harness failures only (`findings` False): a CI run
+    tells a product bug from a test-bed bug. A caller that cannot tell says nothing and gets 1."""
+    if passed:
+        return EXIT_PROOF_PASSED
+    return EXIT_PROOF_FAILED if findings else EXIT_HARNESS
 
 
 class Path3Error(Exception):
@@ -114,9 +122,17 @@ class GatewayStuck(RuntimeError):
 class RpcError(Exception):
     """The Gateway answered ok=false, or the socket failed; `code` is the Gateway's error code."""
 
-    def __init__(self, method: str, message: str, code: str | None = None, details: Any = None) -> None:
+    def __init__(self, method: str, message: str, code: str | None = None, details: Any = None, *,
+                 answered: bool = False) -> None:
         super().__init__(f"{method}: {code + ' ' if code else ''}{message}")
-        self.method, self.code, self.details = method, code, details
+        self.method, self.code, self.details, self.answered = method, code, details, answered
+
+
+class MalformedAnswer(RpcError):
+    """The Gateway answered ok, with a payload its own protocol does not have (e.g. sessions.list without a list)."""
+
+    def __init__(self, method: str, message: str) -> None:
+        super().__init__(method, message, "MALFORMED_ANSWER", answered=True)
 
 
 class BuildError(Exception):

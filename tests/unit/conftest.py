@@ -74,3 +74,6 @@ class FakeRpc:
         if method == "chat.history":
             return {"messages": self.history.get((params or {})["sessionKey"], [])}
         raise AssertionError(f"FakeRpc was not told how to answer {method}")
+
+    def list_sessions(self, params: dict | None = None, **_):
+        return self.call("sessions.list", params)["sessions"]

@@ -327,4 +327,4 @@ def test_a_harness_failure_fails_the_run_with_its_cause_in_one_line():
     text = bench_markdown(META, [broken])
     assert "| imported |" in text, "the Gateway's outcome is not a finding"
     assert "- 10x20: **harness failure**: the floor failed: Error: NOT NULL constraint failed: x" in text
-    assert exit_code([broken]) == 1
+    assert exit_code([broken]) == 4, "only the bench failed: the harness could not judge (exit 4), not a finding"

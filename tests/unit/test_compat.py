@@ -116,7 +116,7 @@ def fake(bad_from: str | None, order: list[str]):
         bad = bad_from is not None and order.index(candidate.version) >= order.index(bad_from)
         return Outcome(not bad, "refused" if bad else "imported",
                        f"[gateway] first start of {candidate.version}: crashed" if bad else None,
-                       f"{candidate.version}/summary.md", 40.0)
+                       f"{candidate.version}/summary.md", 40.0, findings=1 if bad else 0)
     return try_release, tries
 
 

@@ -7,6 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from path3_sandbox.containers.rpc import GatewayRpc
+from path3_sandbox.errors import MalformedAnswer, RpcError
 from path3_sandbox.plan import FAILED, NOT_HIT, NOT_RUN, PASSED, SKIPPED, Plan
 from path3_sandbox.report.evidence import Assertion, Evidence
 from path3_sandbox.scenario.runner import Step, StepOutcome, StepPolicy, run_steps
@@ -93,3 +95,59 @@ def test_a_fault_is_marked_from_all_its_cases_a_failed_point_failing_the_sweep(v
     assert mark.outcome == outcome and mark.seconds == 10.0 * len(cases)
     assert mark.why == {FAILED: "events lost: 2", SKIPPED: "needs a tmpfs volume"}.get(
         outcome, "2 pass, 0 fail, 1 not hit, 0 skipped" if len(cases) > 1 else "")
+
+
+def test_a_hello_that_lists_no_methods_fails_the_preflight_instead_of_skipping_every_step_green(tmp_path):
+    evidence = Evidence(tmp_path, "unit")
+    ctx = SimpleNamespace(rpc=SimpleNamespace(methods=frozenset()), evidence=evidence)
+    report = {"steps": []}
+    run_steps(ctx, [Step("chat-turn", ("chat.send",), lambda ctx, before: StepOutcome([], {}))], _Probe(1), report,
+              StepPolicy(who="unit", title="unit", probe=lambda: _Probe(1), checks_after=lambda *a: []))
+    evidence.close()
+    assert report["steps"][0]["outcome"] == "skipped"
+    assert not evidence.passed and evidence.first_failure.message().startswith("hello-ok lists the methods")
+
+
+@pytest.mark.parametrize("error, blame", [
+    (RpcError("chat.send", "session is locked", "SESSION_LOCKED", answered=True), "gateway"),
+    (MalformedAnswer("sessions.list", "expected a list"), "gateway"),
+    (RpcError("chat.send", "socket closed", "CLOSED"), "harness"),
+    (KeyError("runId"), "harness")])
+def test_a_step_broken_by_the_gateways_own_answer_is_its_finding_and_anything_else_the_harnesss(tmp_path, error, blame):
+    evidence = Evidence(tmp_path, "unit")
+    ctx = SimpleNamespace(rpc=SimpleNamespace(methods=frozenset({"chat.send"})), evidence=evidence)
+
+    def breaks(ctx, before):
+        raise error
+
+    run_steps(ctx, [Step("chat-turn", ("chat.send",), breaks)], _Probe(1), {"steps": []},
+              StepPolicy(who="unit", title="unit", probe=lambda: _Probe(1), checks_after=lambda *a: []))
+    evidence.close()
+    assert evidence.first_failure.blame == blame
+    assert evidence.findings == (1 if blame == "gateway" else 0)
+
+
+def test_a_sessions_list_answer_without_a_list_of_keyed_rows_is_the_gateways_malformed_answer():
+    def answering(payload):
+        return SimpleNamespace(call=lambda *args, **kwargs: payload)
+
+    assert GatewayRpc.list_sessions(answering({"sessions": [{"key": "agent:main:main"}]})) == [{"key": "agent:main:main"}]
+    for payload in ({"sessions": "agent:main:main"}, {"items": []}, [], {"sessions": [{"sessionId": "s"}]}):
+        with pytest.raises(MalformedAnswer, match="sessions.list"):
+            GatewayRpc.list_sessions(answering(payload))
+
+
+def test_a_run_that_failed_on_harness_failures_only_exits_4_and_one_with_a_finding_exits_1(tmp_path):
+    from path3_sandbox.errors import exit_for
+    from path3_sandbox.proof.run import RunResult
+    from path3_sandbox.proof.verdict import FixtureVerdict
+
+    def verdict(*blames):
+        return FixtureVerdict("f", not blames, None, None, 1.0, {}, tmp_path, {},
+                              failures=tuple({"blame": b, "message": "m", "evidence": "e"} for b in blames))
+
+    assert (exit_for(True), exit_for(False), exit_for(False, findings=False)) == (0, 1, 4)
+    assert RunResult("r", tmp_path, (verdict(),)).exit_code == 0
+    assert RunResult("r", tmp_path, (verdict("harness"), verdict())).exit_code == 4
+    assert RunResult("r", tmp_path, (verdict("harness"), verdict("gateway"))).exit_code == 1
+    assert RunResult("r", tmp_path, ()).exit_code == 1  # nothing proved is not a pass, and not the harness's alone

@@ -75,3 +75,25 @@ def test_a_killed_turn_re_run_by_restart_recovery_carries_its_recovery_prompt():
     # The same prompt on a turn that was never killed is unclassified.
     [failure] = failed(account(snapshot(OLD), after, (TurnSpec(KEY, "P3-A", COMPLETED),))[0])
     assert failure.observed["unclassified"] == ["seq 2 type=message role=user"]
+
+
+def test_a_killed_turn_whose_request_reached_the_model_may_not_vanish_without_a_row():
+    from path3_sandbox.scenario.turns import killed_in_flight
+
+    assert (0, 0, 0) in killed_in_flight(reached_the_model=False)
+    assert (0, 0, 0) not in killed_in_flight(reached_the_model=True)
+    assert set(killed_in_flight(True)) == set(KILLED_IN_FLIGHT) - {(0, 0, 0)}
+
+
+def test_a_restart_may_append_to_the_proof_session_but_never_change_or_drop_an_event():
+    from path3_sandbox.scenario.steps import _rows_kept
+
+    before = snapshot(OLD, message("user", "P3-X", "u1"))
+    proof = ("s-1", {})
+    assert _rows_kept(before, snapshot(OLD, message("user", "P3-X", "u1"), message("assistant", "ok", "a1")),
+                      proof, proof)[0]
+    changed = _rows_kept(before, snapshot(OLD, message("user", "P3-Y", "u1")), proof, proof)
+    assert changed == (False, ["seq 2: u1"])
+    dropped = _rows_kept(before, snapshot(OLD), proof, proof)
+    assert dropped[0] is False and "1 event(s) fewer" in dropped[1][0]
+    assert _rows_kept(before, before, proof, ("s-2", {}))[0] is False

@@ -35,7 +35,7 @@ from ..progress import say
 from ..proof.session import StateSession
 from .floor import FloorResult, run_floor
 from .generate import LegacyState, generate
-from .measure import GatewayRun, measure_import
+from .measure import ERROR, GatewayRun, measure_import
 from .plot import plot
 from .probe import TRANSCRIPT_TABLE
 from .report import MIB, BenchRow, write
@@ -181,5 +181,6 @@ def short(error: str) -> str:
 
 def exit_code(rows: list[BenchRow]) -> int:
     """0 when every size imported every event or reached the time limit (a measurement) and the bench measured it
-    (the Gateway and the floor), 1 otherwise."""
-    return exit_for(bool(rows) and all(r.ok for r in rows))
+    (the Gateway and the floor); 1 when a size is the Gateway's finding; 4 when only the bench failed."""
+    return exit_for(bool(rows) and all(r.ok for r in rows), findings=not rows or any(not r.gateway_ok and r.outcome != ERROR
+                                                                                      for r in rows))

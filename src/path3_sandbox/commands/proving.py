@@ -137,10 +137,10 @@ def matrix(args: argparse.Namespace) -> int:
                        root=root / target.version, keep=False, argv=sys.argv[1:], scenario=not args.first_start_only,
                        network=args.network)
         cells += [matrix.Cell(v.fixture, target.version, v.passed, v.observed_contract, v.first_failure,
-                              f"{target.version}/summary.md") for v in result.verdicts]
+                              f"{target.version}/summary.md", len(v.findings)) for v in result.verdicts]
         matrix.write(root, fixtures, [t.version for t, _ in targets], cells, time.monotonic() - started)
     print(f"matrix: {sum(c.passed for c in cells)}/{len(cells)} cells pass; {root / 'matrix.md'}")
-    return exit_for(all(c.passed for c in cells))
+    return exit_for(all(c.passed for c in cells), findings=any(c.findings for c in cells if not c.passed))
 
 
 def path(args: argparse.Namespace) -> int:
@@ -166,7 +166,7 @@ def path(args: argparse.Namespace) -> int:
     print(f"{result['verdict'].upper()}: path {' -> '.join(h.spec for h in hops)} in {result['seconds']:.0f}s"
           + (f"; first failure: {result['first_failure']}" if result["first_failure"] else "")
           + f"\nsummary: {root / 'summary.md'}")
-    return exit_for(result["verdict"] == "pass")
+    return exit_for(result["verdict"] == "pass", findings=any(f["blame"] == "gateway" for f in result["failures"]))
 
 
 def live(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from .. import __version__
-from ..errors import RpcError
+from ..errors import MalformedAnswer, RpcError
 from .waits import poll_until
 
 MIN_PROTOCOL, MAX_PROTOCOL = 3, 4
@@ -115,9 +115,18 @@ class GatewayRpc:
         if not frame.get("ok"):
             error = frame.get("error") or {}
             self.calls.append(CallRecord(method, False, seconds, str(error.get("code"))))
-            raise RpcError(method, str(error.get("message", error)), error.get("code"), error.get("details"))
+            raise RpcError(method, str(error.get("message", error)), error.get("code"), error.get("details"), answered=True)
         self.calls.append(CallRecord(method, True, seconds))
         return frame.get("payload")
+
+    def list_sessions(self, params: dict | None = None, *, timeout_s: float = 30.0) -> list[dict]:
+        """sessions.list's rows, each an object with a string `key`; any other answer is the Gateway's MalformedAnswer
+        (a finding), never a KeyError in our code blamed on the harness."""
+        payload = self.call("sessions.list", params, timeout_s=timeout_s)
+        rows = payload.get("sessions") if isinstance(payload, dict) else None
+        if not isinstance(rows, list) or not all(isinstance(r, dict) and isinstance(r.get("key"), str) for r in rows):
+            raise MalformedAnswer("sessions.list", f"expected {{sessions: [{{key, …}}, …]}}, got {str(payload)[:200]}")
+        return rows
 
     def close(self) -> None:
         self.socket.close()

@@ -222,7 +222,8 @@ class Case:
         first = evidence.first_failure
         return CaseResult(self.name, self.fault, result, evidence.passed, counts, unreached, injection, starts,
                           recover_seconds, time.monotonic() - started, str(folder.relative_to(self.root)),
-                          f"[{first.blame}] {first.message()}" if first else None, hit=hit, point=self.point)
+                          f"[{first.blame}] {first.message()}" if first else None, hit=hit, point=self.point,
+                          findings=evidence.findings)
 
     def _seed(self, evidence: Evidence) -> None:
         seed = self.session.seed(self.fixture)  # the state's secrets redacted from this case's evidence

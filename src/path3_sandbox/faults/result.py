@@ -26,6 +26,7 @@ class CaseResult:
     skipped: str | None = None
     hit: bool = True  # False: the injection never happened (a sweep past the import's last point)
     point: int = 1  # a sweep's observed point
+    findings: int = 0  # failed checks about the Gateway; a failed case with none failed on the harness alone
 
     @property
     def verdict(self) -> str:

@@ -111,7 +111,7 @@ def _mark(plan: Plan, step: PlannedStep, cases: list[CaseResult]) -> None:
 
 
 def exit_code(results: list[CaseResult]) -> int:
-    return exit_for(all(r.passed for r in results))
+    return exit_for(all(r.passed for r in results), findings=any(r.findings for r in results if not r.passed))
 
 
 def counted(results: list[CaseResult]) -> str:

@@ -45,7 +45,7 @@ def check_state_dir(rpc: GatewayRpc, state_dir: Path, agent: str) -> None:
     hint = ("--state-dir is the Gateway's OPENCLAW_STATE_DIR as seen from this host (for a Gateway in a container: "
             "the host folder of its state volume), and --url that Gateway's")
     held_before = _held_sessions(state_dir, agent)
-    rows = rpc.call("sessions.list", {"archived": "all", "limit": 10000}).get("sessions", [])
+    rows = rpc.list_sessions({"archived": "all", "limit": 10000})
     held = _held_sessions(state_dir, agent)
     listed = {row["key"]: row.get("sessionId") for row in rows
               if isinstance(row, dict) and str(row.get("key", "")).startswith(f"agent:{agent}:")}

@@ -152,7 +152,7 @@ def _after(ctx: LiveContext, options: LiveOptions, baseline: HostProbe, report: 
     if options.keep_artifacts:
         checks.append(skipped("the proof session is gone", f"--keep-artifacts keeps {ctx.proof_key}"))
     else:
-        listed = {s["key"] for s in ctx.rpc.call("sessions.list", {"archived": "all", "limit": 10000}).get("sessions", [])}
+        listed = {s["key"] for s in ctx.rpc.list_sessions({"archived": "all", "limit": 10000})}
         left = [where for where, there in (("SQLite", final.sqlite.session(ctx.proof_key) is not None),
                                            ("sessions.list", ctx.proof_key in listed)) if there]
         checks.append(Assertion("the proof session is gone (SQLite and sessions.list)", not left, [], left))
@@ -210,10 +210,10 @@ def _listed(ctx: LiveContext, key: str) -> bool:
     """Whether the Gateway still lists `key` (a proof session SQLite in --state-dir does not show, e.g. a stale copy of
     the Gateway's state, is still deleted); a socket that is gone answers False here, and the SQLite check stands."""
     try:
-        rows = ctx.rpc.call("sessions.list", {"archived": "all", "limit": 10000}).get("sessions", [])
+        rows = ctx.rpc.list_sessions({"archived": "all", "limit": 10000})
     except (RpcError, OSError, WebSocketException):
         return False
-    return any(isinstance(row, dict) and row.get("key") == key for row in rows)
+    return any(row["key"] == key for row in rows)
 
 
 def _logs(state_dir: Path) -> dict[str, str]:

@@ -29,7 +29,7 @@ class LiveResult:
 
     @property
     def exit_code(self) -> int:
-        return exit_for(self.verdict.passed)
+        return exit_for(self.verdict.passed, findings=bool(self.verdict.findings))
 
 
 def redacted_config(config: Any) -> Any:

@@ -30,7 +30,7 @@ from ..probes import files as files_probe
 from ..probes import handles as handles_probe
 from ..probes import logs as logs_probe
 from ..probes import sqlite as sqlite_probe
-from ..errors import ProbeFailed
+from ..errors import ProbeFailed, RpcError
 from ..progress import say
 from ..containers.network import HERMETIC, HermeticNetwork, open_network_json
 from ..scenario.provider import ScriptedProvider
@@ -247,7 +247,7 @@ class FixtureProof:
         report = reports.parse_import_report(import_output)
         manifests = reports.read_manifests(files_probe.read_texts(self._running_runner, r"^session-sqlite-migration-runs/.*\.json$"))
         ev.write_json("gateway-reports.json", {"import_report": report.to_json() if report else None, "manifests": manifests})
-        listed = self._sessions_list()
+        listed, blame = self._sessions_list()
         missing = sorted({s.stored_key for s in fixture.sessions} - listed) if listed is not None else None
         self._check("nothing-lost", *metadata, *events, *files, *oracle.integrity_ok(after),
                     _no_live_legacy(after_files),
@@ -256,7 +256,7 @@ class FixtureProof:
                     *reports.manifest_agrees(manifests, inventory, after_files),
                     Assertion("sessions.list over the Gateway returns every imported key", missing == [], [],
                               missing if missing is not None else "sessions.list failed",
-                              blame=GATEWAY if missing is not None else HARNESS))
+                              blame=blame))
 
     def _health(self) -> None:
         handles = handles_probe.snapshot(self._host_pid(), self._running_runner, STATE_DIR)
@@ -299,18 +299,19 @@ class FixtureProof:
         self.evidence.write_json("scenario.json", report)
         self.scenario = report
 
-    def _sessions_list(self) -> set[str] | None:
-        """Keys sessions.list returns over the Gateway's public RPC, archived ones included."""
+    def _sessions_list(self) -> tuple[set[str] | None, str]:
+        """Keys sessions.list returns over the Gateway's public RPC, archived ones included; on failure None and whose
+        failure it is (the Gateway's own error answer or a malformed list: its finding; anything else: ours)."""
         try:
             rpc = self._rpc()
-            payload = rpc.call("sessions.list", {"archived": "all", "limit": 1000})
+            rows = rpc.list_sessions({"archived": "all", "limit": 1000})
             self.evidence.event("nothing-lost", "rpc", method="sessions.list", protocol=rpc.protocol,
                                 server_version=rpc.server_version, seconds=round(rpc.calls[-1].seconds, 4),
-                                count=len(payload.get("sessions", [])))
-            return {s["key"] for s in payload.get("sessions", [])}
-        except Exception as error:  # recorded; the assertion that follows fails on None, blamed on the harness
+                                count=len(rows))
+            return {s["key"] for s in rows}, GATEWAY
+        except Exception as error:  # recorded; the assertion that follows fails on None
             self.evidence.event("nothing-lost", "rpc-error", method="sessions.list", message=f"{type(error).__name__}: {error}")
-            return None
+            return None, GATEWAY if isinstance(error, RpcError) and error.answered else HARNESS
 
     def _rpc(self) -> GatewayRpc:
         """One RPC socket for the oracle and the scenario (re-opened only when the Gateway restarts)."""

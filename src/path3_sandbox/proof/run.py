@@ -51,7 +51,7 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        return exit_for(self.passed)
+        return exit_for(self.passed, findings=not self.verdicts or any(v.findings for v in self.verdicts))
 
 
 def default_jobs(fixtures: int) -> int:

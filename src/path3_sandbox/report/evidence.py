@@ -99,6 +99,11 @@ class Evidence:
                 for a, line in zip(self.assertions, self._lines) if a.outcome == "failed"]
 
     @property
+    def findings(self) -> int:
+        """Failed assertions about the Gateway (a run failed on none of these could not judge it: exit 4)."""
+        return sum(1 for a in self.assertions if a.outcome == "failed" and a.blame == GATEWAY)
+
+    @property
     def first_failure(self) -> Assertion | None:
         return next((a for a in self.assertions if a.outcome == "failed"), None)
 

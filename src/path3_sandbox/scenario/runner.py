@@ -17,7 +17,8 @@ from typing import Any, Callable
 
 from ..proof import oracle
 from ..state.config import STATE_DIR
-from ..report.evidence import HARNESS, Assertion, Evidence, skipped
+from ..errors import RpcError
+from ..report.evidence import GATEWAY, HARNESS, Assertion, Evidence, skipped
 from ..state.fixtures import Fixture
 from ..containers.gateway import Gateway
 from ..state.inventory import Inventory
@@ -165,6 +166,10 @@ def run_steps(ctx: Context, steps: list[Step], first: Any, report: dict, policy:
     next ones still run (cleanup above all). Returns the last probe; the marked plan goes into the evidence."""
     plan = Plan.of(policy.title, [(step.name, step.does) for step in steps])
     plan.announce(policy.who)
+    # A step is skipped when the target does not offer its methods: a hello-ok that lists none would skip them all
+    # and leave nothing to fail. A Gateway that says nothing of its methods has not told us what it can do.
+    ctx.evidence.check("preflight", Assertion("hello-ok lists the methods the Gateway offers", bool(ctx.rpc.methods),
+                                              "a non-empty features.methods", sorted(ctx.rpc.methods)[:5]))
     previous = first
     for planned, step in zip(plan.steps, steps):
         phase = f"step-{planned.number}-{step.name}"
@@ -182,8 +187,11 @@ def run_steps(ctx: Context, steps: list[Step], first: Any, report: dict, policy:
         try:
             outcome = step.run(ctx, previous)
         except Exception as error:  # a step that breaks is a failed step, recorded; the next steps still run
+            # The Gateway's own error answer (chat.send refused, a malformed sessions.list) is its finding; a
+            # socket that timed out or closed, or an error in our code, is the harness's.
+            blame = GATEWAY if isinstance(error, RpcError) and error.answered else HARNESS
             outcome = StepOutcome([Assertion(f"step {step.name} ran", False, "no error", f"{type(error).__name__}: {error}",
-                                             blame=HARNESS)], {})
+                                             blame=blame)], {})
         seconds = time.monotonic() - started
         after = policy.probe()
         for check in [*outcome.checks, *(skipped(name, why) for name, why in outcome.skipped_methods),

@@ -16,7 +16,7 @@ from ..errors import RpcError
 from ..proof import reports
 from ..proof.reports import NOT_MARKED, recovery_outcome
 from .runner import TURN_TIMEOUT_MS, Context, Probe, Step, StepOutcome, probe
-from .turns import COMPLETED, KILLED_IN_FLIGHT, TurnSpec
+from .turns import COMPLETED, TurnSpec, killed_in_flight
 
 # -- the steps ---------------------------------------------------------------------------------------
 
@@ -158,7 +158,7 @@ def step_continue_legacy(ctx: Context, before: Probe) -> StepOutcome:
 
 
 def step_metadata(ctx: Context, before: Probe) -> StepOutcome:
-    listed = {s["key"]: s for s in ctx.rpc.call("sessions.list", {"archived": "all", "limit": 1000}).get("sessions", [])}
+    listed = {s["key"]: s for s in ctx.rpc.list_sessions({"archived": "all", "limit": 1000})}
     checks = []
     keys = [ctx.proof_key] + [s.stored_key for s in ctx.fixture.sessions if not s.archived][:3]
     getter = "sessions.get" if "sessions.get" in ctx.rpc.methods else "sessions.describe"
@@ -239,7 +239,8 @@ def step_restart_recovery(ctx: Context, before: Probe) -> StepOutcome:
     marker = ctx.marker("S7")
     inflight = ctx.turn(ctx.proof_key, marker, hold=True, wait=False)
     held = poll_until(lambda: any(r.held for r in ctx.requests_for(marker)) or None, timeout_s=60, interval_s=0.2) or False
-    proof_before = _proof_session(ctx, probe(ctx).sqlite)
+    before_kill = probe(ctx).sqlite
+    proof_before = _proof_session(ctx, before_kill)
     stdout_lines = len(ctx.gateway.logs().splitlines())
     ctx.rpc.close()
     ctx.gateway.kill()
@@ -257,6 +258,7 @@ def step_restart_recovery(ctx: Context, before: Probe) -> StepOutcome:
             inflight_status = f"error {error.code}"
     after = probe(ctx)
     proof_after = _proof_session(ctx, after.sqlite)
+    kept, lost = _rows_kept(before_kill, after.sqlite, proof_before, proof_after)
     recovery = [line for line in restart_output.splitlines() if "restart-recovery" in line or "restart recovery" in line]
     ctx.evidence.event("restart", "recovery", inflight_status=inflight_status, recovery_lines=recovery[-5:])
     fresh_marker = ctx.marker("S7B")
@@ -267,9 +269,9 @@ def step_restart_recovery(ctx: Context, before: Probe) -> StepOutcome:
         Assertion("the Gateway became ready after SIGKILL + restart on the same volume", start.outcome == "ready",
                   "ready", start.outcome, f"{start.seconds:.1f}s"),
         Assertion("the restart did not re-import", not imported_again, "no import report", imported_again),
-        Assertion("the proof session's rows are intact after the restart",
-                  bool(proof_before) and bool(proof_after) and proof_before[0] == proof_after[0],
-                  proof_before[0] if proof_before else None, proof_after[0] if proof_after else None),
+        Assertion("the proof session's rows are intact after the restart (same session, every event it had, in "
+                  "order and byte for byte)", kept, proof_before[0] if proof_before else None, lost,
+                  "a restart may append (the recovery's prompt and reply), never change or drop"),
         Assertion("the in-flight turn was recovered or cleanly failed",
                   inflight_status not in ("error CLIENT_TIMEOUT", "error CLOSED")
                   and not inflight_status.startswith("no recovery outcome"),
@@ -277,10 +279,26 @@ def step_restart_recovery(ctx: Context, before: Probe) -> StepOutcome:
         Assertion("a new turn works after the restart", (fresh.get("wait") or {}).get("status") == "ok", "ok",
                   (fresh.get("wait") or {}).get("status")),
     ], {"session_nodes": 0, "session_windows": 0},
-        turns=(TurnSpec(ctx.proof_key, marker, KILLED_IN_FLIGHT), TurnSpec(ctx.proof_key, fresh_marker, COMPLETED)),
+        turns=(TurnSpec(ctx.proof_key, marker, killed_in_flight(held)), TurnSpec(ctx.proof_key, fresh_marker, COMPLETED)),
         # After SIGKILL the dead process still owns the state-lifecycle lock for a moment; 9.6 logs the
         # device-pair cleanup it skips because of that at ERROR level, then carries on.
         allowed_logs=(r"device pair setup cleanup failed: another OpenClaw process owns state-lifecycle",))
+
+
+def _rows_kept(before: SqliteSnapshot, after: SqliteSnapshot, proof_before: tuple[str, dict] | None,
+               proof_after: tuple[str, dict] | None) -> tuple[bool, Any]:
+    """Whether the proof session is the same session after the restart and its events before the kill are the first
+    events after it, ids and bytes alike; with what differs when not."""
+    if not proof_before or not proof_after:
+        return False, {"before": bool(proof_before), "after": bool(proof_after)}
+    if proof_before[0] != proof_after[0]:
+        return False, {"sessionId": proof_after[0]}
+    old = [(e.event_id, e.content_sha256) for e in before.events_of(proof_before[0])]
+    new = [(e.event_id, e.content_sha256) for e in after.events_of(proof_after[0])]
+    changed = [f"seq {i + 1}: {o[0]}" for i, (o, n) in enumerate(zip(old, new)) if o != n]
+    if len(new) < len(old):
+        changed.append(f"{len(old) - len(new)} event(s) fewer after the restart ({len(old)} -> {len(new)})")
+    return not changed, changed[:10] or f"all {len(old)} event(s) kept, {len(new) - len(old)} appended"
 
 
 def step_cleanup(ctx: Context, before: Probe) -> StepOutcome:

@@ -42,6 +42,14 @@ KILLED_IN_FLIGHT = {
 }
 
 
+def killed_in_flight(reached_the_model: bool) -> dict[tuple[int, int, int], str]:
+    """The shapes a killed turn may leave. Once its request reached the model provider the Gateway had accepted the
+    message and begun the run: a turn that then left no row at all is an accepted message that vanished."""
+    if not reached_the_model:
+        return KILLED_IN_FLIGHT
+    return {shape: why for shape, why in KILLED_IN_FLIGHT.items() if shape != (0, 0, 0)}
+
+
 @dataclass(frozen=True)
 class TurnSpec:
     session_key: str

@@ -66,10 +66,12 @@ class Outcome:
     first_failure: str | None  # "[gateway] …" or "[harness] …"
     evidence: str  # relative to the compat folder
     seconds: float = 0.0
+    findings: int = 0  # the Gateway's; a failed outcome with none failed on the harness alone
 
     @classmethod
     def of(cls, verdict, evidence: str) -> Outcome:
-        return cls(verdict.passed, verdict.observed_contract, verdict.first_failure, evidence, verdict.seconds)
+        return cls(verdict.passed, verdict.observed_contract, verdict.first_failure, evidence, verdict.seconds,
+                   len(verdict.findings))
 
 
 @dataclass
@@ -101,7 +103,8 @@ class Answer:
 
     @property
     def exit_code(self) -> int:
-        return exit_for(all(o.passed for o in self.outcomes.values()))
+        return exit_for(all(o.passed for o in self.outcomes.values()),
+                        findings=any(o.findings for o in self.outcomes.values() if not o.passed))
 
     def status(self, candidate: Candidate) -> str:
         if not candidate.contract:

@@ -29,6 +29,7 @@ class Cell:
     observed: str | None
     first_failure: str | None
     evidence: str  # relative to the matrix folder
+    findings: int = 0  # the Gateway's; a failed cell with none failed on the harness alone
 
     def to_json(self) -> dict:
         return {"source": self.source, "target": self.target, "verdict": "pass" if self.passed else "fail",

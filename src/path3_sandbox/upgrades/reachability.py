@@ -42,7 +42,7 @@ def reachable(hop: Hop, gateway: Gateway, rpc: GatewayRpc, *, written: list[Writ
     every earlier one must still be on the volume (SQLite rows or archived transcripts). Returns "n/N"."""
     # 2026.7.35 takes `archived` as a boolean only; the SQLite releases also take "all"
     params = {"archived": "all", "limit": 1000} if hop.role == IMPORTER else {"limit": 1000}
-    listed = {s.get("key") for s in (rpc.call("sessions.list", params) or {}).get("sessions", [])}
+    listed = {s["key"] for s in rpc.list_sessions(params)}
     snapshot = sqlite_probe.snapshot(gateway.exec)
     required = [w for w in written if not w.hidden and (hop.role == IMPORTER or w.hop > last_import)]
     lost: list[str] = []
