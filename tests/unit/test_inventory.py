@@ -90,3 +90,27 @@ def test_lines_keep_their_raw_bytes_and_a_crlf_ending_is_not_part_of_them():
 def test_repeated_lines_are_those_the_gateway_stores_once():
     transcript = parse_transcript("agents/main/sessions/s-1.jsonl", jsonl(HEADER, MESSAGE, MESSAGE))
     assert transcript.repeated_lines == (3,) and transcript.distinct_events == 2
+
+
+NOT_STORES = ("workspace/proj/sessions.json", "agents/main/sessions/old/sessions.json", "agents/main/my-sessions.json",
+              "agents/main/sessions/backup-sessions.json.txt")
+
+
+def test_only_the_gateways_own_stores_are_live_legacy_files_not_a_users_sessions_json_elsewhere():
+    from path3_sandbox.state.layout import is_legacy_store_path, is_live_legacy_path
+
+    for path in ("agents/main/sessions/sessions.json", "sessions/sessions.json"):
+        assert is_legacy_store_path(path) and is_live_legacy_path(path), path
+    for path in NOT_STORES:
+        assert not is_legacy_store_path(path) and not is_live_legacy_path(path), path
+    # A store path the config names counts, wherever it is.
+    assert is_legacy_store_path("stores/team.json", ("stores/team.json",))
+    assert is_live_legacy_path("stores/team.json", ("stores/team.json",))
+
+
+def test_a_users_sessions_json_outside_the_stores_is_inventoried_as_a_file_never_parsed_as_a_store():
+    store = json.dumps({"agent:main:main": {"sessionId": "s-1"}}).encode()
+    inventory = build_inventory({**{p: (store, 1.0) for p in NOT_STORES},
+                                 "agents/main/sessions/sessions.json": (store, 1.0)})
+    assert [e.store for e in inventory.entries] == ["agents/main/sessions/sessions.json"]
+    assert len(inventory.files) == len(NOT_STORES) + 1

@@ -208,3 +208,15 @@ def test_warnings_must_match_exactly():
     assert oracle.warnings_as_expected(fx, {"transcript_missing"}).passed
     assert not oracle.warnings_as_expected(fx, {"transcript_missing", "entry_invalid"}).passed
     assert not oracle.warnings_as_expected(fx, set()).passed
+
+
+def test_no_live_legacy_fails_on_a_store_left_in_place_but_not_on_a_users_own_sessions_json():
+    from path3_sandbox.proof.proof import _no_live_legacy
+
+    users = ("workspace/proj/sessions.json", "agents/main/sessions/old/sessions.json")
+    after = FilesSnapshot({p: StateFile(p, 1, 1.0, p) for p in users})
+    assert _no_live_legacy(after).passed
+    store = "agents/main/sessions/sessions.json"
+    left = FilesSnapshot({**after.files, store: StateFile(store, 1, 1.0, "s")})
+    check = _no_live_legacy(left)
+    assert not check.passed and check.observed == ["agents/main/sessions/sessions.json"]

@@ -19,7 +19,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from ..errors import FixtureError
-from .layout import is_legacy_path
+from .layout import is_legacy_path, is_legacy_store_path
 
 MAX_JSON_DEPTH = 256  # OpenClaw's stores and transcript lines nest under 10; Python's json recurses, ~1000 at most
 MAX_JSON_BYTES = 256 * 1024**2  # one sessions.json or one transcript line
@@ -144,7 +144,7 @@ def build_inventory(files: dict[str, tuple[bytes, float]]) -> Inventory:
         if not is_legacy_path(path):  # stores and transcripts the Gateway reads; nested folders are files only
             continue
         name = PurePosixPath(path).name
-        if name == "sessions.json":
+        if is_legacy_store_path(path):
             try:
                 store = _loads(path, data)
                 if not isinstance(store, dict):

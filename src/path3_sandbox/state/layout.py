@@ -25,6 +25,17 @@ def is_legacy_path(path: str) -> bool:
     return (in_agent or in_top) and parts[-1].endswith((".json", ".jsonl"))
 
 
+def is_legacy_store_path(path: str, stores: tuple[str, ...] = ()) -> bool:
+    """The Gateway's legacy session stores: agents/<id>/sessions/sessions.json, the retired top-level
+    sessions/sessions.json, and any store path the config names (`stores`, relative to the state dir). A
+    `sessions.json` anywhere else (a workspace project's, a nested sessions/old/) is the user's file, not a store."""
+    parts = PurePosixPath(path).parts
+    if path in stores:
+        return True
+    return parts[-1:] == ("sessions.json",) and (
+        (len(parts) == 4 and parts[0] == "agents" and parts[2] == "sessions") or (len(parts) == 2 and parts[0] == "sessions"))
+
+
 def is_session_area_path(path: str) -> bool:
     """Anything below agents/<id>/sessions/ or the retired top-level sessions/, nested folders included."""
     parts = PurePosixPath(path).parts
@@ -34,9 +45,10 @@ def is_session_area_path(path: str) -> bool:
 IMPORT_ARCHIVE_DIR = "session-sqlite-import-archive"
 
 
-def is_live_legacy_path(path: str) -> bool:
-    """A legacy session file outside the Gateway's import archive: after an import, none should exist or be open."""
-    return IMPORT_ARCHIVE_DIR not in path and (is_legacy_path(path) or path.endswith("sessions.json"))
+def is_live_legacy_path(path: str, stores: tuple[str, ...] = ()) -> bool:
+    """A legacy session file outside the Gateway's import archive: after an import, none should exist or be open.
+    Only the files the Gateway reads as legacy count (is_legacy_path, is_legacy_store_path)."""
+    return IMPORT_ARCHIVE_DIR not in path and (is_legacy_path(path) or is_legacy_store_path(path, stores))
 
 
 def in_sessions_folder(path: str, agent: str | None = None) -> bool:

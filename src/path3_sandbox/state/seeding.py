@@ -25,6 +25,7 @@ from .fixtures import Fixture
 from ..containers.volumes import VolumeFile
 from ..scenario.provider import PROVIDER_ID
 from .inventory import refuse_unparseable
+from .layout import is_legacy_store_path
 from .tree import read_bytes
 
 TEXT_SUFFIXES = (".json", ".jsonl")
@@ -124,7 +125,6 @@ def build_seed(fixture: Fixture, harness: dict, *, now: float | None = None,
     return Seed(volume_files, tuple(overrides), shift, rewritten, offline)
 
 
-SESSION_STORE_RE = re.compile(r"^(agents/[^/]+/sessions|sessions)/sessions\.json$")
 AUTH_PROFILES_RE = re.compile(r"^agents/[^/]+/agent/auth-profiles\.json$")
 MODELS_JSON_RE = re.compile(r"^agents/[^/]+/agent/models\.json$")
 
@@ -134,7 +134,7 @@ def named_providers(files: dict[str, bytes]) -> set[str]:
     `provider/model` modelOverride) and its auth profiles (credentials it holds). Unreadable files name none."""
     found: set[str] = set()
     for path, data in files.items():
-        if SESSION_STORE_RE.match(path):
+        if is_legacy_store_path(path):
             store = _json(path, data)
             for entry in (store.values() if isinstance(store, dict) else ()):
                 if not isinstance(entry, dict):
