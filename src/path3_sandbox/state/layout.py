@@ -43,6 +43,14 @@ def is_session_area_path(path: str) -> bool:
 
 
 IMPORT_ARCHIVE_DIR = "session-sqlite-import-archive"
+# The Gateway's own scratch folders, directly under the state dir: neither seeded (a user's copy of them holds no
+# session data) nor probed (the Gateway writes them while it runs). The same names deeper down (a workspace
+# project's cache/ or tmp/) are user files like any other: seeded, probed, judged.
+SCRATCH_DIRS = ("cache", "tmp")
+
+
+def is_scratch_path(path: str) -> bool:
+    return PurePosixPath(path).parts[0] in SCRATCH_DIRS and len(PurePosixPath(path).parts) > 1
 
 
 def is_live_legacy_path(path: str, stores: tuple[str, ...] = ()) -> bool:
