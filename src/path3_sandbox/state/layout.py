@@ -63,3 +63,15 @@ def in_sessions_folder(path: str, agent: str | None = None) -> bool:
     """agents/<id>/sessions/… (for one agent when given): what users back up and copy."""
     parts = PurePosixPath(path).parts
     return len(parts) >= 3 and parts[0] == "agents" and parts[2] == "sessions" and agent in (None, parts[1])
+
+
+# Where a transcript's lines live as files: the sessions folders (live transcripts, .reset/.deleted copies,
+# checkpoints) and the import archive (moved transcripts). Never logs/: the Gateway's own gateway.jsonl echoes messages.
+TRANSCRIPT_COPY_PATTERN = r"^(agents/[^/]+/(sessions|" + IMPORT_ARCHIVE_DIR + r")/|sessions/).*\.jsonl"
+
+
+def holds_transcript_copy(path: str) -> bool:
+    """A transcript or a copy of one (TRANSCRIPT_COPY_PATTERN, for the file probe's regex, says the same)."""
+    parts = PurePosixPath(path).parts
+    archived = len(parts) >= 3 and parts[0] == "agents" and parts[2] == IMPORT_ARCHIVE_DIR
+    return (is_session_area_path(path) or archived) and ".jsonl" in parts[-1]
