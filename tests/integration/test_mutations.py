@@ -55,6 +55,11 @@ TAMPERS = {
         "const cols = Object.keys(row);"
         "db.prepare(`insert into transcript_events (${cols.join(',')}) values (${cols.map(() => '?').join(',')})`).run(...Object.values(row))",
         "unexplained event"),
+    # minimal's transcripts are v3 with no compaction: a nulled chain is a content change there (v1's synthetic-id
+    # chain rule is unit-tested in test_oracle.py), and a firstKeptEntryId tamper has no compaction to hit.
+    "null every parentId of a session": (
+        f"db.exec(\"update transcript_events set event_json=json_set(event_json, '$.parentId', json('null')) "
+        f"where session_id='{SID}' and json_extract(event_json, '$.parentId') is not null\")", SID),
     "change a label": (
         f"db.exec(\"update session_nodes set entry_json=json_set(entry_json, '$.label', 'tampered') where session_key='{KEY}'\")",
         "label: changed"),

@@ -208,3 +208,50 @@ def test_warnings_must_match_exactly():
     assert oracle.warnings_as_expected(fx, {"transcript_missing"}).passed
     assert not oracle.warnings_as_expected(fx, {"transcript_missing", "entry_invalid"}).passed
     assert not oracle.warnings_as_expected(fx, set()).passed
+
+
+def test_no_live_legacy_fails_on_a_store_left_in_place_but_not_on_a_users_own_sessions_json():
+    from path3_sandbox.proof.proof import _no_live_legacy
+
+    users = ("workspace/proj/sessions.json", "agents/main/sessions/old/sessions.json")
+    after = FilesSnapshot({p: StateFile(p, 1, 1.0, p) for p in users})
+    assert _no_live_legacy(after).passed
+    store = "agents/main/sessions/sessions.json"
+    left = FilesSnapshot({**after.files, store: StateFile(store, 1, 1.0, "s")})
+    check = _no_live_legacy(left)
+    assert not check.passed and check.observed == ["agents/main/sessions/sessions.json"]
+
+
+V1_HEADER = {"type": "session", "id": "s-1", "timestamp": "t"}
+V1_USER = {"type": "message", "message": {"role": "user", "content": "hi"}}
+V1_REPLY = {"type": "message", "message": {"role": "assistant", "content": [{"type": "text", "text": "yo"}]}}
+V1_COMPACTION = {"type": "compaction", "summary": "s", "firstKeptEntryIndex": 2, "tokensBefore": 9}
+IDS = ("0123456789abcdef-1", "0123456789abcdef-2", "0123456789abcdef-3")
+
+
+def v1_rows(*parents, kept=IDS[1], compaction=V1_COMPACTION):
+    """The v1 session as 9.6 stores it: synthetic ids, parents as given, the compaction's index turned into `kept`."""
+    stored = {k: v for k, v in compaction.items() if k != "firstKeptEntryIndex"}
+    stored.update({} if kept is None else {"firstKeptEntryId": kept})
+    events = [V1_USER, V1_REPLY, stored]
+    return sqlite({**V1_HEADER, "version": 3}, *({**e, "id": i, "parentId": p} for e, i, p in zip(events, IDS, parents)))
+
+
+def test_a_v1_compactions_first_kept_id_must_be_the_id_of_the_entry_its_index_names():
+    inv, chain = inventory(V1_HEADER, V1_USER, V1_REPLY, V1_COMPACTION), (None, IDS[0], IDS[1])
+    checks, records = oracle.events_kept(fixture(4), inv, v1_rows(*chain))
+    assert failed(checks) == [] and "first-kept-index-to-id" in records[-1]["normalisations"]
+    for wrong in ("ffffffffffffffff-9", IDS[0], None):  # an id no event has, another event's, none at all
+        assert event_failures(fixture(4), inv, v1_rows(*chain, kept=wrong)), wrong
+    # An index naming the header (or beyond the file) gives no firstKeptEntryId.
+    at_header = {**V1_COMPACTION, "firstKeptEntryIndex": 0}
+    inv = inventory(V1_HEADER, V1_USER, V1_REPLY, at_header)
+    assert event_failures(fixture(4), inv, v1_rows(*chain, kept=None, compaction=at_header)) == []
+    assert event_failures(fixture(4), inv, v1_rows(*chain, kept=IDS[0], compaction=at_header))
+
+
+def test_v1_synthetic_parent_ids_must_chain_each_event_to_the_one_before_only_the_first_may_be_null():
+    inv = inventory(V1_HEADER, V1_USER, V1_REPLY, V1_COMPACTION)
+    assert event_failures(fixture(4), inv, v1_rows(None, IDS[0], IDS[1])) == []
+    for broken in ((None, None, None), (None, IDS[0], IDS[0]), ("s-1", IDS[0], IDS[1])):
+        assert event_failures(fixture(4), inv, v1_rows(*broken)), broken

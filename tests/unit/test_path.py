@@ -125,3 +125,81 @@ def test_a_path_with_a_recipe_names_it_in_the_plan_and_a_bad_recipe_is_refused_b
     bad.write_text('{"writer": "2026.7.35", "sessions": []}')
     assert main(["path", "2026.7.35", "2026.9.6", "--recipe", str(bad)]) == EXIT_USAGE
     assert '"sessions" must be a non-empty list' in capsys.readouterr().err
+
+
+class StateWith:
+    """A Gateway whose volume holds these files (path -> text) and no SQLite database: every probe gets the same answer,
+    so the reader's own filtering is what is tested."""
+
+    def __init__(self, files):
+        self.files = files
+
+    def exec(self, argv, **_):
+        import json
+
+        from path3_sandbox.containers.gateway import ExecResult
+
+        return ExecResult(argv, 0, json.dumps({"databases": [], "files": self.files}), 0.0)
+
+
+def test_a_marker_is_carried_only_as_a_whole_token_so_h1t1_is_not_found_inside_h1t10(tmp_path):
+    from path3_sandbox.report.evidence import Evidence
+    from path3_sandbox.upgrades.hop import Hop
+    from path3_sandbox.upgrades.reachability import Written, reachable
+    from path3_sandbox.upgrades.turns import carries_marker
+
+    assert carries_marker("hop 1\npath3 scenario turn P3-PATH-H1T1", "P3-PATH-H1T1")
+    assert carries_marker('{"text":"hop 1\\npath3 scenario turn P3-PATH-H1T1\\n"}', "P3-PATH-H1T1")
+    assert carries_marker("P3-PATH-H1T1 acknowledged.", "P3-PATH-H1T1")
+    assert not carries_marker("path3 scenario turn P3-PATH-H1T10", "P3-PATH-H1T1")
+    assert not carries_marker("P3-PATH-H1T10 acknowledged.", "P3-PATH-H1T1")
+    only_t10 = [{"role": "user", "content": "turn P3-PATH-H1T10"}, {"role": "assistant", "content": "P3-PATH-H1T10 ok."}]
+    rpc = FakeRpc(sessions=["agent:main:main"], history={"agent:main:main": only_t10})
+    evidence = Evidence(tmp_path, "path")
+    written = [Written(1, "agent:main:main", "P3-PATH-H1T1", "…", "P3-PATH-H1T1 ok.")]
+    assert reachable(Hop(2, "2026.7.35", "writer"), EmptyState(), rpc, written=written, last_import=0,
+                     evidence=evidence, folder=tmp_path) == "0/1"
+
+
+def test_a_message_before_the_last_import_is_on_the_volume_only_in_a_transcript_not_in_the_gateways_log(tmp_path):
+    import re
+
+    from path3_sandbox.report.evidence import Evidence
+    from path3_sandbox.state.layout import TRANSCRIPT_COPY_PATTERN, holds_transcript_copy
+    from path3_sandbox.upgrades.hop import Hop
+    from path3_sandbox.upgrades.reachability import Written, reachable
+
+    copies = ("agents/main/sessions/s.jsonl", "agents/main/sessions/s.jsonl.reset.2026-11-23T19-44-59.407Z",
+              "agents/main/session-sqlite-import-archive/main_k.s.jsonl.imported-1", "sessions/stray.jsonl")
+    for path in copies + ("logs/gateway.jsonl", "workspace/notes.jsonl", "agents/main/agent/x.jsonl"):
+        assert holds_transcript_copy(path) == (path in copies) == bool(re.search(TRANSCRIPT_COPY_PATTERN, path)), path
+    earlier = [Written(1, "agent:main:main", "P3-PATH-H1T1", "…", "P3-PATH-H1T1 ok.")]
+    rpc = FakeRpc(sessions=["agent:main:main"], history={})
+    for files, kept in (({"logs/gateway.jsonl": "chat.send P3-PATH-H1T1"}, False),
+                        ({"agents/main/session-sqlite-import-archive/main_k.s.jsonl.imported-1": "turn P3-PATH-H1T1"}, True)):
+        evidence = Evidence(tmp_path / str(kept), "path")
+        reachable(Hop(3, "2026.7.35", "writer"), StateWith(files), rpc, written=earlier, last_import=2,
+                  evidence=evidence, folder=tmp_path)
+        [check] = [a for a in evidence.assertions if "still on the volume" in a.name]
+        assert check.passed is kept and check.observed == ([] if kept else ["P3-PATH-H1T1"])
+
+
+def test_a_legacy_file_whose_bytes_are_nowhere_after_a_hop_fails_it_while_archived_rewritten_stores_and_reset_copies_pass(tmp_path):
+    from path3_sandbox.report.evidence import Evidence
+    from path3_sandbox.upgrades.era_files import compare
+    from path3_sandbox.upgrades.hop import Hop
+    from path3_sandbox.upgrades.runner import PathRun
+
+    main = "agents/main/sessions/"
+    before = snapshot(**{main + "sessions.json": "s", main + "a.jsonl": "a", main + "c.jsonl": "c"})
+    after = snapshot(**{"agents/main/session-sqlite-import-archive/legacy-store.sessions.json.imported-9": "s-rewritten",
+                        main + "a.jsonl.reset.2026-11-23T19-44-59.407Z": "a-grown"})
+    moves = compare(before, after)
+    assert moves.gone == [main + "c.jsonl"] and sorted(moves.transformed) == [main + "a.jsonl", main + "sessions.json"]
+    run = PathRun(images={}, hops=[], resources=None, provider=None, evidence=Evidence(tmp_path, "path"))
+    run._record_era_files(Hop(2, "2026.9.6", "importer"), moves, {})
+    [check] = run.evidence.assertions
+    assert not check.passed and check.observed == [main + "c.jsonl"] and check.blame == "gateway"
+    kept = snapshot(**{main + "c.jsonl": "c"}, **{p: f.sha256 for p, f in after.files.items()})
+    run._record_era_files(Hop(3, "2026.9.6", "importer"), compare(before, kept), {})
+    assert run.evidence.assertions[-1].passed

@@ -167,3 +167,47 @@ def test_a_json_file_seeding_parses_nested_too_deep_is_a_fixture_error_not_a_rec
     (state / name).write_text('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}")
     with pytest.raises(FixtureError, match="nests JSON more than 256 deep"):
         build_seed(Fixture("fx", tmp_path / "fx", "", "", None, ()), {"gateway": {}}, now=1_800_000_000)
+
+
+def local_node(root):
+    """A runner that runs a probe's node script on a local folder instead of the container's state dir."""
+    import subprocess
+
+    from path3_sandbox.containers.gateway import ExecResult
+
+    def runner(argv):
+        argv = [*argv[:4], str(root), *argv[5:]]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        return ExecResult(argv, done.returncode, done.stdout + done.stderr, 0.0)
+
+    return runner
+
+
+@pytest.mark.skipif(not __import__("shutil").which("node"), reason="needs node to run the probe script")
+def test_every_seeded_file_is_seen_by_the_file_probe_a_workspace_projects_cache_tmp_and_node_modules_included(tmp_path):
+    import hashlib
+
+    from path3_sandbox.probes import files as files_probe
+
+    fixture = make_fixture(tmp_path / "fx")
+    project = fixture.state / "workspace" / "proj"
+    for name in ("node_modules/left-pad/index.js", "cache/build.bin", "tmp/notes.txt", "sessions.json"):
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(name)
+    for name in ("cache/models.json", "tmp/gateway.lock"):  # the Gateway's scratch at the state root
+        (fixture.state / name).parent.mkdir(parents=True, exist_ok=True)
+        (fixture.state / name).write_text(name)
+    seed = build_seed(fixture, {}, now=1_800_000_000.0)
+    seeded = {f.path: hashlib.sha256(f.data).hexdigest() for f in seed.files}
+    assert "workspace/proj/node_modules/left-pad/index.js" in seeded and "cache/models.json" not in seeded
+    assert seed.to_json()["scratch_files_left_out"] == 2
+    volume = tmp_path / "volume"
+    for f in seed.files:
+        (volume / f.path).parent.mkdir(parents=True, exist_ok=True)
+        (volume / f.path).write_bytes(f.data)
+    (volume / "cache").mkdir()
+    (volume / "cache" / "written-by-the-gateway").write_text("x")
+    seen = files_probe.snapshot(local_node(volume))
+    assert {p: f.sha256 for p, f in seen.files.items()} == seeded  # the probe-before check's comparison
+    texts = files_probe.read_texts(local_node(volume), r"^workspace/proj/(cache|tmp)/", r"^cache/")
+    assert sorted(texts) == ["workspace/proj/cache/build.bin", "workspace/proj/tmp/notes.txt"]

@@ -70,3 +70,55 @@ def test_the_inferred_manifest_agrees_with_the_hand_written_one(tmp_path, name):
 def test_the_inferred_manifest_counts_legacy_transcript_versions():
     manifest = infer_manifest(resolve_fixture("compaction-v1").state, "c", catches="", origin="")
     assert manifest["legacy_transcript_versions"] == {"v1": 1, "v2": 1, "v3": 1}
+
+
+def legacy_state(root, transcript: bytes):
+    sessions = root / "agents" / "main" / "sessions"
+    sessions.mkdir(parents=True)
+    (sessions / "sessions.json").write_text('{"agent:main:main": {"sessionId": "s-1"}}')
+    (sessions / "s-1.jsonl").write_bytes(transcript)
+    return root
+
+
+HEAD = b'{"type":"session","version":3,"id":"s-1","timestamp":"t","cwd":"/w"}\n'
+LINE = b'{"type":"message","id":"m1","parentId":null,"message":{"role":"user","content":"hi"}}\n'
+
+
+def test_a_transcript_whose_last_line_was_cut_is_expected_to_import_its_readable_lines_with_transcript_malformed(tmp_path):
+    from path3_sandbox.proof import oracle
+
+    state = legacy_state(tmp_path / "state", HEAD + LINE + LINE[:30])
+    manifest = infer_manifest(state, "cut", catches="", origin="")
+    assert manifest["expected_warnings"] == ["transcript_malformed"]
+    assert manifest["agents"]["main"]["sessions"]["agent:main:main"]["events"] == 2
+    fixture = Fixture.load(write_fixture(state, tmp_path / "cut", manifest))
+    assert oracle.warnings_as_expected(fixture, {"transcript_malformed"}).passed
+    whole = infer_manifest(legacy_state(tmp_path / "whole", HEAD + LINE), "whole", catches="", origin="")
+    assert whole["expected_warnings"] == []
+
+
+def test_session_rows_an_agent_database_already_holds_are_declared_and_the_before_check_honours_them(tmp_path):
+    import json
+    import sqlite3
+
+    from path3_sandbox.probes.sqlite import parse_snapshot
+    from path3_sandbox.proof import oracle
+
+    state = legacy_state(tmp_path / "state", HEAD + LINE)
+    (state / "agents/main/agent").mkdir(parents=True)
+    with sqlite3.connect(state / "agents/main/agent/openclaw-agent.sqlite") as db:
+        db.execute("create table session_nodes (session_key text, entry_json text)")
+        db.execute("create table transcript_events (session_id text, seq int, event_json text)")
+        db.executemany("insert into session_nodes values (?, '{}')", [("agent:main:done",), ("agent:main:also",)])
+        db.executemany("insert into transcript_events values ('s-0', ?, '{}')", [(1,), (2,), (3,)])
+    db.close()
+    manifest = infer_manifest(state, "partly", catches="", origin="")
+    assert (manifest["preexisting_sessions"], manifest["preexisting_events"]) == (["agent:main:also", "agent:main:done"], 3)
+    assert not (state / "agents/main/agent/openclaw-agent.sqlite-shm").exists(), "the user's database was opened"
+    fixture = Fixture.load(write_fixture(state, tmp_path / "partly", manifest))
+    before = parse_snapshot({"databases": [{"role": "agent", "agent": "main", "path": "/db", "integrity": ["ok"],
+                                            "tables": {"session_nodes": 2, "transcript_events": 3}}]})
+    assert oracle.no_session_state_before(before, fixture).passed
+    undeclared = {k: v for k, v in manifest.items() if not k.startswith("preexisting")}
+    (tmp_path / "partly" / "fixture.json").write_text(json.dumps(undeclared))
+    assert not oracle.no_session_state_before(before, Fixture.load(tmp_path / "partly")).passed

@@ -2,7 +2,9 @@
 
 Every file is hashed, SQLite databases too: a stopped Gateway's database is judged by its bytes (a
 migrated `state/openclaw.sqlite` must leave a byte-identical backup); under a running Gateway their
-hashes only describe that moment, and SQLite itself is the way to read them. Caches and temp dirs are skipped.
+hashes only describe that moment, and SQLite itself is the way to read them. The Gateway's scratch folders directly
+under the state dir (layout.SCRATCH_DIRS) are skipped, and only there: seeding leaves out the same ones, and a
+`cache/`, `tmp/` or `node_modules/` deeper down (a workspace project's) is seeded, so it is probed like any file.
 """
 
 from __future__ import annotations
@@ -11,17 +13,17 @@ import json
 from dataclasses import dataclass
 
 from ..state.config import STATE_DIR
-from ..state.layout import is_live_legacy_path
+from ..state.layout import SCRATCH_DIRS, is_live_legacy_path
 from ._node import Runner, run_node_json
 
 SCRIPT = r"""
 const fs = require('fs'), path = require('path'), crypto = require('crypto');
 const root = process.argv[1], files = [];
-const SKIP_DIRS = new Set(['cache', 'tmp', 'node_modules']);
+const SKIP_DIRS = new Set(__SCRATCH_DIRS__);
 function walk(dir) {
   for (const e of fs.readdirSync(dir, {withFileTypes: true})) {
     const p = path.join(dir, e.name), rel = path.relative(root, p);
-    if (e.isDirectory()) { if (!SKIP_DIRS.has(e.name)) walk(p); continue; }
+    if (e.isDirectory()) { if (!(dir === root && SKIP_DIRS.has(e.name))) walk(p); continue; }
     if (!e.isFile()) continue;
     try {
       const st = fs.statSync(p);
@@ -32,7 +34,7 @@ function walk(dir) {
 }
 if (fs.existsSync(root)) walk(root);
 console.log(JSON.stringify({files}));
-"""
+""".replace("__SCRATCH_DIRS__", json.dumps(SCRATCH_DIRS))
 
 
 @dataclass(frozen=True)
@@ -76,11 +78,12 @@ def parse_snapshot(raw: dict) -> FilesSnapshot:
 READ_SCRIPT = r"""
 const fs = require('fs'), path = require('path');
 const root = process.argv[1], wanted = JSON.parse(process.argv[2]), out = {};
+const SKIP_DIRS = __SCRATCH_DIRS__;
 function walk(dir) {
   if (!fs.existsSync(dir)) return [];
   return fs.readdirSync(dir, {withFileTypes: true}).flatMap(e => {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) return ['cache', 'tmp'].includes(e.name) ? [] : walk(p);
+    if (e.isDirectory()) return dir === root && SKIP_DIRS.includes(e.name) ? [] : walk(p);
     return [path.relative(root, p)];
   });
 }
@@ -90,7 +93,7 @@ for (const pattern of wanted) {
   for (const rel of all.filter(r => re.test(r))) out[rel] = fs.readFileSync(path.join(root, rel), 'utf8');
 }
 console.log(JSON.stringify({files: out}));
-"""
+""".replace("__SCRATCH_DIRS__", json.dumps(SCRATCH_DIRS))
 
 
 def read_texts(runner: Runner, *patterns: str) -> dict[str, str]:

@@ -151,16 +151,23 @@ NORMALISATIONS: dict[str, str] = {
     "header-version-raised": "migrateSessionFileEntryToCurrentVersion raises a v1/v2 header to version 3",
     "header-id-is-session-id": "the header's id is forced to the sessionId and a `sessionId` key removed",
     "header-defaults": "a header without timestamp or cwd gets an empty string",
-    "synthetic-id": "v1 lines have no ids: each gets <16 hex>-<base-36 index> and a parentId chaining to the previous line",
+    "synthetic-id": "v1 lines have no ids: each gets <16 hex>-<base-36 index> and a parentId chaining to the previous "
+                    "line (null on the first event after the header only)",
     "text-content-wrapped": "assistant/toolResult string content becomes [{type: text, text}]",
-    "first-kept-index-to-id": "a v1 compaction's firstKeptEntryIndex becomes firstKeptEntryId",
+    "first-kept-index-to-id": "a v1 compaction's firstKeptEntryIndex (into the parsed entries, header at 0) becomes "
+                              "firstKeptEntryId, the id the entry at that index got; none when it is the header, "
+                              "out of range or not yet given an id (migrateV1ToV2)",
 }
 SYNTHETIC_ID_RE = re.compile(r"^[0-9a-f]{16}-[0-9a-z]+$")
+ANY = object()  # previous_id / first_kept_id when only locating a row: its chain and references are judged in place
 
 
 def normalised_like(legacy: LegacyEvent, row: SqliteEvent, *, version: int, session_id: str,
-                    previous_id: str | None) -> list[str] | None:
-    """The normalisations that turn `legacy` into `row`, or None when they can't: the event changed."""
+                    previous_id: str | None | object, first_kept_id: str | None | object = ANY) -> list[str] | None:
+    """The normalisations that turn `legacy` into `row`, or None when they can't: the event changed.
+    `previous_id`: the id of the row before it in the session (None for the first event after the header), which a
+    v1 line's synthetic parentId must name; `first_kept_id`: the id a v1 compaction's firstKeptEntryIndex must become
+    (None: no firstKeptEntryId at all)."""
     if row.raw is not None and legacy.raw and row.raw.encode("utf-8") == legacy.raw:
         return []
     want, got = copy.deepcopy(legacy.value), row.value
@@ -182,7 +189,8 @@ def normalised_like(legacy: LegacyEvent, row: SqliteEvent, *, version: int, sess
     else:
         if version < 2 and "id" not in want and isinstance(got.get("id"), str) and SYNTHETIC_ID_RE.match(got["id"]):
             want["id"] = got["id"]
-            if "parentId" not in want and got.get("parentId") in (previous_id, None):
+            # The chain is unbroken: only the first event may have a null parent, every later one names the one before.
+            if "parentId" not in want and (previous_id is ANY or got.get("parentId") == previous_id):
                 want["parentId"] = got.get("parentId")
             used.append("synthetic-id")
         message = want.get("message")
@@ -190,15 +198,32 @@ def normalised_like(legacy: LegacyEvent, row: SqliteEvent, *, version: int, sess
                 and isinstance(message.get("content"), str)):
             message["content"] = [{"type": "text", "text": message["content"]}]
             used.append("text-content-wrapped")
-        if want.get("type") == "compaction" and "firstKeptEntryIndex" in want and "firstKeptEntryId" in got:
+        index = want.get("firstKeptEntryIndex")
+        if version < 2 and want.get("type") == "compaction" and isinstance(index, (int, float)) \
+                and not isinstance(index, bool) and "firstKeptEntryId" not in want:
             want.pop("firstKeptEntryIndex")
-            want["firstKeptEntryId"] = got["firstKeptEntryId"]
+            kept = got.get("firstKeptEntryId") if first_kept_id is ANY else first_kept_id
+            if kept is not None:
+                want["firstKeptEntryId"] = kept
             used.append("first-kept-index-to-id")
     if content_hash(want) != content_hash(got):
         return None
     if not used or js_json(want) != row.raw:
         used.append("reserialised")
     return sorted(set(used))
+
+
+def first_kept_id(want: list[LegacyEvent], rows: tuple[SqliteEvent, ...], index: int) -> str | None | object:
+    """The firstKeptEntryId the v1 compaction at want[index] must get: the id of the row of the entry its
+    firstKeptEntryIndex names (entries as parsed, header at 0; rows line up with them), None where migrateV1ToV2 sets
+    none (the header, out of range, an entry after the compaction, not yet given an id), ANY when not a compaction."""
+    value = want[index].value
+    at = value.get("firstKeptEntryIndex") if isinstance(value, dict) and value.get("type") == "compaction" else None
+    if isinstance(at, bool) or not isinstance(at, (int, float)):
+        return ANY
+    if at != int(at) or not 0 <= at <= index or want[int(at)].type == "session" or int(at) >= len(rows):
+        return None
+    return rows[int(at)].event_id
 
 
 def event_difference(legacy: Any, row: Any) -> dict:
@@ -251,15 +276,16 @@ def events_kept(fixture: Fixture, inventory: Inventory, after: SqliteSnapshot) -
                 last = rows[-1].seq if rows else None
                 problems.append(f"{where} missing: SQLite has no event #{index + 1} after seq {last}")
                 continue
-            used = normalised_like(legacy, row, version=version, session_id=expected.session_id, previous_id=previous_id)
+            used = normalised_like(legacy, row, version=version, session_id=expected.session_id, previous_id=previous_id,
+                                   first_kept_id=first_kept_id(want, rows, index) if version < 2 else ANY)
             if used is None:
                 elsewhere = next((r.seq for r in rows if normalised_like(
-                    legacy, r, version=version, session_id=expected.session_id, previous_id=None) is not None), None)
+                    legacy, r, version=version, session_id=expected.session_id, previous_id=ANY) is not None), None)
                 following = want[index + 1] if index + 1 < len(want) else None
                 if elsewhere is not None:
                     problems.append(f"{where} out of order: it is at seq {elsewhere}, expected at seq {row.seq}")
                 elif following and normalised_like(following, row, version=version, session_id=expected.session_id,
-                                                   previous_id=previous_id) is not None:
+                                                   previous_id=ANY) is not None:
                     problems.append(f"{where} missing: no row holds it (seq {row.seq} holds line {following.line})")
                 else:
                     problems.append(f"{where} changed or missing at seq {row.seq}: "
@@ -271,7 +297,8 @@ def events_kept(fixture: Fixture, inventory: Inventory, after: SqliteSnapshot) -
                 if row.event_id and row.identity != row.event_id:
                     problems.append(f"{where} at seq {row.seq} has no transcript_event_identities row "
                                     f"(found {row.identity!r})")
-            previous_id = row.event_id
+            if legacy.type != "session":  # the header starts no chain: the first event after it has a null parent
+                previous_id = row.event_id
         for row in rows[len(want):]:
             kind = row.value.get("type") if isinstance(row.value, dict) else type(row.value).__name__
             problems.append(f"unexplained event at seq {row.seq} (id={row.event_id}, type={kind}): no legacy line is it")

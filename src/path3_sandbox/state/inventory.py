@@ -19,7 +19,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from ..errors import FixtureError
-from .layout import is_legacy_path
+from .layout import is_legacy_path, is_legacy_store_path
 
 MAX_JSON_DEPTH = 256  # OpenClaw's stores and transcript lines nest under 10; Python's json recurses, ~1000 at most
 MAX_JSON_BYTES = 256 * 1024**2  # one sessions.json or one transcript line
@@ -28,14 +28,104 @@ _BRACKET = re.compile(rb"[\[\]{}]")
 
 
 def js_json(value: Any) -> str:
-    """What JSON.stringify writes for a parsed value (no spaces, non-ASCII as is, key order kept)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    """What JSON.stringify writes for a parsed value: no spaces, non-ASCII as is, key order as JavaScript keeps it
+    (integer-like keys first, ascending; then insertion order), numbers and lone surrogates spelled as JS does."""
+    return _js_text(value, sort_keys=False)
 
 
 def content_hash(value: Any) -> str:
-    """sha256 of canonical JSON: the same for equal values however they were serialised."""
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """sha256 of canonical JSON: the same for equal values however they were serialised. The canonical text is
+    JSON.stringify's spelling with sorted keys: `1.0` and `1` are one value to the Gateway (it stores JSON.stringify
+    of each parsed line), and a lone surrogate (JSON.stringify's `\\ud83d` for a cut emoji) is hashed as that escape,
+    the same on a legacy line and on the SQLite row that stores it."""
+    return hashlib.sha256(_js_text(value, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+_ENCODE_STRING = json.encoder.encode_basestring  # C: escapes ", \, \b\f\n\r\t, other controls as \u00xx
+_SURROGATES = re.compile("[\ud800-\udbff][\udc00-\udfff]|[\ud800-\udfff]")
+_MAX_SAFE = 2**53
+
+
+def _js_text(value: Any, *, sort_keys: bool) -> str:
+    parts: list[str] = []
+    _emit(value, sort_keys, parts.append)
+    text = "".join(parts)
+    # JSON.stringify writes a lone surrogate as a \u escape (a pair is one character: json.loads joins escaped pairs).
+    return text if text.isascii() else _SURROGATES.sub(_surrogate, text)
+
+
+def _surrogate(match: re.Match) -> str:
+    found = match.group()
+    if len(found) == 2:
+        return chr(0x10000 + ((ord(found[0]) - 0xD800) << 10) + (ord(found[1]) - 0xDC00))
+    return f"\\u{ord(found):04x}"
+
+
+def _emit(value: Any, sort_keys: bool, out) -> None:
+    if isinstance(value, str):
+        out(_ENCODE_STRING(value))
+    elif value is None or value is True or value is False:
+        out("null" if value is None else "true" if value else "false")
+    elif isinstance(value, (int, float)):
+        out(js_number(value))
+    elif isinstance(value, dict):
+        keys = sorted(value) if sort_keys else _js_key_order(value)
+        out("{")
+        for index, key in enumerate(keys):
+            out(("," if index else "") + _ENCODE_STRING(key) + ":")
+            _emit(value[key], sort_keys, out)
+        out("}")
+    elif isinstance(value, (list, tuple)):
+        out("[")
+        for index, item in enumerate(value):
+            if index:
+                out(",")
+            _emit(item, sort_keys, out)
+        out("]")
+    else:
+        raise TypeError(f"not a JSON value: {type(value).__name__}")
+
+
+def _js_key_order(value: dict) -> list[str]:
+    """JavaScript's property order: array-index keys ascending, then the rest in insertion order."""
+    index = [k for k in value if k.isdigit() and k.isascii() and (k == "0" or k[0] != "0") and int(k) < 2**32 - 1]
+    if not index:
+        return list(value)
+    chosen = set(index)
+    return sorted(index, key=int) + [k for k in value if k not in chosen]
+
+
+def js_number(number: int | float) -> str:
+    """Number.prototype.toString of the double JSON.parse makes of `number` (JSON.stringify's spelling): 1.0 -> 1,
+    1e2 -> 100, 1e21 -> 1e+21, 1e-7 -> 1e-7, 1.5e-5 -> 0.000015; a non-finite one is null."""
+    if isinstance(number, int):
+        if -_MAX_SAFE <= number <= _MAX_SAFE:
+            return str(number)
+        try:
+            number = float(number)  # what JSON.parse keeps of a longer integer
+        except OverflowError:
+            return "null"
+    if number != number or number in (float("inf"), float("-inf")):
+        return "null"
+    if number.is_integer() and abs(number) <= _MAX_SAFE:  # exact; beyond, JS pads its shortest digits with zeros
+        return str(int(number))
+    sign, text = ("-" if number < 0 else ""), repr(abs(number))  # repr: the shortest digits that round-trip, as JS
+    mantissa, _, exponent = text.partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = whole + fraction
+    point = len(whole) + int(exponent or 0)  # the decimal point sits after this many of `digits`
+    stripped = digits.lstrip("0")
+    point -= len(digits) - len(stripped)
+    digits = stripped.rstrip("0")
+    k, n = len(digits), point
+    if k <= n <= 21:
+        return sign + digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return sign + digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return sign + "0." + "0" * -n + digits
+    power = f"e{'+' if n - 1 >= 0 else '-'}{abs(n - 1)}"
+    return sign + (digits if k == 1 else digits[0] + "." + digits[1:]) + power
 
 
 def agent_of(path: str) -> str | None:
@@ -144,7 +234,7 @@ def build_inventory(files: dict[str, tuple[bytes, float]]) -> Inventory:
         if not is_legacy_path(path):  # stores and transcripts the Gateway reads; nested folders are files only
             continue
         name = PurePosixPath(path).name
-        if name == "sessions.json":
+        if is_legacy_store_path(path):
             try:
                 store = _loads(path, data)
                 if not isinstance(store, dict):

@@ -7,6 +7,8 @@ the fixture's own openclaw.json; and the state is kept offline whatever the netw
 every channel it configures is disabled and every model provider it defines or names (config, an agent's
 models.json, auth profiles, its sessions' model overrides) points where nothing answers, so a user's Telegram or
 Discord bot never starts and their API keys are never spent. sessions.json itself, data under test, is never edited.
+The Gateway's scratch folders at the state root (layout.SCRATCH_DIRS: cache/, tmp/) are left out, and counted: the
+file probe skips them there, as the Gateway writes them while it runs; the same names deeper down are seeded.
 What the Gateway first sees is exactly these bytes, and the inventory and hashes are taken from them.
 """
 
@@ -25,6 +27,7 @@ from .fixtures import Fixture
 from ..containers.volumes import VolumeFile
 from ..scenario.provider import PROVIDER_ID
 from .inventory import refuse_unparseable
+from .layout import is_legacy_store_path, is_scratch_path
 from .tree import read_bytes
 
 TEXT_SUFFIXES = (".json", ".jsonl")
@@ -44,11 +47,12 @@ class Seed:
     shift_ms: int  # added to every timestamp (0 when not retimed)
     rewritten_paths: int  # files in which the author's state dir was replaced
     offline: Offline = field(default_factory=Offline)  # channels disabled, providers made unreachable
+    scratch_left_out: int = 0  # files under the state root's cache/ and tmp/, not seeded
 
     def to_json(self) -> dict:
         return {"files": len(self.files), "config_overrides": [o.to_json() for o in self.config_overrides],
                 "timestamp_shift_ms": self.shift_ms, "files_with_rewritten_paths": self.rewritten_paths,
-                "user_state_offline": self.offline.to_json()}
+                "user_state_offline": self.offline.to_json(), "scratch_files_left_out": self.scratch_left_out}
 
     def as_inventory_input(self) -> dict[str, tuple[bytes, float]]:
         return {f.path: (f.data, f.mtime) for f in self.files}
@@ -83,7 +87,9 @@ def build_seed(fixture: Fixture, harness: dict, *, now: float | None = None,
                files: dict[str, bytes] | None = None) -> Seed:
     """`files`: the fixture's state as read_state read it, when the caller has it already (never changed here)."""
     now = time.time() if now is None else now
-    files = dict(read_state(fixture) if files is None else files)
+    given = read_state(fixture) if files is None else files
+    files = {p: d for p, d in given.items() if not is_scratch_path(p)}
+    scratch = len(given) - len(files)
     rewritten = 0
     if fixture.state_dir_as_written and fixture.state_dir_as_written != STATE_DIR:
         old, new = fixture.state_dir_as_written.rstrip("/").encode(), STATE_DIR.encode()
@@ -121,10 +127,9 @@ def build_seed(fixture: Fixture, harness: dict, *, now: float | None = None,
         VolumeFile(path, data, now - TARGET_NEWEST_AGE_MS / 1000 - (count - index), 0o600 if path == CONFIG_NAME else 0o644)
         for index, (path, data) in enumerate(sorted(files.items()))
     )
-    return Seed(volume_files, tuple(overrides), shift, rewritten, offline)
+    return Seed(volume_files, tuple(overrides), shift, rewritten, offline, scratch)
 
 
-SESSION_STORE_RE = re.compile(r"^(agents/[^/]+/sessions|sessions)/sessions\.json$")
 AUTH_PROFILES_RE = re.compile(r"^agents/[^/]+/agent/auth-profiles\.json$")
 MODELS_JSON_RE = re.compile(r"^agents/[^/]+/agent/models\.json$")
 
@@ -134,7 +139,7 @@ def named_providers(files: dict[str, bytes]) -> set[str]:
     `provider/model` modelOverride) and its auth profiles (credentials it holds). Unreadable files name none."""
     found: set[str] = set()
     for path, data in files.items():
-        if SESSION_STORE_RE.match(path):
+        if is_legacy_store_path(path):
             store = _json(path, data)
             for entry in (store.values() if isinstance(store, dict) else ()):
                 if not isinstance(entry, dict):

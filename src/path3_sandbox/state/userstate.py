@@ -1,7 +1,9 @@
 """A user's state (as unpack.unpack_state wrote it, or a capture) turned into a fixture the proof can run.
 
     infer_manifest(state, name)     what the state holds, as a fixture.json: agents, sessions, events, orphans,
-                                    invalid entries, the warnings they imply, the author's state dir; a store,
+                                    invalid entries, the warnings they imply (a transcript with an unparsable line:
+                                    transcript_malformed), the session rows an agent database of a partly migrated
+                                    state already holds (preexisting_*), the author's state dir; a store,
                                     transcript line or config the harness parses that is nested deeper than
                                     inventory.MAX_JSON_DEPTH (or a document bigger than MAX_JSON_BYTES) is refused
     write_fixture(state, dest, …)   fixture.json + state/ at dest; a link in the state is refused, never followed
@@ -14,12 +16,16 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import stat
+import tempfile
 from collections import Counter
+from contextlib import closing
 from pathlib import Path, PurePosixPath
 
 from ..errors import FixtureError
 from .inventory import build_inventory, refuse_unparseable
+from .layout import AGENT_DB_GLOB
 from .tree import read_tree
 
 STATE_DIR_RE = re.compile(r"(/[^\"\s]*?/\.openclaw)/(?:agents|sessions)/")
@@ -48,6 +54,8 @@ def infer_manifest(state: Path, name: str, *, catches: str, origin: str) -> dict
             warnings.add("transcript_missing")
         else:
             referenced.add(transcript.session_id)
+            if transcript.malformed_lines:  # the Gateway imports the readable lines and reports the rest
+                warnings.add("transcript_malformed")
         spec = {"sessionId": entry.session_id, "events": transcript.distinct_events if transcript else 0}
         if transcript and transcript.repeated_lines:
             spec["duplicates"] = list(transcript.repeated_lines)
@@ -59,6 +67,8 @@ def infer_manifest(state: Path, name: str, *, catches: str, origin: str) -> dict
             continue
         if PurePosixPath(transcript.path).stem in referenced:
             continue
+        if transcript.malformed_lines:
+            warnings.add("transcript_malformed")
         agent = transcript.agent or "main"  # strays in the retired top-level sessions/ go to the default agent
         agents.setdefault(agent, {"sessions": {}})["sessions"][f"agent:{agent}:recovered:{transcript.session_id}"] = {
             "sessionId": transcript.session_id, "events": transcript.distinct_events, "archived": True,
@@ -72,9 +82,36 @@ def infer_manifest(state: Path, name: str, *, catches: str, origin: str) -> dict
                 "retime": False, "legacy_transcript_versions": dict(sorted(versions.items())), "agents": agents}
     if invalid:
         manifest["invalid_entries"] = invalid
+    keys, events = preexisting_rows(state)
+    if keys or events:  # a partly migrated state: what SQLite holds before the first start (oracle's *_before check)
+        manifest["preexisting_sessions"], manifest["preexisting_events"] = keys, events
     manifest["expected_warnings"] = sorted(warnings)
     manifest["log_allowlist"] = []
     return manifest
+
+
+def preexisting_rows(state: Path) -> tuple[list[str], int]:
+    """The session keys (session_nodes) and the transcript_events rows every agent database of `state` holds. Read
+    from a copy (with its -wal): a state at rest, and opening the user's file would write a -shm beside it."""
+    keys: list[str] = []
+    events = 0
+    for path in sorted(state.glob(AGENT_DB_GLOB)):
+        with tempfile.TemporaryDirectory(prefix="path3-db-") as folder:
+            copy = Path(folder) / path.name
+            for suffix in ("", "-wal"):
+                if Path(f"{path}{suffix}").is_file():
+                    shutil.copyfile(f"{path}{suffix}", f"{copy}{suffix}")
+            try:
+                with closing(sqlite3.connect(copy)) as db:
+                    tables = {name for (name,) in db.execute("select name from sqlite_master where type='table'")}
+                    if "session_nodes" in tables:
+                        keys += [key for (key,) in db.execute("select session_key from session_nodes")]
+                    if "transcript_events" in tables:
+                        events += db.execute("select count(*) from transcript_events").fetchone()[0]
+            except sqlite3.DatabaseError as error:
+                raise FixtureError(f"{path}: cannot read its session rows ({error})",
+                                   hint="a damaged agent database is its own bug; attach the state and report it as is") from None
+    return sorted(keys), events
 
 
 def _refuse_deep_config(tree: dict[str, tuple[bytes, float]]) -> None:

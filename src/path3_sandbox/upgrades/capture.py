@@ -34,6 +34,7 @@ from ..progress import say
 from ..scenario.provider import PROVIDER_ID, ScriptedProvider
 from ..containers.resources import RunResources, new_run_id
 from ..containers.rpc import GatewayRpc
+from ..state.layout import SCRATCH_DIRS
 from ..state.userstate import infer_manifest, write_fixture
 from ..containers.volumes import VolumeFile, get_tree
 from ..proof.session import StateSession
@@ -44,8 +45,9 @@ STOP_TIMEOUT_S = 30
 ORIGIN = "captured from openclaw {release} by path3-sandbox fixtures capture"
 CATCHES = ("the real thing: a legacy state written by openclaw {release} itself (sessions.json, JSONL transcripts "
            "and whatever else the release leaves), not hand-made")
-# Harness-only things in the captured state: the file log (the Gateway's view of the harness run) and caches.
-HARNESS_DIRS = ("logs", "cache", "tmp", ".cache")
+# Harness-only things in the captured state: the file log (the Gateway's view of the harness run) and caches
+# (the root's scratch folders, which seeding would leave out anyway).
+HARNESS_DIRS = ("logs", *SCRATCH_DIRS, ".cache")
 
 
 def locate_turns(state: Path, turns: list[Turn]) -> list[dict]:

@@ -14,7 +14,8 @@ from ..containers.rpc import GatewayRpc
 from ..probes import files as files_probe
 from ..probes import sqlite as sqlite_probe
 from ..report.evidence import Assertion, Evidence
-from .turns import message_text
+from ..state.layout import TRANSCRIPT_COPY_PATTERN, holds_transcript_copy
+from .turns import carries_marker, message_text
 from .hop import IMPORTER, Hop
 
 
@@ -55,14 +56,14 @@ def reachable(hop: Hop, gateway: Gateway, rpc: GatewayRpc, *, written: list[Writ
         where = []
         if item.key not in listed:
             where.append("sessions.list")
-        if not any(role == "user" and item.marker in text for role, text in history):
+        if not any(role == "user" and carries_marker(text, item.marker) for role, text in history):
             where.append("chat.history (sent)")
-        if not any(role == "assistant" and item.marker in text for role, text in history):
+        if not any(role == "assistant" and carries_marker(text, item.marker) for role, text in history):
             where.append("chat.history (reply)")
         if hop.role == IMPORTER:
             found = snapshot.session(item.key)
             events = snapshot.events_of(found[1]["sessionId"]) if found else ()
-            if sum(item.marker in (e.raw or "") for e in events) < 2:
+            if sum(carries_marker(e.raw or "", item.marker) for e in events) < 2:
                 where.append("its session's SQLite transcript rows")
         if where:
             lost.append(f"{item.marker} (written by hop {item.hop} on {item.key}): not in {', '.join(where)}; "
@@ -74,9 +75,11 @@ def reachable(hop: Hop, gateway: Gateway, rpc: GatewayRpc, *, written: list[Writ
         f"{len(required) - len(lost)}/{len(required)} reachable"))
     earlier = [w for w in written if w not in required]
     if earlier:
-        texts = "\n".join(files_probe.read_texts(gateway.exec, r"\.jsonl").values())
+        # Transcripts and their copies only: the Gateway's own logs/*.jsonl echo every message it handled.
+        texts = "\n".join(text for path, text in files_probe.read_texts(gateway.exec, TRANSCRIPT_COPY_PATTERN).items()
+                          if holds_transcript_copy(path))
         rows = "\n".join(e.raw or "" for db in snapshot.agents.values() for events in db.events.values() for e in events)
-        gone = [w.marker for w in earlier if w.marker not in texts and w.marker not in rows]
+        gone = [w.marker for w in earlier if not carries_marker(texts, w.marker) and not carries_marker(rows, w.marker)]
         evidence.check(hop.label, Assertion(
             "every message written before the last import (a file-backed release cannot read SQLite) or hidden by "
             "its own writer's compact/reset is still on the volume", not gone, [], gone, f"{len(earlier) - len(gone)}/{len(earlier)} in SQLite rows or "
@@ -87,5 +90,5 @@ def reachable(hop: Hop, gateway: Gateway, rpc: GatewayRpc, *, written: list[Writ
 def _rows_elsewhere(snapshot: sqlite_probe.SqliteSnapshot, marker: str) -> str:
     """Where else SQLite holds a marker: an unreachable row is a different finding from no row at all."""
     holders = sorted({f"{db.agent}:{sid}" for db in snapshot.agents.values() for sid, events in db.events.items()
-                      if any(marker in (e.raw or "") for e in events)})
+                      if any(carries_marker(e.raw or "", marker) for e in events)})
     return f"rows kept under session(s) {', '.join(holders)} (unreachable)" if holders else "no SQLite row holds it"

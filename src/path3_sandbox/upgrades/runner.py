@@ -32,7 +32,7 @@ from . import era_files
 from .actions import ACTIONS
 from ..state.layout import in_sessions_folder
 from .recipe import MARKER_LINE, Recipe, agents_config, writer_config
-from .turns import drive_recipe, message_text, operation, send_turn
+from .turns import carries_marker, drive_recipe, message_text, operation, send_turn
 from .hop import ACTION, DOWNGRADE, IMPORTER, WRITER, Hop
 from .reachability import Written, reachable
 
@@ -174,7 +174,7 @@ class PathRun:
             if item.key not in shown:
                 messages = (rpc.call("chat.history", {"sessionKey": item.key, "limit": 1000}) or {}).get("messages", [])
                 shown[item.key] = "\n".join(message_text(m) for m in messages)
-            if item.marker not in shown[item.key]:
+            if not carries_marker(shown[item.key], item.marker):
                 self.written[index] = replace(item, hidden=f"not in chat.history of {item.key} on its own writer "
                                                            f"(openclaw {hop.spec}) after the recipe's compact/reset")
         return operations
@@ -207,6 +207,7 @@ class PathRun:
     def _record_era_files(self, hop: Hop, moves: era_files.EraFiles, row: dict) -> None:
         row["files"] = moves.line()
         (self._dir(hop) / "era-files.json").write_text(json.dumps(moves.to_json(), indent=2) + "\n")
+        self.evidence.check(hop.label, era_files.gone_check(hop.spec, moves))  # recorded only, a loss passed unseen
 
     def _downgrade(self, hop: Hop, row: dict) -> None:
         gateway = self._gateway(hop)

@@ -5,11 +5,13 @@
     drive_recipe(recipe, turn, operation) every session's turns, the compactions, the resets, the turns after them
     operation(rpc, release, method, …)    sessions.compact / sessions.reset where hello-ok offers it, with a record
     message_text(message)                 the text of a chat.history message
+    carries_marker(text, marker)          the marker as a whole token (…-H1T1 is not in …-H1T10)
 """
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -56,10 +58,15 @@ def send_turn(rpc: GatewayRpc, key: str, marker: str, message: str) -> str:
     history = rpc.call("chat.history", {"sessionKey": key, "limit": 200})
     replies = [m for m in (history or {}).get("messages", []) if isinstance(m, dict) and m.get("role") == "assistant"]
     reply = message_text(replies[-1]) if replies else ""
-    if marker not in reply:
+    if not carries_marker(reply, marker):
         raise CaptureFailed(f"turn {marker} on {key}: the last reply in chat.history is {reply[:200]!r}, "
                             f"not the scripted provider's answer to {marker}")
     return reply
+
+
+def carries_marker(text: str, marker: str) -> bool:
+    """`text` names `marker` as a whole token: P3-PATH-H1T1 is not carried by a text that holds only P3-PATH-H1T10."""
+    return re.search(rf"(?<![\w-]){re.escape(marker)}(?!\w)", text) is not None
 
 
 def message_text(message: Any) -> str:
