@@ -2,7 +2,7 @@
 
 Exit codes (a contract, errors.py): 0 proof passed / command done, 1 proof failed on a Gateway finding, 2 usage or
 input error, 3 environment error, 4 the harness could not judge (the proof failed on harness failures only),
-130 interrupted (Ctrl-C or SIGTERM, after this run's resources were removed).
+5 a fault never met the run (faults: not hit, nothing failed), 130 interrupted (Ctrl-C or SIGTERM, after this run's resources were removed).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="path3-sandbox",
         description="Prove in throwaway containers that an OpenClaw Gateway upgrades legacy session stores into SQLite.",
         epilog="exit codes: 0 passed, 1 proof failed (a Gateway finding), 2 usage/input error, 3 environment error, "
-               "4 the harness could not judge (harness failures only), 130 interrupted",
+               "4 the harness could not judge (harness failures only), 5 a fault not hit (faults), 130 interrupted",
     )
     parser.add_argument("--version", action="version", version=f"path3-sandbox {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -28,7 +28,8 @@ exit code of their own:
                                     contract says (an assertion, so pytest reports it as a failed test)
 
 A failed proof is not an error: it is a verdict, written to the evidence: exit 1 when a failure is the Gateway's (a
-finding), exit 4 when every failure is the harness's (the test bed could not judge: not a verdict on the Gateway). Ctrl-C or SIGTERM ends a
+finding), exit 4 when every failure is the harness's (the test bed could not judge: not a verdict on the Gateway);
+a fault run in which nothing failed but a fault never met the run exits 5 (not hit: neither a pass nor a failure). Ctrl-C or SIGTERM ends a
 run with exit 130 once its containers and volumes are removed (signals.py).
 Each message says what was expected, what was seen, and what to do about it.
 """
@@ -42,6 +43,7 @@ EXIT_PROOF_FAILED = 1
 EXIT_USAGE = 2
 EXIT_ENVIRONMENT = 3
 EXIT_HARNESS = 4  # the proof failed on the harness's failures only: the test bed could not judge the Gateway
+EXIT_NOT_HIT = 5  # faults: nothing failed, but a fault never met the run (neither a pass nor a failure)
 EXIT_INTERRUPTED = 130
 
 

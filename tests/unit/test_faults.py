@@ -276,3 +276,54 @@ def test_a_fault_whose_setup_cannot_bring_the_gateway_up_is_the_gateways_finding
     assert result.verdict == "fail"
     assert result.first_failure.startswith("[gateway]"), result.first_failure
     assert "did not come up" in result.first_failure
+
+
+def test_a_line_counts_as_imported_only_in_its_own_session_with_its_own_content():
+    files = state()
+    inventory, after = inventory_of(files), files_after(files, moved=(LOG,))
+    elsewhere = sqlite_with("e1", "e2", "e3")
+    elsewhere.agents["main"].events["s2"] = elsewhere.agents["main"].events.pop("s1")  # another session holds them
+    assert tally(inventory, after, elsewhere).imported == 0
+    emptied = sqlite_with("e1", "e2", "e3")
+    rows = emptied.agents["main"].events["s1"]
+    emptied.agents["main"].events["s1"] = (rows[0], dataclasses.replace(rows[1], value=event("e2", "")), rows[2])
+    counts = tally(inventory, after, emptied)
+    assert counts.imported == 2 and counts.bytes_only == 1, "e2's id with emptied content is not e2"
+
+
+def test_the_control_must_import_every_readable_line_so_an_import_that_archives_all_makes_no_empty_baseline():
+    from path3_sandbox.faults.judge import unreached_lines
+
+    files = state()
+    nothing = tally(inventory_of(files), files_after(files, moved=(LOG, STORE)), sqlite_with())
+    assert nothing.lost == [] and nothing.bytes_only == 3, "every byte archived: nothing lost as bytes"
+    control_unreached = unreached_lines(nothing, None, came_up=True, judged_alone=True)
+    assert control_unreached == [f"{LOG}:1", f"{LOG}:2", f"{LOG}:3"]
+    assert outcome(True, nothing, control_unreached) == LOST
+    assert unreached_lines(nothing, None, came_up=False, judged_alone=True) == []  # a refusal: judged by what it kept
+
+
+def test_a_kill_watcher_that_never_said_it_watches_is_a_harness_failure_not_a_case_not_hit():
+    from path3_sandbox.errors import HarnessFailure
+    from path3_sandbox.faults.kill import KillRecord, _watcher_started
+
+    _watcher_started(KillRecord("SIGKILL at observed point 1", watching=True))
+    with pytest.raises(HarnessFailure, match="never said it watches"):
+        _watcher_started(KillRecord("SIGKILL at observed point 1", hit=False, watching=False))
+
+
+def test_a_fault_that_never_met_the_run_exits_5_while_a_sweeps_last_point_not_hit_does_not_count():
+    from types import SimpleNamespace
+
+    from path3_sandbox.faults.run import exit_code, not_hit
+
+    def case(fault, verdict, findings=0):
+        return SimpleNamespace(fault=SimpleNamespace(name=fault), verdict=verdict, passed=verdict != "fail",
+                               findings=findings)
+
+    sweep = [case("control", "pass"), case("kill-mid-import", "pass"), case("kill-mid-import", "not hit")]
+    assert not_hit(sweep) == [] and exit_code(sweep) == 0
+    never = sweep + [case("clock-ahead", "not hit")]
+    assert not_hit(never) == ["clock-ahead"] and exit_code(never) == 5
+    assert exit_code(never + [case("disk-full", "fail", findings=1)]) == 1
+    assert exit_code(sweep + [case("disk-full", "fail", findings=0)]) == 4

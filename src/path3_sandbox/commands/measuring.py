@@ -17,7 +17,8 @@ def faults(args: argparse.Namespace) -> int:
     from ..proof.contracts import contract_for
     from ..faults import catalogue
     from ..errors import UsageError
-    from ..faults.run import counted, exit_code, run_faults
+    from ..errors import EXIT_NOT_HIT
+    from ..faults.run import counted, exit_code, not_hit, run_faults
     from ..state.fixtures import resolve_fixture
 
     if args.fault == ["list"]:
@@ -35,9 +36,11 @@ def faults(args: argparse.Namespace) -> int:
     root = run_folder("faults", run_id)
     results = run_faults(docker_client(), image, fixture, contract, faults, run_id=run_id, root=root, keep=args.keep,
                          sweep=args.sweep, sweep_max=args.sweep_max)
-    print(f"{'PASS' if exit_code(results) == EXIT_PROOF_PASSED else 'FAIL'}: {counted(results)} fault cases on "
-          f"openclaw {target.version} ({fixture.name}); table: {root / 'faults.md'}")
-    return exit_code(results)
+    code = exit_code(results)
+    word = {EXIT_PROOF_PASSED: "PASS", EXIT_NOT_HIT: f"NOT HIT ({', '.join(not_hit(results))} never met the run)"}
+    print(f"{word.get(code, 'FAIL')}: {counted(results)} fault cases on openclaw {target.version} ({fixture.name}); "
+          f"table: {root / 'faults.md'}")
+    return code
 
 
 def bench(args: argparse.Namespace) -> int:

@@ -34,7 +34,7 @@ from ..containers.network import OPEN
 from ..containers.volumes import put_files
 from ..proof.session import StateSession, start_as_a_user
 from .fault import Fault
-from .judge import OUTCOME_WORDS, REFUSED, Tally, kept_every_file, outcome, tally
+from .judge import OUTCOME_WORDS, REFUSED, Tally, kept_every_file, outcome, tally, unreached_lines
 from .result import CaseResult
 
 DISK_SIZE = "48m"
@@ -200,11 +200,8 @@ class Case:
                 came_up = kinds[-1].came_up
                 counts = self.counts = self._judge(evidence, gateway if came_up else None)
             starts = [k.to_json() for k in kinds]
-            if self.fault.changes_inputs:  # judged from its own content: the readable lines a store points at
-                unreached = counts.readable_not_imported() if came_up else []
-            else:  # held to what the untouched import imported (a refusal that kept every byte has lost nothing)
-                baseline = self.control.counts if self.control else None
-                unreached = counts.versus(baseline) if baseline and came_up else []
+            unreached = unreached_lines(counts, self.control.counts if self.control else None, came_up=came_up,
+                                        judged_alone=self.fault.changes_inputs or self.control is None)
             kept_migrated = kept_every_file(self.migrated, self.after_files) if self.migrated is not None else None
             result = outcome(came_up, counts, unreached, kept_migrated=kept_migrated)
             self._checks(evidence, kinds, counts, unreached, result, injection)

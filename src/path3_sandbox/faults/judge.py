@@ -1,9 +1,11 @@
 """The nothing-lost oracle of one fault case, over the final state: SQLite plus the legacy bytes wherever they went.
 
 Counted from content, never from the fixture's numbers:
-    events        every parsed line of every seeded transcript: imported (a SQLite row with its id, or its exact
-                  content, in any session), kept only as bytes (not imported, but its file's bytes are still on the
-                  volume), or lost (neither)
+    events        every parsed line of every seeded transcript: imported (a SQLite row of its own session, the
+                  transcript's or its store entry's, holding it: its id and its content, changed only by the
+                  proof's enumerated normalisations), kept only as bytes (not imported, but its file's bytes are
+                  still on the volume), or lost (neither). A row with its id in another session, or its id with
+                  other content, is not it.
     duplicates    SQLite rows of one session repeating an event id: an import that ran twice
     legacy bytes  every seeded file of the session area (sessions.json, transcripts, sidecars) whose declared fate
                   holds (fates.judge): its bytes kept in place or in the import archive, a store rewritten as declared
@@ -20,10 +22,11 @@ import re
 from dataclasses import dataclass, field
 
 from ..proof.fates import judge as fate_of
-from ..state.inventory import Inventory, content_hash
+from ..proof.oracle import normalised_like
+from ..state.inventory import Inventory, LegacyEvent, LegacyTranscript
 from ..state.layout import is_session_area_path
 from ..probes.files import FilesSnapshot
-from ..probes.sqlite import SqliteSnapshot
+from ..probes.sqlite import SqliteEvent, SqliteSnapshot
 
 COMPLETED = "completed"
 REFUSED = "refused"
@@ -67,9 +70,39 @@ class Tally:
                 "seeded_changed": self.seeded_changed, "moved_unimported": self.moved_unimported}
 
 
+class _SessionRows:
+    """SQLite's transcript rows by session, to find a legacy line in its own session: by id, else (v1 lines have no
+    ids) by content, each row judged with the row before it (a synthetic parentId must chain to it)."""
+
+    def __init__(self, after: SqliteSnapshot | None) -> None:
+        self.rows: dict[str, tuple[SqliteEvent, ...]] = {}
+        self.by_id: dict[str, dict[str, list[int]]] = {}
+        self.parent: dict[str, list[str | None]] = {}  # the id the row at each position must chain to (oracle's rule)
+        for db in (after.agents.values() if after else ()):
+            for session_id, events in db.events.items():
+                self.rows[session_id] = events
+                index, parents, previous = self.by_id.setdefault(session_id, {}), self.parent.setdefault(session_id, []), None
+                for position, event in enumerate(events):
+                    if event.event_id:
+                        index.setdefault(event.event_id, []).append(position)
+                    parents.append(previous)
+                    if not (isinstance(event.value, dict) and event.value.get("type") == "session"):
+                        previous = event.event_id  # the header starts no chain
+
+    def holds(self, transcript: LegacyTranscript, event: LegacyEvent, sessions: set[str]) -> bool:
+        version = int(transcript.version or 1)
+        for session_id in sessions:
+            rows = self.rows.get(session_id, ())
+            positions = (self.by_id.get(session_id, {}).get(event.event_id, []) if event.event_id and version >= 2
+                         else range(len(rows)))
+            for position in positions:
+                if normalised_like(event, rows[position], version=version, session_id=session_id,
+                                   previous_id=self.parent[session_id][position]) is not None:
+                    return True
+        return False
+
+
 def tally(inventory: Inventory, after_files: FilesSnapshot, after: SqliteSnapshot | None) -> Tally:
-    ids: set[str] = set()
-    contents: set[str] = set()
     duplicates: list[str] = []
     for db in (after.agents.values() if after else ()):
         for session_id, events in db.events.items():
@@ -77,9 +110,13 @@ def tally(inventory: Inventory, after_files: FilesSnapshot, after: SqliteSnapsho
             for event in events:
                 if event.event_id:
                     seen[event.event_id] = seen.get(event.event_id, 0) + 1
-                    ids.add(event.event_id)
-                contents.add(content_hash(event.value))
             duplicates += [f"{db.agent}:{session_id}: {eid} ×{n}" for eid, n in seen.items() if n > 1]
+    rows = _SessionRows(after)
+    # A transcript's own sessions: its header's (or file name's) id, and every store entry that points at it.
+    owners: dict[str, set[str]] = {}
+    for entry in inventory.entries:
+        if entry.session_id and (found := inventory.transcript_for(entry.session_id, entry.session_file)):
+            owners.setdefault(found.path, set()).add(entry.session_id)
     where_now = after_files.by_hash()
     events = imported = bytes_only = 0
     lost: list[str] = []
@@ -101,9 +138,10 @@ def tally(inventory: Inventory, after_files: FilesSnapshot, after: SqliteSnapsho
         file = next((f for f in inventory.files if f.path == transcript.path), None)
         file_kept = bool(file and where_now.get(file.sha256))
         where_it_was = bool(file and in_place(file.path)) and transcript.path not in store_gone
+        sessions = {transcript.session_id} | owners.get(transcript.path, set())
         for event in transcript.events:
             events += 1
-            if (event.event_id and event.event_id in ids) or content_hash(event.value) in contents:
+            if rows.holds(transcript, event, sessions):
                 imported += 1
                 imported_lines.add(f"{transcript.path}:{event.line}")
             elif file_kept:
@@ -132,6 +170,18 @@ def kept_every_file(before: FilesSnapshot, after: FilesSnapshot) -> bool:
     (-shm, the WAL index SQLite rebuilds at will, aside)."""
     return all(getattr(after.files.get(path), "sha256", None) == item.sha256 for path, item in before.files.items()
                if MIGRATED_STATE_RE.match(path) and not path.endswith("-shm"))
+
+
+def unreached_lines(counts: Tally, control: Tally | None, *, came_up: bool, judged_alone: bool) -> list[str]:
+    """Lines that should have been imported and were not, after a start that came up. `judged_alone` (the control
+    itself, or a fault that changes the inputs): every readable line a store points at, from the case's own content;
+    the control must import them all, or an import that archives everything and imports nothing would make an empty
+    baseline every case then passes against. Otherwise: what the control imported (Tally.versus)."""
+    if not came_up:
+        return []  # a refusal is judged by what it kept (outcome)
+    if judged_alone:
+        return counts.readable_not_imported()
+    return counts.versus(control) if control is not None else []
 
 
 def outcome(came_up: bool, counts: Tally, unreached: list[str], *, kept_migrated: bool | None = None) -> str:

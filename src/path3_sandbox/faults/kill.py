@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from ..state.config import STATE_DIR
 from ..containers.gateway import DOCTOR_FIX, Gateway
+from ..errors import HarnessFailure
 
 # Where an import writes: its run manifests, the import archive, the legacy folders it moves files out of, the
 # per-agent databases. Anything else (logs, config, caches) is not an import persistence point.
@@ -69,6 +70,7 @@ class KillRecord:
 
     how: str
     hit: bool = False  # False: the Gateway was ready (or exited) before the kill point
+    watching: bool = False  # the watcher said it watches: without it, no point can be met and "not hit" means nothing
     point: dict | None = None
     points_seen: list[dict] = field(default_factory=list)
     preexisting: list[str] = field(default_factory=list)
@@ -112,8 +114,16 @@ def _watch(container, gateway: Gateway, n: int, pattern: str, record: KillRecord
 
     reader = threading.Thread(target=follow, name="path3-fault-watcher", daemon=True)
     reader.start()
-    watching.wait(WATCH_TIMEOUT_S)
+    record.watching = watching.wait(WATCH_TIMEOUT_S)
     return reader
+
+
+def _watcher_started(record: KillRecord) -> None:
+    """A watcher that never said it watches can meet no point: the case would read "not hit" and end its sweep
+    green. That is the harness's failure, never the Gateway's pass."""
+    if not record.watching:
+        raise HarnessFailure(f"the fault watcher never said it watches within {WATCH_TIMEOUT_S}s of the start: no "
+                             f"kill point could be met ({record.how})")
 
 
 def kill_at_point(gateway: Gateway, n: int, pattern: str = IMPORT_PATHS) -> KillRecord:
@@ -128,6 +138,7 @@ def kill_at_point(gateway: Gateway, n: int, pattern: str = IMPORT_PATHS) -> Kill
     record.start = observation.to_json()
     if not record.hit and gateway.status() == "running":
         gateway.stop()
+    _watcher_started(record)
     return record
 
 
@@ -149,6 +160,7 @@ def kill_doctor_at_point(gateway: Gateway, n: int, pattern: str = IMPORT_PATHS, 
     finally:
         oneoff.stop()
     record.seconds = time.monotonic() - started
+    _watcher_started(record)
     return record
 
 

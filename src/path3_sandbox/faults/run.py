@@ -22,7 +22,7 @@ import docker
 
 from ..containers.resources import RunResources
 from ..proof.contracts import ContractChoice
-from ..errors import exit_for
+from ..errors import EXIT_NOT_HIT, exit_for
 from ..state.fixtures import Fixture
 from ..build.images import GatewayImage
 from ..plan import FAILED, NOT_HIT, PASSED, SKIPPED, Plan, PlannedStep
@@ -110,8 +110,21 @@ def _mark(plan: Plan, step: PlannedStep, cases: list[CaseResult]) -> None:
     plan.mark(step, outcome, seconds=sum(r.seconds for r in cases), why=why or "")
 
 
+def not_hit(results: list[CaseResult]) -> list[str]:
+    """The faults that never met the run: every case of theirs not hit. A sweep's last case is not hit by design (the
+    import ended before that point) and its other points count; a fault with no point hit at all was not tried."""
+    cases: dict[str, list[CaseResult]] = {}
+    for result in results:
+        cases.setdefault(result.fault.name, []).append(result)
+    return [name for name, tried in cases.items() if all(r.verdict == "not hit" for r in tried)]
+
+
 def exit_code(results: list[CaseResult]) -> int:
-    return exit_for(all(r.passed for r in results), findings=any(r.findings for r in results if not r.passed))
+    """0 every fault met and passed; 1 a case failed on a Gateway finding; 4 on harness failures only; 5 nothing failed
+    but a fault never met the run (not hit: neither a pass nor a failure)."""
+    if not all(r.passed for r in results):
+        return exit_for(False, findings=any(r.findings for r in results if not r.passed))
+    return EXIT_NOT_HIT if not_hit(results) else exit_for(True)
 
 
 def counted(results: list[CaseResult]) -> str:
