@@ -8,12 +8,17 @@ The table below is the README's mutation table.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 
 import pytest
 
+from path3_sandbox.faults.judge import tally, unreached_lines
 from path3_sandbox.proof import fates, oracle
+from path3_sandbox.proof.reachable import HISTORY_LIMIT, session_reachable
+from path3_sandbox.scenario.steps import _rows_kept
+from path3_sandbox.upgrades import era_files
 from path3_sandbox.state.config import STATE_DIR, harness_config
 from path3_sandbox.state.fixtures import resolve_fixture
 from path3_sandbox.containers.gateway import Gateway
@@ -73,6 +78,11 @@ eval(process.env.TAMPER); db.close();
 """
 
 
+# What the real Gateway answered while it ran on the imported state (the `imported` fixture fills it): the judges that
+# read the Gateway as well as SQLite (reachability) are held against these answers and a tampered copy.
+CAPTURED: dict[str, object] = {}
+
+
 @pytest.fixture(scope="module")
 def imported(docker_client, default_image):
     """A state that 2026.9.6 imported at first start, stopped cleanly, on a volume; plus what was seeded."""
@@ -85,6 +95,10 @@ def imported(docker_client, default_image):
         put_files(resources, default_image.tag, volume, list(seed.files))
         gateway = Gateway(resources, default_image.tag, volume, token, name=f"path3-{resources.run_id}-mut")
         assert gateway.start().outcome == "ready", gateway.logs()[-2000:]
+        with gateway.rpc() as rpc:
+            CAPTURED["history"] = rpc.call("chat.history", {"sessionKey": KEY, "limit": HISTORY_LIMIT})
+        CAPTURED["seeded"] = files_probe.FilesSnapshot({f.path: files_probe.StateFile(
+            f.path, len(f.data), f.mtime, hashlib.sha256(f.data).hexdigest()) for f in seed.files})
         gateway.stop()
         yield fixture, inventory, docker_client, default_image.tag, volume, resources
 
@@ -131,3 +145,68 @@ def test_each_tamper_turns_the_verdict_red_naming_what_it_hit(imported, case):
     assert names in failures[0].message(), f"{case}: first failure {failures[0].message()!r} does not name {names!r}"
     assert failures[0].blame == "gateway"
     print(f"\nMUTATION | {case} | {failures[0].detail[:300] or failures[0].message()[:300]}")
+
+
+# -- the other judges, each on a tampered copy: the faults judge (route 3), the restart step's rows (7), imported
+# sessions' reachability (8) and a path hop's era files (9). tamper -> (script, the judge, what its failure names).
+def faults_judge(imported, untampered, after, after_files) -> list[str]:
+    """The control case's judgement: every readable line a store points at, imported in its own session."""
+    counts = tally(imported[1], after_files, after)
+    return unreached_lines(counts, None, came_up=True, judged_alone=True) + counts.lost
+
+
+def restart_rows(imported, untampered, after, after_files) -> list[str]:
+    proof = (SID, {})
+    kept, changed = _rows_kept(untampered[0], after, proof, proof)
+    return [] if kept else [str(changed)]
+
+
+def reachability(imported, untampered, after, after_files) -> list[str]:
+    return session_reachable(KEY, SID, after, CAPTURED["history"])
+
+
+def era_files_of_a_hop(imported, untampered, after, after_files) -> list[str]:
+    check = era_files.gone_check("2026.9.6", era_files.compare(CAPTURED["seeded"], after_files))
+    return [] if check.passed else [str(check.observed)]
+
+
+JUDGE_TAMPERS = {
+    "faults: move a session's events to another session": (
+        f"db.exec(\"update transcript_events set session_id='path3-elsewhere' where session_id='{SID}'\")",
+        faults_judge, SID),
+    "faults: empty one event's content, its id kept": (
+        f"db.exec(\"update transcript_events set event_json=json_set(event_json, '$.message.content', '') "
+        f"where session_id='{SID}' and seq=2\")", faults_judge, SID),
+    "restart: change one byte of an event the session had": (TAMPERS["change one byte of one event's content"][0],
+                                                            restart_rows, "seq"),
+    "restart: drop the session's last event": (
+        f"db.exec(\"delete from transcript_events where session_id='{SID}' and seq=(select max(seq) from "
+        f"transcript_events where session_id='{SID}')\")", restart_rows, "fewer"),
+    "reachability: delete the session's window": (
+        f"db.exec(\"delete from session_windows where session_id='{SID}'\")", reachability, "session_windows"),
+    "reachability: rename the newest message's id": (
+        f"db.exec(\"update transcript_events set event_json=json_set(event_json, '$.id', 'path3-renamed') where "
+        f"session_id='{SID}' and seq=(select max(seq) from transcript_events where session_id='{SID}' and "
+        f"json_extract(event_json, '$.type')='message')\")", reachability, "newest message"),
+    "paths: delete one archived legacy file": (TAMPERS["delete one archived legacy file"][0], era_files_of_a_hop,
+                                              f"{SID}.jsonl"),
+}
+
+
+@pytest.fixture(scope="module")
+def untampered(imported):
+    return read_copy(imported, None)
+
+
+def test_the_untampered_import_passes_every_other_judge(imported, untampered):
+    for name, (_, judge, _) in JUDGE_TAMPERS.items():
+        assert judge(imported, untampered, *untampered) == [], name
+
+
+@pytest.mark.parametrize("case", list(JUDGE_TAMPERS))
+def test_each_tamper_turns_the_other_judges_red_naming_what_it_hit(imported, untampered, case):
+    script, judge, names = JUDGE_TAMPERS[case]
+    failures = judge(imported, untampered, *read_copy(imported, script))
+    assert failures, f"{case}: the judge found nothing"
+    assert names in " ".join(failures), f"{case}: {failures[:3]} does not name {names!r}"
+    print(f"\nMUTATION | {case} | {' '.join(failures)[:300]}")

@@ -37,6 +37,7 @@ from ..scenario.provider import ScriptedProvider
 from ..containers.resources import RunResources
 from ..containers.rpc import GatewayRpc
 from ..scenario import STEPS, Context, Step, run_scenario
+from .reachable import imported_sessions_reachable
 from .session import Starts, StateSession
 from .verdict import FixtureVerdict, time_split
 from ..state import layout
@@ -173,12 +174,12 @@ class FixtureProof:
         return inventory
 
     def _startup_import(self, first: StartKind) -> bool:
-        doctor_first = [c["argv"] for c in self.gateway.commands if "doctor" in c["argv"]]
+        # No check on our own command list (it could not fail): that nothing imported before this start is the
+        # probe-before phase's check of the volume (oracle.no_session_state_before).
         return self._check(
             "first-start",
             Assertion("first start imported the legacy store and became ready", first.kind == "imported",
                       "imported", first.kind, first.message or ""),
-            Assertion("doctor --fix was never run before the first start", not doctor_first, [], doctor_first),
         ) and first.kind == "imported"
 
     def _refuse_then_doctor(self, first: StartKind, inventory: Inventory) -> tuple[bool, str]:
@@ -248,6 +249,8 @@ class FixtureProof:
         manifests = reports.read_manifests(files_probe.read_texts(self._running_runner, r"^session-sqlite-migration-runs/.*\.json$"))
         ev.write_json("gateway-reports.json", {"import_report": report.to_json() if report else None, "manifests": manifests})
         listed, blame = self._sessions_list()
+        reachable = (imported_sessions_reachable(self._rpc(), fixture, after) if listed is not None
+                     else oracle.cannot_check("every imported session is reachable", "sessions.list failed"))
         missing = sorted({s.stored_key for s in fixture.sessions} - listed) if listed is not None else None
         self._check("nothing-lost", *metadata, *events, *files, *oracle.integrity_ok(after),
                     _no_live_legacy(after_files),
@@ -256,7 +259,7 @@ class FixtureProof:
                     *reports.manifest_agrees(manifests, inventory, after_files),
                     Assertion("sessions.list over the Gateway returns every imported key", missing == [], [],
                               missing if missing is not None else "sessions.list failed",
-                              blame=blame))
+                              blame=blame), reachable)
 
     def _health(self) -> None:
         handles = handles_probe.snapshot(self._host_pid(), self._running_runner, STATE_DIR)
