@@ -277,10 +277,18 @@ class FixtureProof:
     def _diagnostics(self) -> None:
         # Both at once: each is mostly a node CLI booting (~6 s) while the Gateway idles, and both only read.
         modes = ("inspect", "validate")
+
+        def diagnose(mode: str):
+            argv = ["openclaw", "doctor", "--session-sqlite", mode, "--session-sqlite-all-agents", "--json"]
+            result = self.gateway.exec(argv, timeout_s=180)
+            if reports.last_json(result.output) is None:  # the engine can cut an exec's output (probes/_node.py):
+                self._say("diagnostics", f"{mode}: no JSON document in {len(result.output)} chars; it only reads, "
+                                         "so it runs again")
+                result = self.gateway.exec(argv, timeout_s=180)
+            return result
+
         with ThreadPoolExecutor(max_workers=len(modes), thread_name_prefix="path3-diagnostics") as pool:
-            results = list(pool.map(lambda mode: self.gateway.exec(
-                ["openclaw", "doctor", "--session-sqlite", mode, "--session-sqlite-all-agents", "--json"], timeout_s=180),
-                modes))
+            results = list(pool.map(diagnose, modes))
         for mode, result in zip(modes, results):
             self.evidence.write_text(f"doctor-session-sqlite-{mode}.json", result.output)
             self.evidence.event("diagnostics", "doctor", mode=mode, exit_code=result.exit_code, seconds=round(result.seconds, 2))
