@@ -141,12 +141,20 @@ def wait_for_gateway(docker_client, pid):
                          ids=["ctrl-c", "sigterm", "a second signal during cleanup"])
 def test_an_interrupted_run_leaves_nothing_behind_but_the_evidence(docker_client, default_image, tmp_path, signals):
     run = start_prove(tmp_path)
-    selector = wait_for_gateway(docker_client, run.pid)
+    # The signal must land while the Gateway starts (some 15 s): the run's own progress line says when, where polling
+    # Docker for its container could answer late on a loaded machine, after the run had finished (exit 0).
+    seen = []
+    for line in run.stderr:
+        seen.append(line)
+        if "first-start: starting" in line:
+            break
+    selector = {"label": f"{LABEL_OWNER_PID}={run.pid}"}
     for index, name in enumerate(signals):
         if index:
             time.sleep(0.5)  # the first signal has started the cleanup; the second must not cut it short
         run.send_signal(getattr(signal, name))
-    _, err = run.communicate(timeout=120)
+    _, rest = run.communicate(timeout=120)
+    err = "".join(seen) + rest
     assert run.returncode == 130, err[-2000:]
     assert f"interrupted ({signals[0]})" in err and "Traceback" not in err, err[-2000:]
     assert docker_client.containers.list(all=True, filters=selector) == []
