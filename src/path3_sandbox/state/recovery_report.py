@@ -8,6 +8,7 @@ into issues) read back, and the legacy state it implies.
     skeleton(report)      -> (files, manifest, cannot_infer): a minimal legacy state dir (relpath -> bytes), what was
                              inferred and from which line (manifest["inferred"]), and what the report does not say.
     describe(...)         the same, as the lines `repro --from-report` prints.
+    read_report(path)     the file's text, or ReportError (missing, a folder, too big, not UTF-8).
 
 The format, as OpenClaw renders it (src/commands/doctor-session-sqlite-failure.ts, renderFailureMarkdown):
 "# Session SQLite Migration Failure", "- Run/Generated/OpenClaw version/Reason/Restore status/Recovery command: …",
@@ -24,7 +25,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from ..errors import ReportError
 from .config import CONFIG_NAME
@@ -36,6 +37,7 @@ HEADER_KEYS = {"Run": "run", "Generated": "generated", "OpenClaw version": "vers
 TARGET_KEYS = {"Store": "store", "SQLite": "sqlite", "Planned moves": "planned_moves",
                "Completed moves": "completed_moves", "Validation before archive": "validation", "Issues": "issue_count"}
 COUNTS = ("planned_moves", "completed_moves", "issue_count")
+MAX_REPORT_BYTES = 1024**2
 LISTED_ISSUES_AT_MOST = 10  # renderFailureMarkdown lists target.issues.slice(0, 10)
 VERSION_RE = re.compile(r"\d{4}\.\d{1,2}\.\d{1,3}(?:-[0-9A-Za-z.]+)?")
 FIELD_RE = re.compile(r"^- ([A-Za-z][A-Za-z ]*?): ?(.*)$")
@@ -77,6 +79,19 @@ class RecoveryReport:
     recovery_command: str | None = None
     targets: tuple[Target, ...] = ()
     unparsed: tuple[str, ...] = field(default=())  # "line N: text", every line the format does not have
+
+
+def read_report(path: Path) -> str:
+    """The report's text: a UTF-8 file of at most MAX_REPORT_BYTES (an issue body is at most 65,536 characters)."""
+    hint = "pass the .md file holding the report (the issue body, or doctor's session-sqlite-….failure.md)"
+    if not path.is_file():
+        raise ReportError(f"{path} {'is not a file' if path.exists() else 'does not exist'}", hint=hint)
+    if path.stat().st_size > MAX_REPORT_BYTES:
+        raise ReportError(f"{path} is larger than {MAX_REPORT_BYTES // 1024} KiB: not a recovery report", hint=hint)
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ReportError(f"{path} is not UTF-8 text (byte {error.start}): not a recovery report", hint=hint) from None
 
 
 def parse_report(text: str, *, source: str = "the report") -> RecoveryReport:
