@@ -131,9 +131,17 @@ def _parser() -> argparse.ArgumentParser:
                         help="leave containers, volumes and the unpacked copy of the state for inspection")
     _unpack_options(compat)
 
-    repro = commands.add_parser("repro", help="reproduce a reported migration bug from a user's state; writes a bug-report bundle")
-    repro.add_argument("state", help="the user's ~/.openclaw: a directory, .tar.gz/.tgz/.tar or .zip")
+    repro = commands.add_parser("repro", help="reproduce a reported migration bug from a user's state, or from the "
+                                              "recovery report doctor wrote; writes a bug-report bundle")
+    repro.add_argument("state", nargs="?", help="the user's ~/.openclaw: a directory, .tar.gz/.tgz/.tar or .zip")
+    repro.add_argument("--from-report", type=Path, metavar="FILE",
+                       help="instead of a state: the markdown `openclaw doctor --session-sqlite recover --github-issue` "
+                            "wrote (a 'Session SQLite migration recovery report' issue body); the state it implies is "
+                            "built, what it cannot say is printed, and the proof runs on the report's release")
+    repro.add_argument("--dry-run", action="store_true",
+                       help="with --from-report: print what the report implies and could not infer, and stop")
     _target_options(repro)
+    repro.set_defaults(openclaw=None)  # --from-report: the report's release; else the usual default
     repro.add_argument("--contract", choices=("startup-import", "refuse-then-doctor"), help="override the release table")
     repro.add_argument("--first-start-only", action="store_true", help="skip the RPC scenario")
     _network_option(repro)

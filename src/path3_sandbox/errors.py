@@ -3,7 +3,8 @@
     Path3Error
     ├── UsageError ................ exit 2: the input is wrong; the user can fix it
     │   ├── TargetError ........... an npm spec npm doesn't have, an unreadable or non-OpenClaw tarball
-    │   └── FixtureError .......... a fixture whose manifest and files disagree, an unreadable state
+    │   ├── FixtureError .......... a fixture whose manifest and files disagree, an unreadable state
+    │   └── ReportError ........... a recovery report (repro --from-report) that is not one, or implies no state
     └── EnvironmentProblem ........ exit 3: this machine can't run the proof as it is
         ├── EngineUnavailable ..... no Docker engine answers and none can be installed here
         ├── BaseImageUnavailable .. the public base neither pulls nor can be built locally
@@ -78,6 +79,10 @@ class TargetError(UsageError):
 
 class FixtureError(UsageError):
     pass
+
+
+class ReportError(UsageError):
+    """`repro --from-report FILE`: FILE is not the markdown doctor's recover --github-issue writes, or implies no state."""
 
 
 class EnvironmentProblem(Path3Error):

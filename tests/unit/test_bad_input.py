@@ -193,3 +193,79 @@ def test_a_bad_target_is_exit_2_before_docker_is_asked_or_installed(command, spe
     err = capsys.readouterr().err
     assert says in err and "fix:" in err and "Traceback" not in err, err
     assert not (tmp_path / "artifacts").exists() or not [p for p in (tmp_path / "artifacts").rglob("*") if p.is_file()]
+
+
+REPORTS = Path(__file__).resolve().parents[1] / "data" / "recovery-reports"
+
+
+def report_without(tmp: Path, *drop: str) -> Path:
+    lines = (REPORTS / "156382.md").read_text(encoding="utf-8").splitlines()
+    (tmp / "edited.md").write_text("\n".join(l for l in lines if not l.startswith(drop)) + "\n", encoding="utf-8")
+    return tmp / "edited.md"
+
+
+def report_text(tmp: Path, text: str) -> Path:
+    (tmp / "r.md").write_text(text, encoding="utf-8")
+    return tmp / "r.md"
+
+
+# a bad recovery report -> (how to make it, extra CLI options, what the message must say)
+BAD_REPORTS = {
+    "missing report": (lambda t: t / "no-such-report.md", [], "does not exist"),
+    "a folder as the report": (lambda t: t, [], "is not a file"),
+    "not UTF-8": (lambda t: (t / "r.md").write_bytes(b"# Session SQLite Migration Failure\n\xff\xfe") and t / "r.md", [],
+                  "is not UTF-8 text"),
+    "too large": (lambda t: (t / "r.md").write_bytes(b"x" * (1024**2 + 1)) and t / "r.md", [], "larger than 1024 KiB"),
+    "empty": (lambda t: report_text(t, ""), [], "is not an OpenClaw session SQLite recovery report"),
+    "a different issue": (lambda t: report_text(t, "### Bug type\n\nRegression\n"), [],
+                          "no '- OpenClaw version: …' line"),
+    "no targets": (lambda t: report_without(t, "## Targets", "### ", "- Store", "- SQLite", "- Planned", "- Completed",
+                                            "- Validation", "- Issues", "  - ["), [], "names no target agent"),
+    "no version and no --openclaw": (lambda t: report_without(t, "- OpenClaw version"), [], "names no OpenClaw version"),
+    "a bad --openclaw": (lambda t: REPORTS / "156382.md", ["--openclaw", "bad tag!"], "is neither an exact OpenClaw version"),
+    "a state as well": (lambda t: REPORTS / "156382.md", [str(REPORTS)], "either STATE or --from-report"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_REPORTS))
+def test_a_bad_recovery_report_is_refused_with_exit_2_before_docker_and_leaves_nothing(tmp_path, capsys, case):
+    make, options, message = BAD_REPORTS[case]
+    report = make(tmp_path)
+    assert main(["repro", "--from-report", str(report), *options]) == EXIT_USAGE
+    captured = capsys.readouterr()
+    assert message in captured.err and "fix:" in captured.err and "Traceback" not in captured.err, captured.err
+    assert not (tmp_path / "artifacts").exists() or not [p for p in (tmp_path / "artifacts").rglob("*") if p.is_file()]
+
+
+def test_repro_without_a_state_or_a_report_is_exit_2(capsys):
+    assert main(["repro"]) == EXIT_USAGE
+    assert "needs the user's state or a recovery report" in capsys.readouterr().err
+
+
+def test_from_report_prints_what_it_inferred_and_could_not_before_docker_is_asked(tmp_path, capsys, monkeypatch):
+    """The inference is checked and printed, the built state handed to the repro STATE path on the report's release;
+    the first thing that path asks Docker for is where this stops (the autouse no_docker)."""
+    import tempfile
+
+    made: list[str] = []
+    real = tempfile.TemporaryDirectory
+
+    def remembered(*args, **kwargs):
+        folder = real(*args, **kwargs)
+        made.append(folder.name)
+        return folder
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", remembered)
+    with pytest.raises(AssertionError, match="before Docker is asked"):
+        main(["repro", "--from-report", str(REPORTS / "156382.md")])
+    out = capsys.readouterr().out
+    assert out.index("inferred:") < out.index("could not infer:") < out.index("release: 2026.9.5 (the report)")
+    assert "plugins.entries.<id>.enabled = true for codex" in out and "40a7c366-4102-46a5-8b6f-216100e9f571.jsonl" in out
+    assert made and not any(Path(folder).exists() for folder in made)  # the built state is gone with the run
+    assert not [p for p in (tmp_path / "artifacts").rglob("*") if p.is_file()]
+
+
+def test_from_report_dry_run_prints_and_stops_and_openclaw_overrides_the_reports_release(capsys):
+    assert main(["repro", "--from-report", str(REPORTS / "156401.md"), "--dry-run", "--openclaw", "2026.9.6"]) == 0
+    out = capsys.readouterr().out
+    assert "3 target(s): main, bob, seraph" in out and "release: 2026.9.6 (--openclaw)" in out

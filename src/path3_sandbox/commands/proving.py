@@ -41,6 +41,59 @@ def prove(args: argparse.Namespace) -> int:
 
 
 def repro(args: argparse.Namespace) -> int:
+    """`repro STATE` (a user's state) or `repro --from-report FILE` (the state a recovery report implies)."""
+    from ..build.target import DEFAULT_SPEC
+    from ..errors import UsageError
+
+    if args.from_report is not None:
+        if args.state:
+            raise UsageError("give either STATE or --from-report FILE, not both",
+                             hint="`path3-sandbox repro STATE` or `path3-sandbox repro --from-report report.md`")
+        return _repro_from_report(args)
+    if not args.state:
+        raise UsageError("repro needs the user's state or a recovery report",
+                         hint="`path3-sandbox repro ~/Downloads/openclaw-state.tar.gz` or "
+                              "`path3-sandbox repro --from-report report.md`")
+    if args.dry_run:
+        raise UsageError("--dry-run goes with --from-report", hint="leave --dry-run out to repro a state")
+    args.openclaw = args.openclaw or DEFAULT_SPEC
+    return _repro_state(args)
+
+
+def _repro_from_report(args: argparse.Namespace) -> int:
+    """Parse the report, print what it implies and what it cannot, build that state in a temporary folder and hand
+    it to the state path as `repro STATE` would: on the report's release unless --openclaw says otherwise. Every
+    check is made before Docker is asked anything."""
+    import tempfile
+
+    from ..build.target import Target
+    from ..errors import ReportError
+    from ..state.recovery_report import describe, parse_report, read_report, skeleton
+
+    source = Path(args.from_report)
+    report = parse_report(read_report(source), source=str(source))
+    files, manifest, cannot_infer = skeleton(report)
+    if not manifest["agents"]:
+        raise ReportError(f"{source} names no target agent a state can be built for",
+                          hint="the report needs a '## Targets' section with '### <agent>' and '- Store: …' lines")
+    spec = args.openclaw or report.version
+    if not spec:
+        raise ReportError(f"{source} names no OpenClaw version", hint="give the release: --openclaw 2026.9.5")
+    Target.parse(spec)  # a bad release is refused before anything is written
+    print(describe(report, manifest, cannot_infer), flush=True)
+    print(f"release: {spec} ({'--openclaw' if args.openclaw else 'the report'}); state: {len(files)} file(s)", flush=True)
+    if args.dry_run:
+        return 0
+    with tempfile.TemporaryDirectory(prefix="path3-report-") as folder:
+        state = Path(folder) / f"{source.stem}-state"  # the name the proof reports the bug with
+        for relpath, data in files.items():
+            (state / relpath).parent.mkdir(parents=True, exist_ok=True)
+            (state / relpath).write_bytes(data)
+        args.state, args.openclaw = str(state), spec
+        return _repro_state(args)
+
+
+def _repro_state(args: argparse.Namespace) -> int:
     from ..proof.contracts import contract_for
     from ..containers.docker_client import docker_client
     from ..containers.resources import new_run_id
