@@ -140,7 +140,7 @@ def _parser() -> argparse.ArgumentParser:
                             "built, what it cannot say is printed, and the proof runs on the report's release")
     repro.add_argument("--dry-run", action="store_true",
                        help="with --from-report: print what the report implies and could not infer, and stop")
-    _target_options(repro)
+    _target_options(repro, default_says=f"the report's release with --from-report, else {DEFAULT_SPEC}")
     repro.set_defaults(openclaw=None)  # --from-report: the report's release; else the usual default
     repro.add_argument("--contract", choices=("startup-import", "refuse-then-doctor"), help="override the release table")
     repro.add_argument("--first-start-only", action="store_true", help="skip the RPC scenario")
@@ -205,9 +205,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _target_options(parser: argparse.ArgumentParser) -> None:
+def _target_options(parser: argparse.ArgumentParser, *, default_says: str = "") -> None:
     parser.add_argument("--openclaw", default=DEFAULT_SPEC, metavar="SPEC",
-                        help=f"npm version or dist-tag, or a packed .tgz (default: {DEFAULT_SPEC})")
+                        help=f"npm version or dist-tag, or a packed .tgz (default: {default_says or DEFAULT_SPEC})")
     _base_option(parser)
     parser.add_argument("--rebuild", action="store_true", help="build the image even when a cached one exists")
 
