@@ -133,12 +133,13 @@ def turned_after(entry: dict) -> tuple:
 def test_a_turned_session_may_change_only_the_enumerated_turn_fields():
     before = {**KEPT, "displayName": "Notes"}
     bookkeeping = {**before, "updatedAt": 99, "model": "other", "totalTokens": 7, "status": "done",
-                   "delivery": {"kind": "internal"}, "lastInteractionAt": 98}
+                   "delivery": {"kind": "internal"}, "lastInteractionAt": 98, "lastRunId": "r-1", "chatType": "direct"}
     assert turned_after(bookkeeping).passed
     for entry, problem in (({k: v for k, v in before.items() if k != "label"}, "label: dropped"),
                            ({k: v for k, v in before.items() if k != "model"}, "model: dropped"),
                            ({**before, "displayName": "x"}, "displayName: changed"),
                            ({**before, "thinkingLevel": "high"}, "thinkingLevel: added")):
+        # chatType may be added by a turn (TURN_MAY_ADD) but, once there, no turn changes it
         failure = turned_after(entry)
         assert not failure.passed and problem in failure.observed[0], (problem, failure.observed)
     assert json.dumps(sorted(oracle.TURN_FIELDS))  # enumerated, not a pattern

@@ -286,12 +286,16 @@ def metadata_kept(inventory: Inventory, after: SqliteSnapshot, fixture: Fixture)
 # starts (lastInteractionAt, systemSent, skillsSnapshot, delivery: the turn's route). The fields 2026.7.35 wrote
 # during its own turns (fixtures/legacy-stores/real-7.35) are exactly these. Everything else (label, displayName,
 # thinkingLevel, chatType, compactionCheckpoints...) keeps the value the import gave it, which metadata_kept ties
-# to the legacy entry.
+# to the legacy entry. 2026.9.6's first turn on an imported session (test_scenario: real-7.35, compaction-v1) also
+# adds its run bookkeeping: activeWriterRunId, lastRunId, agentHarnessId, contextTokensSource, contextBudgetStatus,
+# totalTokensVersion; and chatType where the entry had none (TURN_MAY_ADD: set once, never changed).
 TURN_FIELDS = frozenset({
     "updatedAt", "lastInteractionAt", "status", "startedAt", "endedAt", "runtimeMs", "abortedLastRun", "systemSent",
     "model", "modelProvider", "contextTokens", "inputTokens", "outputTokens", "totalTokens", "totalTokensFresh",
     "cacheRead", "cacheWrite", "estimatedCostUsd", "systemPromptReport", "skillsSnapshot", "delivery",
+    "activeWriterRunId", "lastRunId", "agentHarnessId", "contextTokensSource", "contextBudgetStatus", "totalTokensVersion",
 })
+TURN_MAY_ADD = frozenset({"chatType"})
 
 
 def turn_changes(was: str | None, now: str | None) -> list[str]:
@@ -306,5 +310,6 @@ def turn_changes(was: str | None, now: str | None) -> list[str]:
     problems = [f"{k}: dropped" for k in before if k not in after]
     problems += [f"{k}: changed ({json.dumps(before[k])[:80]} -> {json.dumps(after[k])[:80]})" for k in before
                  if k in after and k not in TURN_FIELDS and content_hash(before[k]) != content_hash(after[k])]
-    problems += [f"{k}: added ({json.dumps(after[k])[:80]})" for k in after if k not in before and k not in TURN_FIELDS]
+    problems += [f"{k}: added ({json.dumps(after[k])[:80]})" for k in after
+                 if k not in before and k not in TURN_FIELDS | TURN_MAY_ADD]
     return problems
