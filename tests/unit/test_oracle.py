@@ -127,11 +127,17 @@ def test_a_changed_label_or_a_dropped_field_fails_naming_the_field_while_declare
     assert failed(checks) == [] and [r["field"] for r in records] == ["sessionFile"]
 
 
-def test_routing_keys_folded_into_delivery_need_the_delivery_object():
+def test_an_external_last_channel_must_be_the_delivery_context_channel_not_just_any_delivery_object():
     inv = inventory(HEADER, M1, M2, entry={**ENTRY, "lastChannel": "telegram"})
     kept = {k: v for k, v in ENTRY.items() if k != "sessionFile"}
-    assert failed(oracle.metadata_kept(inv, sqlite(HEADER, M1, M2, entry=kept), fixture(3))[0])
-    assert not failed(oracle.metadata_kept(inv, sqlite(HEADER, M1, M2, entry={**kept, "delivery": {"kind": "external"}}), fixture(3))[0])
+    # What normalizeSessionDeliveryState builds from a channel alone: the value is found at delivery.context.channel.
+    routed = {"kind": "external", "route": {"channel": "telegram"}, "context": {"channel": "telegram"},
+              "origin": {"provider": "telegram"}}
+    assert not failed(oracle.metadata_kept(inv, sqlite(HEADER, M1, M2, entry={**kept, "delivery": routed}), fixture(3))[0])
+    for delivery in (None, {"kind": "external"}, {**routed, "context": {"channel": "discord"}}, {"kind": "internal"}):
+        entry = kept if delivery is None else {**kept, "delivery": delivery}
+        [failure] = failed(oracle.metadata_kept(inv, sqlite(HEADER, M1, M2, entry=entry), fixture(3))[0])
+        assert "lastChannel: folded into delivery" in failure.detail
 
 
 def test_every_seeded_file_needs_a_fate_and_an_unknown_one_is_a_harness_gap():

@@ -12,13 +12,13 @@ from __future__ import annotations
 import copy
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from ..report.evidence import HARNESS, Assertion
 from ..state.fixtures import Fixture
 from ..state.inventory import Inventory, LegacyEvent, LegacyTranscript, content_hash, js_json
 from ..probes.sqlite import SqliteEvent, SqliteSnapshot
+from . import metadata
 
 
 
@@ -69,78 +69,10 @@ def legacy_entries_covered(inventory: Inventory, after: SqliteSnapshot, fixture:
     return results
 
 
-# -- session metadata ----------------------------------------------------------------------------
+# -- session metadata (proof/metadata.py: where each legacy field's value went, and what a turn may change) ---
 
-@dataclass(frozen=True)
-class FieldFate:
-    fate: str  # "dropped" | "folded" (into another key) | "renamed" | "moved" (to another table)
-    into: str | None
-    why: str
-
-
-_DELIVERY = FieldFate("folded", "delivery", "normalizeLegacySessionEntryDelivery builds one canonical `delivery` "
-                                            "object from the legacy routing keys and deletes them")
-# What 2026.8.1-2026.9.6 do with a legacy entry's fields (one importer across that line). Every other field
-# must be in entry_json with the same value.
-FIELD_FATES: dict[str, FieldFate] = {
-    "sessionFile": FieldFate("dropped", None, "SQLite is the transcript's home: projectCanonicalSessionEntryShape drops it"),
-    "transcriptPath": FieldFate("dropped", None, "as sessionFile"),
-    **{key: _DELIVERY for key in ("route", "deliveryContext", "origin", "channel", "lastChannel", "lastTo",
-                                  "lastAccountId", "lastThreadId")},
-    "createdBy": FieldFate("renamed", "createdActor", "migrateLegacySessionCreator"),
-    "owner": FieldFate("dropped", None, "not in the canonical entry shape of 9.x"),
-    "participants": FieldFate("dropped", None, "not in the canonical entry shape of 9.x"),
-    "participantCount": FieldFate("dropped", None, "not in the canonical entry shape of 9.x"),
-    "sessionDiffBaseline": FieldFate("moved", "session_entry_snapshots", "splitSessionEntrySnapshots"),
-    "skillsSnapshot": FieldFate("moved", "session_entry_snapshots", "splitSessionEntrySnapshots"),
-    "systemPromptReport": FieldFate("moved", "session_entry_snapshots", "splitSessionEntrySnapshots"),
-}
-# Prefixed legacy keys folded into one object each (pendingFinalDeliveryText -> pendingFinalDelivery.…).
-FOLDED_PREFIXES = ("pendingFinalDelivery", "fallbackNotice", "memoryFlush")
-
-
-def field_fate(key: str) -> FieldFate | None:
-    if key in FIELD_FATES:
-        return FIELD_FATES[key]
-    prefix = next((p for p in FOLDED_PREFIXES if key.startswith(p)), None)
-    return FieldFate("folded", prefix, "projectCanonicalSessionEntryShape folds the legacy fields into one object") if prefix else None
-
-
-def metadata_kept(inventory: Inventory, after: SqliteSnapshot, fixture: Fixture) -> tuple[list[Assertion], list[dict]]:
-    """Every field of every legacy entry is in SQLite's entry_json with the same value, or has a declared fate
-    whose target is there. Returns the assertions and one record per field that was not kept as is."""
-    stored = {(s.agent, s.key): s.stored_key for s in fixture.sessions}
-    results, records = [], []
-    for entry in inventory.entries:
-        if not entry.session_id or not isinstance(entry.fields, dict):
-            continue
-        key = stored.get((entry.agent, entry.key), entry.key)
-        found = after.session(key)
-        if not found:
-            continue  # sessions_present names it
-        row = found[1].get("entry")
-        if not isinstance(row, dict):
-            results.append(Assertion(f"entry_json of {key} is a JSON object", False, "object", found[1].get("entry_json")))
-            continue
-        wrong = []
-        for field, value in entry.fields.items():
-            fate = field_fate(field)
-            if fate is None:
-                if field not in row:
-                    wrong.append({"field": field, "problem": "dropped", "legacy": value})
-                elif content_hash(row[field]) != content_hash(value):
-                    wrong.append({"field": field, "problem": "changed", "legacy": value, "sqlite": row[field]})
-                continue
-            record = {"session": key, "field": field, "fate": fate.fate, "into": fate.into, "why": fate.why}
-            if fate.fate in ("folded", "renamed") and fate.into not in row:
-                wrong.append({"field": field, "problem": f"{fate.fate} into {fate.into}, which entry_json lacks"})
-            elif fate.fate == "dropped" and field in row and content_hash(row[field]) != content_hash(value):
-                wrong.append({"field": field, "problem": "kept with another value", "legacy": value, "sqlite": row[field]})
-            records.append(record)
-        results.append(Assertion(f"every legacy field of {key} is in SQLite (same value, or its declared fate)",
-                                 not wrong, f"{len(entry.fields)} field(s) of {entry.store}", wrong or "all kept",
-                                 "; ".join(f"{w['field']}: {w['problem']}" for w in wrong)))
-    return results, records
+FieldFate, FIELD_FATES, field_fate = metadata.FieldFate, metadata.FIELD_FATES, metadata.field_fate
+metadata_kept, TURN_FIELDS = metadata.metadata_kept, metadata.TURN_FIELDS
 
 
 # -- transcript events ---------------------------------------------------------------------------
@@ -358,8 +290,8 @@ def imported_rows(after: SqliteSnapshot, fixture: Fixture) -> dict:
 
 def imported_rows_unchanged(baseline: dict, now: SqliteSnapshot, fixture: Fixture, *, turned: set[str] = frozenset(),
                             when: str) -> Assertion:
-    """Every row the import wrote is byte-identical now. A session that took turns since may have grown and
-    its entry's bookkeeping may move (updatedAt, tokens), but its imported events and identity stay as they were."""
+    """Every row the import wrote is byte-identical now. A session that took turns since may have grown and its
+    entry's TURN_FIELDS may move; every other field of its entry, its imported events and identity stay as they were."""
     current = imported_rows(now, fixture)
     changed = []
     for key, was in baseline.items():
@@ -369,6 +301,9 @@ def imported_rows_unchanged(baseline: dict, now: SqliteSnapshot, fixture: Fixtur
             continue
         if key not in turned and is_["entry_json"] != was["entry_json"]:
             changed.append(f"{key}: entry_json changed although the session took no turn")
+        elif key in turned:
+            changed += [f"{key}: {problem} by a turn, which may change only {', '.join(sorted(metadata.TURN_FIELDS))}"
+                        for problem in metadata.turn_changes(was["entry_json"], is_["entry_json"])]
         prefix = is_["events"][: len(was["events"])]
         if prefix != was["events"]:
             first = next(i for i, (a, b) in enumerate(zip(was["events"], prefix + [None] * len(was["events"]))) if a != b)

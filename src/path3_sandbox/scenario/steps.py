@@ -160,15 +160,24 @@ def step_continue_legacy(ctx: Context, before: Probe) -> StepOutcome:
 def step_metadata(ctx: Context, before: Probe) -> StepOutcome:
     listed = {s["key"]: s for s in ctx.rpc.list_sessions({"archived": "all", "limit": 1000})}
     checks = []
-    keys = [ctx.proof_key] + [s.stored_key for s in ctx.fixture.sessions if not s.archived][:3]
+    imported = [s for s in ctx.fixture.sessions if not s.archived][:3]
+    # An imported session answers with its legacy entry's values (SQLite's row could already be lossy); the proof
+    # session, created by this run, with its SQLite row. Only fields no turn writes (metadata.TURN_FIELDS).
+    legacy = {(e.agent, e.key): e.fields for e in ctx.inventory.entries if isinstance(e.fields, dict)}
+    sources = [(ctx.proof_key, "SQLite", None)] + [(s.stored_key, "its legacy entry", legacy.get((s.agent, s.key), {}))
+                                                   for s in imported]
     getter = "sessions.get" if "sessions.get" in ctx.rpc.methods else "sessions.describe"
-    for key in keys:
+    for key, source, fields in sources:
         found = before.sqlite.session(key)
         row = found[1] if found else None
+        if fields is None:
+            fields = {"sessionId": row["sessionId"], "label": (row.get("entry") or {}).get("label")} if row else None
         item = listed.get(key)
-        want = {"sessionId": row["sessionId"], "label": (row.get("entry") or {}).get("label")} if row else None
-        got = {"sessionId": item.get("sessionId"), "label": item.get("label")} if item else None
-        checks.append(Assertion(f"sessions.list row for {key} agrees with SQLite", want is not None and want == got, want, got))
+        names = ("sessionId", "label", "displayName") if fields and "displayName" in fields else ("sessionId", "label")
+        want = {name: fields.get(name) for name in names} if fields else None
+        got = {name: item.get(name) for name in names} if item else None
+        checks.append(Assertion(f"sessions.list row for {key} agrees with {source}", want is not None and want == got,
+                                want, got))
         described = ctx.rpc.call(getter, {"key": key})
         text = json.dumps(described, ensure_ascii=False)
         checks.append(Assertion(f"{getter} for {key} names its SQLite sessionId", bool(row) and row["sessionId"] in text,
@@ -327,7 +336,7 @@ STEPS = [
     Step("continue-legacy", ("chat.send", "agent.wait"), step_continue_legacy,
          "an imported session takes a turn; the model is sent its legacy history, in order"),
     Step("metadata", ("sessions.list",), step_metadata,
-         "sessions.list and sessions.get agree with SQLite for the proof session and imported ones"),
+         "sessions.list agrees with SQLite for the proof session and with the legacy entries for imported ones"),
     Step("patch", ("sessions.patch",), step_patch, "set the proof session's label, then clear it"),
     Step("compaction", ("sessions.compact",), step_compaction, "compact the proof session"),
     Step("restart-recovery", ("chat.send", "agent.wait"), step_restart_recovery,
