@@ -46,3 +46,17 @@ def test_a_broken_manifest_is_an_input_error(tmp_path):
     (tmp_path / "fixture.json").write_text("{broken")
     with pytest.raises(FixtureError, match="is not valid JSON"):
         Fixture.load(tmp_path)
+
+
+def test_a_transcript_on_disk_that_the_manifest_does_not_account_for_fails_naming_the_file_and_the_fix(tmp_path):
+    copy = tmp_path / "stray-orphan"
+    shutil.copytree(resolve_fixture("stray-orphan").root, copy)
+    manifest = json.loads((copy / "fixture.json").read_text())
+    del manifest["agents"]["main"]["sessions"]["agent:main:recovered:1c383a6c-1381-5420-8328-0641ac83bbf1"]
+    (copy / "fixture.json").write_text(json.dumps(manifest))
+    assert check(Fixture.load(copy)) == [
+        "state/agents/main/sessions/1c383a6c-1381-5420-8328-0641ac83bbf1.jsonl: a transcript no manifest session "
+        "accounts for (session id 1c383a6c-1381-5420-8328-0641ac83bbf1); declare it under agents.main.sessions as "
+        '"agent:main:recovered:1c383a6c-1381-5420-8328-0641ac83bbf1": {"sessionId": '
+        '"1c383a6c-1381-5420-8328-0641ac83bbf1", "events": 3, "archived": true} (how the Gateway imports an orphan), '
+        "or remove the file"]

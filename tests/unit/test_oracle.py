@@ -141,18 +141,20 @@ def test_an_external_last_channel_must_be_the_delivery_context_channel_not_just_
 
 
 def test_every_seeded_file_needs_a_fate_and_an_unknown_one_is_a_harness_gap():
-    inv = inventory(HEADER, M1, extra={"identity/device.json": (b"{}", 1.0), "mystery/thing.bin": (b"x", 1.0)})
+    device = {"deviceId": "d1", "publicKeyPem": "K", "createdAtMs": 5, "privateKeyPem": "P"}
+    inv = inventory(HEADER, M1, extra={"identity/device.json": (json.dumps(device).encode(), 1.0), "mystery/thing.bin": (b"x", 1.0)})
     transcript = next(f for f in inv.files if f.path.endswith(".jsonl"))
     archive = "agents/main/session-sqlite-import-archive/agent_main_main.s-1.jsonl.imported-1"
     after = FilesSnapshot({archive: StateFile(archive, 1, 1.0, transcript.sha256),
                            "agents/main/session-sqlite-import-archive/legacy-store.sessions.json.imported-1":
                                StateFile("x", 1, 1.0, "rewritten")})
     with_identity = parse_snapshot({"databases": [{"role": "global", "agent": None, "path": "/g", "tables": {},
-                                                   "rows": {"device_identities": [{"identity_key": "primary"}]}}]})
+                                                   "rows": {"device_identities": [{"identity_key": "primary", "device_id": "d1",
+                                                                                    "public_key_pem": "K", "created_at_ms": 5}]}}]})
     checks, file_fates = fates.files_accounted(inv, after, with_identity)
     by_path = {f["path"]: f["fate"] for f in file_fates}
     assert by_path[transcript.path] == "preserved" and by_path["agents/main/sessions/sessions.json"] == "transformed"
-    assert by_path["identity/device.json"] == "imported into device_identities"
+    assert by_path["identity/device.json"].startswith("imported into device_identities as primary")
     [unknown] = failed(checks)
     assert unknown.name == "unaccounted legacy file mystery/thing.bin" and unknown.blame == "harness"
     checks, _ = fates.files_accounted(inv, FilesSnapshot({}), parse_snapshot({"databases": []}))
@@ -167,7 +169,8 @@ def test_the_state_database_is_judged_by_its_rows_not_its_bytes():
     before = {"state/openclaw.sqlite": {"tables": original}}
     migrated = FilesSnapshot({"state/openclaw.sqlite": StateFile("s", 1, 1.0, "migrated")})
     no_rows = parse_snapshot({"databases": []})
-    reshaped = {**original, "audit_events": {"columns": ["id", "kind", "v2"], "rows": ["x1", "x2"]}}
+    reshaped = {**original, "audit_events": {"columns": ["id", "kind", "v2"], "rows": ["x1", "x2"],
+                                             "projected": {"columns": ["id", "kind"], "rows": ["r1", "r2"]}}}
     kept = fates.StateDbContent(before, {"state/openclaw.sqlite": {"tables": reshaped},
                                          "state/openclaw.sqlite.pre-1.bak": {"tables": original}})
     fate, ok, _ = fates.judge(db, migrated, no_rows, kept)

@@ -79,4 +79,10 @@ def test_recovered_orphan_transcripts_count_as_entries_in_the_gateways_report():
                      sessions=(ExpectedSession("main", "agent:main:main", "s-1", 1),
                                ExpectedSession("main", "agent:main:recovered:o-1", "o-1", 2, archived=True)))
     report = reports.ImportReport(3, 2, 3, 0, 0, 0)  # two entries with a sessionId (one has no transcript) + the orphan
-    assert all(a.passed for a in reports.import_report_agrees(report, state(lines=1), orphan))
+    # The orphan's 2 events are counted off its transcript on disk, never off the manifest.
+    orphan_file = b'{"type":"session","id":"o-1"}\n{"type":"message","id":"m1","message":{"role":"user","content":"x"}}\n'
+    with_orphan = build_inventory({"agents/main/sessions/sessions.json": (json.dumps({"agent:main:main": {"sessionId": "s-1"},
+                                       "agent:main:x": {"sessionId": "s-2"}, "agent:main:cron": {}}).encode(), 1.0),
+                                   "agents/main/sessions/s-1.jsonl": (b'{"type":"session","id":"s-1"}\n', 1.0),
+                                   "agents/main/sessions/o-1.jsonl": (orphan_file, 1.0)})
+    assert all(a.passed for a in reports.import_report_agrees(report, with_orphan, orphan))

@@ -41,7 +41,7 @@ if (fs.existsSync(path.join(root, 'agents'))) {
 }
 const global = path.join(root, STATE_DB);
 if (fs.existsSync(global)) candidates.push({role: 'global', agent: null, path: global});
-const GLOBAL_ROWS = {device_identities: 'select identity_key from device_identities',
+const GLOBAL_ROWS = {device_identities: 'select identity_key, device_id, public_key_pem, created_at_ms from device_identities',
   migration_sources: 'select * from migration_sources'};
 for (const c of candidates) {
   const item = {...c, tables: {}, columns: {}, error: null};
@@ -203,7 +203,9 @@ def parse_snapshot(raw: dict) -> SqliteSnapshot:
 
 DIGEST_SCRIPT = r"""
 const {DatabaseSync} = require('node:sqlite'); const fs = require('fs'), path = require('path'), crypto = require('crypto');
-const root = process.argv[1], wanted = JSON.parse(process.argv[2]), out = {};
+const root = process.argv[1], wanted = JSON.parse(process.argv[2]), project = JSON.parse(process.argv[3] || '{}'), out = {};
+const digest = r => crypto.createHash('sha256').update(JSON.stringify(r, (k, v) => typeof v === 'bigint' ? String(v)
+  : (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v))).digest('hex').slice(0, 24);
 for (const rel of wanted) {
   const p = path.join(root, rel);
   if (!fs.existsSync(p)) continue;
@@ -211,10 +213,12 @@ for (const rel of wanted) {
     const db = new DatabaseSync(p, {readOnly: true}), tables = {};
     for (const t of db.prepare("select name from sqlite_master where type='table' and name not like 'sqlite_%'").all()) {
       const columns = db.prepare(`pragma table_info("${t.name}")`).all().map(c => c.name);
-      const rows = db.prepare(`select * from "${t.name}"`).all().map(r =>
-        crypto.createHash('sha256').update(JSON.stringify(r, (k, v) => typeof v === 'bigint' ? String(v)
-          : (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v))).digest('hex').slice(0, 24));
-      tables[t.name] = {columns, rows: rows.sort()};
+      const all = db.prepare(`select * from "${t.name}"`).all();
+      tables[t.name] = {columns, rows: all.map(digest).sort()};
+      // A reshaped table: its rows over the columns the original had (in the original's order), to compare content.
+      const keep = (project[t.name] || null);
+      if (keep && keep.every(c => columns.includes(c)) && keep.join() !== columns.join())
+        tables[t.name].projected = {columns: keep, rows: all.map(r => digest(Object.fromEntries(keep.map(c => [c, r[c]])))).sort()};
     }
     db.close();
     out[rel] = {tables};
@@ -224,7 +228,9 @@ console.log(JSON.stringify({databases: out}));
 """
 
 
-def digests(runner: Runner, *paths: str) -> dict[str, dict]:
+def digests(runner: Runner, *paths: str, project: dict[str, list[str]] | None = None) -> dict[str, dict]:
     """Per database (path relative to the state dir): per table its columns and a hash of every row, read
-    through SQLite (so a WAL's committed pages count). Compares content, not file bytes."""
-    return run_node_json(runner, DIGEST_SCRIPT, STATE_DIR, json.dumps(list(paths)))["databases"]
+    through SQLite (so a WAL's committed pages count). Compares content, not file bytes. `project` (table ->
+    columns, the original's): a table that has them all plus others also gets its rows hashed over those columns
+    only (`projected`), so a table a migration reshaped is compared by content, not by count."""
+    return run_node_json(runner, DIGEST_SCRIPT, STATE_DIR, json.dumps(list(paths)), json.dumps(project or {}))["databases"]

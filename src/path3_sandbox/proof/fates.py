@@ -3,13 +3,15 @@
 One rule per kind of file, first match wins; a file no rule covers fails as an unaccounted legacy file
 (the harness does not know what the Gateway should do with it: that is said, never skipped).
 
-    store        sessions.json: archived (its bytes, or a rewritten copy whose entries the oracle checks)
+    store        sessions.json: archived (its bytes, or a rewritten copy in its own agent's import archive, whose
+                 entries the oracle checks)
     bytes-kept   transcripts, trajectory sidecars, checkpoints, .reset/.deleted copies, nested files: the
                  original bytes still exist in the state dir (moved into the import archive, or left in place)
-    in-sqlite    identity/device.json: imported into the state DB's device_identities, the file removed
-    migrated     state/openclaw.sqlite (with its -wal): every row it held is still there, read through SQLite
-                 (tables the migration reshaped keep their row count; bookkeeping tables excepted), or a backup
-                 with exactly the original's content exists
+    in-sqlite    identity/device.json: imported into the state DB's device_identities as the same identity
+                 (deviceId, public key, creation time), the file removed
+    migrated     state/openclaw.sqlite (with its -wal): its bytes and its WAL's untouched, or every row it held is
+                 still there, read through SQLite (a table the migration reshaped is compared over the columns it
+                 had; bookkeeping tables excepted), or a backup with exactly the original's content exists
     wal-index    a -shm file: SQLite's shared-memory index, rewritten by any reader; not data
     config       openclaw.json: the harness merged its keys; the Gateway may rewrite it (doctor keeps .bak files)
     other-state  areas outside the session store (credentials, workspace, agent config, …): recorded, not judged
@@ -24,8 +26,8 @@ from typing import Callable
 
 from ..state.config import CONFIG_NAME
 from ..report.evidence import HARNESS, Assertion
-from ..state.inventory import Inventory, LegacyFile
-from ..state.layout import is_session_area_path
+from ..state.inventory import Inventory, LegacyFile, agent_of
+from ..state.layout import IMPORT_ARCHIVE_DIR, is_session_area_path
 from ..probes.files import FilesSnapshot
 from ..probes.sqlite import SqliteSnapshot
 from ..state.layout import STATE_DB
@@ -106,6 +108,11 @@ STATE_DB_BOOKKEEPING: dict[str, str] = {
 }
 
 
+def original_columns(before: dict | None) -> dict[str, list[str]]:
+    tables = ((before or {}).get(STATE_DB) or {}).get("tables") or {}
+    return {table: was["columns"] for table, was in tables.items() if was.get("rows")}
+
+
 @dataclass(frozen=True)
 class StateDbContent:
     """The shared state database's rows before the first start, and of every database after it."""
@@ -131,9 +138,20 @@ class StateDbContent:
                 lost = len(set(was["rows"]) - set(now["rows"]))
                 if lost:
                     missing.append(f"table {table}: {lost} of {len(was['rows'])} rows gone or changed")
-            elif len(now["rows"]) < len(was["rows"]):
-                missing.append(f"table {table} (reshaped): {len(was['rows'])} rows -> {len(now['rows'])}")
+            elif (now.get("projected") or {}).get("columns") == was["columns"]:
+                lost = len(set(was["rows"]) - set(now["projected"]["rows"]))
+                if lost:
+                    missing.append(f"table {table} (reshaped): {lost} of {len(was['rows'])} rows gone or changed "
+                                   f"in the columns it had")
+            else:
+                gone = sorted(set(was["columns"]) - set(now["columns"]))
+                missing.append(f"table {table} (reshaped): cannot compare its {len(was['rows'])} rows by content"
+                               + (f", columns {gone} are gone" if gone else ", read without the original's columns"))
         return missing
+
+    def columns(self) -> dict[str, list[str]]:
+        """The original's columns per table: what a reshaped table's rows are read over (digests' `project`)."""
+        return original_columns(self.before)
 
     def backups(self) -> list[str]:
         """Backups whose content equals the original's."""
@@ -141,8 +159,37 @@ class StateDbContent:
         return [p for p, d in self.after.items() if p != STATE_DB and d.get("tables") == original]
 
 
+def store_archives(store: str, after: FilesSnapshot) -> list[str]:
+    """The archived copies a store may have become: legacy-store.sessions.json.imported-* in its own agent's import
+    archive (another agent's archive holds another store). The retired top-level store has no agent of its own: the
+    Gateway merges it into an agent's store, so any agent's archive may hold it."""
+    agent = agent_of(store)
+
+    def own(path: str) -> bool:
+        parts = PurePosixPath(path).parts
+        return (len(parts) == 4 and parts[0] == "agents" and parts[2] == IMPORT_ARCHIVE_DIR and agent in (None, parts[1])
+                and parts[3].startswith("legacy-store.sessions.json.imported-"))
+    return sorted(p for p in after.files if own(p))
+
+
+def identity_kept(legacy: dict | None, rows: list | str | None) -> tuple[str, bool]:
+    """Whether device_identities holds the legacy device.json's identity: same deviceId, public key, creation time
+    (a freshly generated identity is another device: the Gateway's pairings with the old one are lost)."""
+    if not legacy:
+        return "legacy device.json unreadable: its identity cannot be compared", False
+    if not isinstance(rows, list):
+        return f"device_identities not read ({rows})", False
+    want = (legacy.get("deviceId"), legacy.get("publicKeyPem"), legacy.get("createdAtMs"))
+    found = [r for r in rows if isinstance(r, dict)
+             and (r.get("device_id"), r.get("public_key_pem"), r.get("created_at_ms")) == want]
+    if found:
+        return f"imported into device_identities as {found[0].get('identity_key')} (same deviceId, key, creation)", True
+    ids = [str(r.get("device_id"))[:12] for r in rows if isinstance(r, dict)]
+    return (f"not in device_identities: deviceId {str(want[0])[:12]}… is no row's (rows: {ids or 'none'})"), False
+
+
 def judge(item: LegacyFile, after: FilesSnapshot, sqlite: SqliteSnapshot,
-          state_db: StateDbContent | None = None) -> tuple[str, bool, list[str]]:
+          state_db: StateDbContent | None = None, inventory: Inventory | None = None) -> tuple[str, bool, list[str]]:
     """(observed fate, whether it is the declared one, where the bytes are now)."""
     rule = rule_for(item.path)
     places = after.by_hash().get(item.sha256, [])
@@ -151,18 +198,19 @@ def judge(item: LegacyFile, after: FilesSnapshot, sqlite: SqliteSnapshot,
     if rule.fate == "store":
         if places:
             return "preserved", True, places
-        rewritten = [p for p in after.files if "legacy-store.sessions.json" in p]
-        return ("transformed", True, rewritten) if rewritten else ("consumed", False, [])
+        rewritten = store_archives(item.path, after)
+        return ("transformed", True, rewritten) if rewritten else ("consumed: no archived copy in its agent's "
+                                                                   "import archive", False, [])
     if rule.fate == "bytes-kept":
         return ("preserved" if places else "lost"), bool(places), places
     if rule.fate == "in-sqlite":
-        rows = sqlite.global_rows("device_identities")
-        imported = isinstance(rows, list) and len(rows) > 0
-        gone = item.path not in after.files
-        fate = "imported into device_identities" if imported else "not in device_identities"
-        return fate + ("" if gone else ", file still there"), imported, places
+        fate, kept = identity_kept(inventory.device_identity if inventory else None,
+                                   sqlite.global_rows("device_identities"))
+        return fate + ("" if item.path not in after.files else ", file still there"), kept, places
     if rule.fate == "migrated":
-        if item.path in places:
+        # Untouched only when the WAL beside it is too: committed rows may live in the WAL alone.
+        sidecars = [f for f in (inventory.files if inventory else ()) if f.path == item.path + "-wal"]
+        if item.path in places and all(f.path in after.by_hash().get(f.sha256, []) for f in sidecars):
             return "untouched", True, places
         if state_db is None:
             return "migrated, content not read", False, places
@@ -185,7 +233,7 @@ def files_accounted(inventory: Inventory, after: FilesSnapshot, sqlite: SqliteSn
     results, fates = [], []
     for item in inventory.files:
         rule = rule_for(item.path)
-        fate, ok, places = judge(item, after, sqlite, state_db)
+        fate, ok, places = judge(item, after, sqlite, state_db, inventory)
         fates.append({**item.to_json(), "rule": rule.name if rule else None, "declared": rule.fate if rule else None,
                       "fate": fate, "now_at": places})
         if rule is None:

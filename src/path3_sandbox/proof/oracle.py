@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from ..report.evidence import HARNESS, Assertion
-from ..state.fixtures import Fixture
+from ..state.fixtures import ExpectedSession, Fixture, orphan_key, transcript_of, unlisted_transcripts
 from ..state.inventory import Inventory, LegacyEvent, LegacyTranscript, content_hash, js_json
 from ..probes.sqlite import SqliteEvent, SqliteSnapshot
 from . import metadata
@@ -174,28 +174,37 @@ def expected_lines(transcript: LegacyTranscript, duplicates: tuple[int, ...]) ->
     return [e for e in transcript.events if e.line not in duplicates]
 
 
+def sessions_judged(fixture: Fixture, inventory: Inventory) -> list[tuple[ExpectedSession, LegacyTranscript | None, str]]:
+    """Every session whose events are judged, with its transcript on disk: the manifest's, then one per transcript
+    the manifest does not account for, as 2026.9.6 imports an orphan (archived, agent:<id>:recovered:<sessionId>):
+    a manifest that forgets a transcript must not make its loss invisible."""
+    judged = [(s, transcript_of(s, inventory), "") for s in fixture.sessions]
+    for transcript in unlisted_transcripts(fixture, inventory):
+        agent, key, named = orphan_key(transcript, inventory)
+        judged.append((ExpectedSession(agent, key, transcript.session_id, transcript.distinct_events, archived=not named,
+                                       duplicates=transcript.repeated_lines), transcript, " (not in the manifest)"))
+    return judged
+
+
 def legacy_event_count(fixture: Fixture, inventory: Inventory) -> int:
-    """How many events the import must write, read off the seeded transcripts (the manifest's `events` only
-    for a session with no transcript): what `fixtures check` compares the manifest against, never trusted here."""
-    total = 0
-    for expected in fixture.sessions:
-        transcript = inventory.transcript_for(expected.session_id)
-        total += len(expected_lines(transcript, expected.duplicates)) if transcript else expected.events
-    return total
+    """How many events the import must write, read off every transcript on disk (none for a session without one:
+    the Gateway imports it empty, warning transcript_missing): the manifest's `events` is never trusted here."""
+    return sum(len(expected_lines(t, s.duplicates)) for s, t, _ in sessions_judged(fixture, inventory) if t)
 
 
 def events_kept(fixture: Fixture, inventory: Inventory, after: SqliteSnapshot) -> tuple[list[Assertion], list[dict]]:
-    """Per expected session: SQLite's rows, in seq order, are exactly the legacy lines in file order (minus the
-    declared duplicates), each byte-identical or changed only by the enumerated normalisations, each with its
-    identity row. Returns the assertions and one record per event that was not byte-identical."""
+    """Per session with a transcript on disk (the manifest's and any it does not list: sessions_judged): SQLite's
+    rows, in seq order, are exactly the legacy lines in file order (minus the declared duplicates), each
+    byte-identical or changed only by the enumerated normalisations, each with its identity row. A session with no
+    transcript on disk holds no rows. Returns the assertions and one record per event that was not byte-identical."""
     results, records = [], []
-    for expected in fixture.sessions:
+    for expected, transcript, unlisted in sessions_judged(fixture, inventory):
         rows = list(after.events_of(expected.session_id))
-        label = f"{expected.key} ({expected.session_id})"
-        transcript = inventory.transcript_for(expected.session_id)
+        label = f"{expected.key} ({expected.session_id}){unlisted}"
         if transcript is None:
-            results.append(Assertion(f"{label} holds {expected.events} transcript events", len(rows) == expected.events,
-                                     expected.events, len(rows), "no legacy transcript: the manifest's count only"))
+            results.append(Assertion(f"{label} holds no transcript events", not rows, 0, len(rows),
+                                     "" if not rows else f"session {label}: no legacy transcript on disk, yet "
+                                     f"{len(rows)} row(s)"))
             continue
         want = expected_lines(transcript, expected.duplicates)
         version = int(transcript.version or 1)

@@ -242,7 +242,8 @@ class FixtureProof:
         events, normalised = oracle.events_kept(fixture, inventory, after)
         ev.write_json("events-compared.json", {"normalisations": oracle.NORMALISATIONS, "not_byte_identical": normalised})
         state_db = fates.StateDbContent(self.state_db_before, sqlite_probe.digests(
-            self._running_runner, *fates.state_db_candidates(after_files))) if self.state_db_before else None
+            self._running_runner, *fates.state_db_candidates(after_files),
+            project=fates.original_columns(self.state_db_before))) if self.state_db_before else None
         files, file_fates = fates.files_accounted(inventory, after_files, after, state_db)
         ev.write_json("legacy-files.json", {"legacy_files": file_fates, "state_after": after_files.to_json()["files"]})
         report = reports.parse_import_report(import_output)

@@ -17,7 +17,9 @@ the manifest saying what the state holds and what upgrading it must yield.
 `sqliteKey` names the key the session must be stored under when the Gateway canonicalises the legacy
 one (2026.9.6 lowercases keys: "Grüppe" -> "grüppe"). `events` counts what SQLite must hold for the session after import: every distinct transcript line,
 the session header included (byte-identical duplicate lines count once). `archived: true` marks a
-session the Gateway must import as archived (orphan and stray transcripts). `duplicates` lists the
+session the Gateway must import as archived (orphan and stray transcripts): every transcript on disk must be some
+session's, a transcript no store entry names declared as `agent:<agent>:recovered:<sessionId>` with `archived: true`
+(2026.9.6 imports it so; openclaw.md section 2), or `fixtures check` fails naming it. `duplicates` lists the
 transcript lines (1-based) that repeat an earlier line byte for byte: the Gateway keeps one copy, and
 SQLite must hold every other line, in file order. `preexisting_sessions` (keys) and
 `preexisting_events` declare SQLite session rows the state already has before the first start
@@ -29,10 +31,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from ..errors import FixtureError
 from ..paths import FIXTURES_DIR
+
+if TYPE_CHECKING:
+    from .inventory import Inventory, LegacyTranscript
 
 MANIFEST = "fixture.json"
 OUTCOMES = ("import", "refuse-then-import")
@@ -151,6 +157,31 @@ def resolve_fixture(name_or_path: str) -> Fixture:
     return Fixture.load(path)
 
 
+def transcript_of(session: ExpectedSession, inventory: Inventory) -> LegacyTranscript | None:
+    """The transcript on disk a manifest session's events come from: its store entry's sessionFile, else the file
+    named after its sessionId, else one whose header names it."""
+    entry = next((e for e in inventory.entries if (e.agent, e.key) == (session.agent, session.key)), None)
+    return inventory.transcript_for(session.session_id, entry.session_file if entry else None)
+
+
+def unlisted_transcripts(fixture: Fixture, inventory: Inventory) -> list[LegacyTranscript]:
+    """Transcripts on disk that no manifest session accounts for. A compaction checkpoint is a snapshot the Gateway
+    archives without importing, never a session's transcript of its own."""
+    listed = {t.path for s in fixture.sessions if (t := transcript_of(s, inventory))}
+    return [t for t in inventory.transcripts if ".checkpoint." not in PurePosixPath(t.path).name and t.path not in listed]
+
+
+def orphan_key(transcript: LegacyTranscript, inventory: Inventory) -> tuple[str, str, bool]:
+    """(agent, key, whether a store entry names it) of a transcript the manifest does not list: the entry's, else
+    the key 2026.9.6 imports an orphan under, archived: agent:<id>:recovered:<sessionId> (a stray in the retired
+    top-level sessions/ goes to the default agent, main in every fixture)."""
+    for entry in inventory.entries:
+        if entry.session_id and inventory.transcript_for(entry.session_id, entry.session_file) == transcript:
+            return entry.agent or "main", entry.key, True
+    agent = transcript.agent or "main"
+    return agent, f"agent:{agent}:recovered:{transcript.session_id}", False
+
+
 def check(fixture: Fixture) -> list[str]:
     """Every disagreement between the manifest and the files, each naming the file and what to fix."""
     from .inventory import build_inventory  # the inventory parses files; the manifest model doesn't need it
@@ -192,4 +223,12 @@ def check(fixture: Fixture) -> list[str]:
             problems.append(f"state/{entry.store}: entry {key} is not in the manifest (add it under agents.{agent}.sessions)")
         if not entry.session_id and key not in fixture.invalid_entries.get(agent or "", ()):
             problems.append(f"state/{entry.store}: entry {key} has no sessionId; declare it in invalid_entries.{agent}")
+    for transcript in unlisted_transcripts(fixture, inventory):
+        agent, key, named = orphan_key(transcript, inventory)
+        if named:
+            continue  # its store entry is reported above
+        problems.append(f"state/{transcript.path}: a transcript no manifest session accounts for (session id "
+                        f"{transcript.session_id}); declare it under agents.{agent}.sessions as \"{key}\": "
+                        f"{{\"sessionId\": \"{transcript.session_id}\", \"events\": {transcript.distinct_events}, "
+                        f"\"archived\": true}} (how the Gateway imports an orphan), or remove the file")
     return problems

@@ -210,6 +210,9 @@ class Inventory:
     entries: tuple[LegacyEntry, ...]
     transcripts: tuple[LegacyTranscript, ...]
     unreadable: tuple[str, ...]  # stores that are not JSON objects (e.g. JSON5), as "path: why"
+    # identity/device.json's public parts (deviceId, publicKeyPem, createdAtMs): the Gateway deletes the file after
+    # importing it, so its row in device_identities is judged against these (the private key is never kept here)
+    device_identity: dict | None = None
 
     def transcript_for(self, session_id: str, session_file: str | None = None) -> LegacyTranscript | None:
         """The transcript a session's events come from: the file named after it (or after its sessionFile),
@@ -229,8 +232,11 @@ class Inventory:
 def build_inventory(files: dict[str, tuple[bytes, float]]) -> Inventory:
     """`files`: relative path -> (bytes, mtime) of the whole seeded state; legacy ones are picked out."""
     records, entries, transcripts, unreadable = [], [], [], []
+    identity = None
     for path, (data, mtime) in sorted(files.items()):
         records.append(LegacyFile(path, len(data), mtime, hashlib.sha256(data).hexdigest()))
+        if path == DEVICE_IDENTITY:
+            identity = device_identity(path, data)
         if not is_legacy_path(path):  # stores and transcripts the Gateway reads; nested folders are files only
             continue
         name = PurePosixPath(path).name
@@ -249,7 +255,20 @@ def build_inventory(files: dict[str, tuple[bytes, float]]) -> Inventory:
                                            entry.get("sessionFile"), entry))
         elif name.endswith(".jsonl") and not name.endswith(".trajectory.jsonl"):
             transcripts.append(parse_transcript(path, data))
-    return Inventory(tuple(records), tuple(entries), tuple(transcripts), tuple(unreadable))
+    return Inventory(tuple(records), tuple(entries), tuple(transcripts), tuple(unreadable), identity)
+
+
+DEVICE_IDENTITY = "identity/device.json"
+IDENTITY_FIELDS = ("deviceId", "publicKeyPem", "createdAtMs")
+
+
+def device_identity(path: str, data: bytes) -> dict:
+    """The public parts of a legacy device identity; {} when the file is not a JSON object (the judge says so)."""
+    try:
+        value = _loads(path, data)
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return {k: value.get(k) for k in IDENTITY_FIELDS} if isinstance(value, dict) else {}
 
 
 def split_lines(data: bytes) -> list[bytes]:
