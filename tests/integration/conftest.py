@@ -29,3 +29,22 @@ def artifacts(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def default_image(path3_image):
     return path3_image()
+
+
+@pytest.fixture(scope="session")
+def imports(docker_client, default_image):
+    """A fixture imported by the real Gateway, once per test session on first use, for the mutation suites
+    (tests/integration/mutants.py): `imports("minimal")`. Its volume is removed when the session ends."""
+    from .mutants import import_fixture
+
+    made = {}
+
+    def get(name: str):
+        if name not in made:
+            made[name] = import_fixture(docker_client, default_image.tag, name)
+        return made[name]
+    try:
+        yield get
+    finally:
+        for imported in made.values():
+            imported.resources.close()

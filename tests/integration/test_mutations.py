@@ -1,38 +1,25 @@
 """Prove the checks can fail: a real 2026.9.6 import, then SQLite and the state tampered, once per case.
 
-The state a real Gateway imported is copied inside a one-off container on its volume, one tamper is
-applied to the copy (node:sqlite, writable), and the same probes the proof uses read it back. The
+The state a real Gateway imported (once per test session: conftest.py's `imports`) is copied inside a one-off
+container on its volume, one tamper is applied to the copy (node:sqlite, writable), and the same probes the proof
+uses read it back (tests/integration/mutants.py). The
 untampered copy must pass every nothing-lost check; each tampered one must fail, naming what was hit.
 The table below is the README's mutation table.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import secrets
-
 import pytest
 
 from path3_sandbox.faults.judge import tally, unreached_lines
-from path3_sandbox.proof import fates, oracle
-from path3_sandbox.proof.reachable import HISTORY_LIMIT, session_reachable
+from path3_sandbox.proof.reachable import session_reachable
 from path3_sandbox.scenario.steps import _rows_kept
 from path3_sandbox.upgrades import era_files
-from path3_sandbox.state.config import STATE_DIR, harness_config
-from path3_sandbox.state.fixtures import resolve_fixture
-from path3_sandbox.containers.gateway import Gateway
-from path3_sandbox.state.inventory import build_inventory
-from path3_sandbox.probes import files as files_probe
-from path3_sandbox.probes import sqlite as sqlite_probe
-from path3_sandbox.containers.resources import RunResources, new_run_id
-from path3_sandbox.state.seeding import build_seed
-from path3_sandbox.containers.volumes import put_files
+
+from .mutants import KEY, nothing_lost_failures, read_copy
 
 FIXTURE = "minimal"
-KEY = "agent:main:main"
 SID = "1174b3f9-522e-5ab0-8002-2036d072c238"
-DB = "agents/main/agent/openclaw-agent.sqlite"
 
 # tamper -> the JavaScript applied to the copy (root in R, the agent DB open as db), and what the first failure names.
 TAMPERS = {
@@ -70,67 +57,9 @@ TAMPERS = {
         "label: changed"),
 }
 
-TAMPER_SCRIPT = r"""
-const {DatabaseSync} = require('node:sqlite'); const fs = require('fs'), path = require('path');
-const R = process.argv[1]; const db = new DatabaseSync(path.join(R, process.argv[2]));
-db.exec('PRAGMA foreign_keys=OFF');  // a tamper goes around the schema's own guards, as a buggy importer might
-eval(process.env.TAMPER); db.close();
-"""
-
-
-# What the real Gateway answered while it ran on the imported state (the `imported` fixture fills it): the judges that
-# read the Gateway as well as SQLite (reachability) are held against these answers and a tampered copy.
-CAPTURED: dict[str, object] = {}
-
-
 @pytest.fixture(scope="module")
-def imported(docker_client, default_image):
-    """A state that 2026.9.6 imported at first start, stopped cleanly, on a volume; plus what was seeded."""
-    fixture = resolve_fixture(FIXTURE)
-    token = secrets.token_hex(16)
-    seed = build_seed(fixture, harness_config(token))
-    inventory = build_inventory(seed.as_inventory_input())
-    with RunResources(docker_client, new_run_id()) as resources:
-        volume = resources.volume("state-mutations")
-        put_files(resources, default_image.tag, volume, list(seed.files))
-        gateway = Gateway(resources, default_image.tag, volume, token, name=f"path3-{resources.run_id}-mut")
-        assert gateway.start().outcome == "ready", gateway.logs()[-2000:]
-        with gateway.rpc() as rpc:
-            CAPTURED["history"] = rpc.call("chat.history", {"sessionKey": KEY, "limit": HISTORY_LIMIT})
-        CAPTURED["seeded"] = files_probe.FilesSnapshot({f.path: files_probe.StateFile(
-            f.path, len(f.data), f.mtime, hashlib.sha256(f.data).hexdigest()) for f in seed.files})
-        gateway.stop()
-        yield fixture, inventory, docker_client, default_image.tag, volume, resources
-
-
-def read_copy(imported, tamper: str | None):
-    """The probes' view of a tampered copy of the imported state (the volume itself is never changed)."""
-    fixture, inventory, client, image, volume, resources = imported
-    steps = ['cp -a "$STATE" /tmp/m']
-    if tamper:
-        steps.append(f'node -e "$TAMPER_SCRIPT" /tmp/m {DB}')
-    steps += ['node -e "$SQLITE" /tmp/m full', 'node -e "$FILES" /tmp/m']
-    helper = resources.container(f"path3-{resources.run_id}-mutant-{len(resources.containers)}", "oneoff", image,
-                                 ["sh", "-ec", " && ".join(steps)], state_volume=volume)
-    helper.with_envs(STATE=STATE_DIR, TAMPER=tamper or "", TAMPER_SCRIPT=TAMPER_SCRIPT, SQLITE=sqlite_probe.SCRIPT,
-                     FILES=files_probe.SCRIPT)
-    try:
-        container = helper.start().get_wrapped_container()
-        assert container.wait(timeout=120)["StatusCode"] == 0, container.logs().decode(errors="replace")[-2000:]
-        output = container.logs(stdout=True, stderr=False).decode()
-    finally:
-        helper.stop()
-    documents = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
-    return sqlite_probe.parse_snapshot(documents[0]), files_probe.parse_snapshot(documents[1])
-
-
-def nothing_lost_failures(imported, tamper: str | None) -> list:
-    fixture, inventory, *_ = imported
-    after, after_files = read_copy(imported, tamper)
-    checks = (oracle.sessions_present(fixture, after) + oracle.legacy_entries_covered(inventory, after, fixture)
-              + oracle.metadata_kept(inventory, after, fixture)[0] + oracle.events_kept(fixture, inventory, after)[0]
-              + fates.files_accounted(inventory, after_files, after)[0] + oracle.integrity_ok(after))
-    return [a for a in checks if a.outcome == "failed"]
+def imported(imports):
+    return imports(FIXTURE)
 
 
 def test_the_untampered_import_passes_every_nothing_lost_check(imported):
@@ -151,7 +80,7 @@ def test_each_tamper_turns_the_verdict_red_naming_what_it_hit(imported, case):
 # sessions' reachability (8) and a path hop's era files (9). tamper -> (script, the judge, what its failure names).
 def faults_judge(imported, untampered, after, after_files) -> list[str]:
     """The control case's judgement: every readable line a store points at, imported in its own session."""
-    counts = tally(imported[1], after_files, after)
+    counts = tally(imported.inventory, after_files, after)
     return unreached_lines(counts, None, came_up=True, judged_alone=True) + counts.lost
 
 
@@ -162,11 +91,11 @@ def restart_rows(imported, untampered, after, after_files) -> list[str]:
 
 
 def reachability(imported, untampered, after, after_files) -> list[str]:
-    return session_reachable(KEY, SID, after, CAPTURED["history"])
+    return session_reachable(KEY, SID, after, imported.history)
 
 
 def era_files_of_a_hop(imported, untampered, after, after_files) -> list[str]:
-    check = era_files.gone_check("2026.9.6", era_files.compare(CAPTURED["seeded"], after_files))
+    check = era_files.gone_check("2026.9.6", era_files.compare(imported.seeded, after_files))
     return [] if check.passed else [str(check.observed)]
 
 
@@ -195,7 +124,7 @@ JUDGE_TAMPERS = {
 
 @pytest.fixture(scope="module")
 def untampered(imported):
-    return read_copy(imported, None)
+    return read_copy(imported, None)[:2]
 
 
 def test_the_untampered_import_passes_every_other_judge(imported, untampered):
@@ -206,7 +135,7 @@ def test_the_untampered_import_passes_every_other_judge(imported, untampered):
 @pytest.mark.parametrize("case", list(JUDGE_TAMPERS))
 def test_each_tamper_turns_the_other_judges_red_naming_what_it_hit(imported, untampered, case):
     script, judge, names = JUDGE_TAMPERS[case]
-    failures = judge(imported, untampered, *read_copy(imported, script))
+    failures = judge(imported, untampered, *read_copy(imported, script)[:2])
     assert failures, f"{case}: the judge found nothing"
     assert names in " ".join(failures), f"{case}: {failures[:3]} does not name {names!r}"
     print(f"\nMUTATION | {case} | {' '.join(failures)[:300]}")
