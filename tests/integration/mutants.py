@@ -127,3 +127,11 @@ def nothing_lost_failures(imported: Imported, tamper: str | None, forget: str | 
               + oracle.metadata_kept(inventory, after, fixture)[0] + oracle.events_kept(fixture, inventory, after)[0]
               + fates.files_accounted(inventory, after_files, after, state_db)[0] + oracle.integrity_ok(after))
     return [a for a in checks if a.outcome == "failed"]
+
+
+def assert_red(case: str, failures: list, names: str) -> None:
+    """A tamper's verdict: red, its first failure the Gateway's and naming what the tamper hit."""
+    assert failures, f"{case}: no check failed"
+    assert names in failures[0].message(), f"{case}: first failure {failures[0].message()!r} does not name {names!r}"
+    assert failures[0].blame == "gateway"
+    print(f"\nMUTATION | {case} | {failures[0].detail[:300] or failures[0].message()[:300]}")

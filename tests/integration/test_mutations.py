@@ -16,7 +16,7 @@ from path3_sandbox.proof.reachable import session_reachable
 from path3_sandbox.scenario.steps import _rows_kept
 from path3_sandbox.upgrades import era_files
 
-from .mutants import KEY, nothing_lost_failures, read_copy
+from .mutants import assert_red, KEY, nothing_lost_failures, read_copy
 
 FIXTURE = "minimal"
 SID = "1174b3f9-522e-5ab0-8002-2036d072c238"
@@ -70,10 +70,7 @@ def test_the_untampered_import_passes_every_nothing_lost_check(imported):
 def test_each_tamper_turns_the_verdict_red_naming_what_it_hit(imported, case):
     script, names = TAMPERS[case]
     failures = nothing_lost_failures(imported, script)
-    assert failures, f"{case}: no check failed"
-    assert names in failures[0].message(), f"{case}: first failure {failures[0].message()!r} does not name {names!r}"
-    assert failures[0].blame == "gateway"
-    print(f"\nMUTATION | {case} | {failures[0].detail[:300] or failures[0].message()[:300]}")
+    assert_red(case, failures, names)
 
 
 # -- the other judges, each on a tampered copy: the faults judge (route 3), the restart step's rows (7), imported

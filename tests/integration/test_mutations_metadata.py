@@ -16,7 +16,7 @@ import pytest
 
 from path3_sandbox.proof import oracle
 
-from .mutants import KEY, nothing_lost_failures, read_copy
+from .mutants import assert_red, KEY, nothing_lost_failures, read_copy
 
 FIXTURE = "real-7.35"
 # KEY (agent:main:main) is webchat-routed, compacted, with a skills snapshot whose prompt blob is seeded beside it.
@@ -77,10 +77,7 @@ def test_the_untampered_real_import_keeps_every_legacy_field_value(imported, bas
 def test_each_metadata_tamper_turns_the_verdict_red_naming_the_field(imported, case):
     script, names = IMPORT_TAMPERS[case]
     failures = nothing_lost_failures(imported, script)
-    assert failures, f"{case}: no check failed"
-    assert names in failures[0].message(), f"{case}: first failure {failures[0].message()!r} does not name {names!r}"
-    assert failures[0].blame == "gateway"
-    print(f"\nMUTATION | {case} | {failures[0].detail[:300] or failures[0].message()[:300]}")
+    assert_red(case, failures, names)
 
 
 @pytest.mark.parametrize("case", list(TURN_TAMPERS))
