@@ -163,7 +163,8 @@ def step_metadata(ctx: Context, before: Probe) -> StepOutcome:
     imported = [s for s in ctx.fixture.sessions if not s.archived][:3]
     # An imported session answers with its legacy entry's values (SQLite's row could already be lossy); the proof
     # session, created by this run, with its SQLite row. Only fields no turn writes (metadata.TURN_FIELDS).
-    legacy = {(e.agent, e.key): e.fields for e in ctx.inventory.entries if isinstance(e.fields, dict)}
+    entries = ctx.inventory.entries if ctx.inventory is not None else ()  # live mode has no legacy state
+    legacy = {(e.agent, e.key): e.fields for e in entries if isinstance(e.fields, dict)}
     sources = [(ctx.proof_key, "SQLite", None)] + [(s.stored_key, "its legacy entry", legacy.get((s.agent, s.key), {}))
                                                    for s in imported]
     getter = "sessions.get" if "sessions.get" in ctx.rpc.methods else "sessions.describe"
