@@ -295,7 +295,10 @@ TURN_FIELDS = frozenset({
     "cacheRead", "cacheWrite", "estimatedCostUsd", "systemPromptReport", "skillsSnapshot", "delivery",
     "activeWriterRunId", "lastRunId", "agentHarnessId", "contextTokensSource", "contextBudgetStatus", "totalTokensVersion",
 })
-TURN_MAY_ADD = frozenset({"chatType"})
+# 2026.9.5's first turn on a session without a model (its doctor --fix dropped it) resolves an auth profile and
+# records it: authProfileOverride, authProfileOverrideSource ("auto"), authProfileOverrideCompactionCount (measured).
+TURN_MAY_ADD = frozenset({"chatType", "authProfileOverride", "authProfileOverrideSource",
+                          "authProfileOverrideCompactionCount"})
 
 
 def turn_changes(was: str | None, now: str | None) -> list[str]:
