@@ -45,8 +45,13 @@ from .turns import COMPLETED, TurnSpec
 
 HELD_WAIT_S = 60  # for the Gateway's turn to reach the provider and be held
 CLI_TIMEOUT_S = 150  # the CLI's whole turn (node start, plugin registry preload, one scripted reply)
-OVERLAP_WAIT_S = 60  # for the CLI's turn to reach the model while the Gateway's is still held
+OVERLAP_WAIT_S = 15  # for the CLI's turn to reach the model while the Gateway's is held (else it queues behind it)
 BUSY_RE = re.compile(r"SQLITE_BUSY|database is locked", re.IGNORECASE)
+# 2026.9.6's CLI refuses an embedded turn while a Gateway runs for the same state dir ("Run without --local to use
+# it, or stop the Gateway first"): the second writing process is kept out. Its refusal is logged at error level.
+GUARD_RE = re.compile(r"A Gateway is running for this state directory")
+GUARD_LOGS = (r"A Gateway is running for this state directory", r"\[openclaw\] (The CLI command failed|Reason: |Debug: set "
+              r"OPENCLAW_DEBUG|Try: openclaw doctor|Help: openclaw --help)")
 FLAG_RE = re.compile(r"(?<![\w-])(--[a-z][a-z-]*)")
 
 # The CLI's turn when it exited non-zero: what it may have left (its own assertion fails either way).
@@ -182,6 +187,21 @@ def step_side_by_side(ctx: Context, before: Probe) -> StepOutcome:
     held, overlapped, cli = _run_cli_beside(ctx, argv, gateway_marker, cli_marker)
     waited = ctx.wait(inflight["send"]["runId"])
     status = waited.get("status") if isinstance(waited, dict) else waited
+    turns = [TurnSpec(ctx.proof_key, gateway_marker, COMPLETED)]
+    guard = next((line.strip() for line in (cli.output if cli else "").splitlines() if GUARD_RE.search(line)), None)
+    if cli is not None and cli.exit_code != 0 and guard:
+        # Kept out: the embedded writer stored nothing. Two turns on one session at once still happen when the CLI
+        # goes through the Gateway (no --local): the one process's own serialization is then what is judged.
+        ctx.evidence.event("side-by-side", "guarded", argv=argv, refusal=guard)
+        turns.append(TurnSpec(ctx.proof_key, cli_marker, {(0, 0, 0): "refused: a Gateway runs for this state"}))
+        gateway_marker, cli_marker = ctx.marker("S9C"), ctx.marker("S9D")
+        argv = [a for a in cli_argv(agent_flags(helped.output), session_key=ctx.proof_key, session_id=session_id,
+                                    marker=cli_marker) if a != "--local"]
+        inflight = ctx.turn(ctx.proof_key, gateway_marker, hold=True, wait=False)
+        held, overlapped, cli = _run_cli_beside(ctx, argv, gateway_marker, cli_marker)
+        waited = ctx.wait(inflight["send"]["runId"])
+        status = waited.get("status") if isinstance(waited, dict) else waited
+        turns.append(TurnSpec(ctx.proof_key, gateway_marker, COMPLETED))
     output = cli.output if cli else ""
     busy = [f"cli: {line}" for line in busy_lines(output)]
     busy += [f"{source}: {line}" for source, text in _logs_since(ctx, before).items() for line in busy_lines(text)]
@@ -189,13 +209,14 @@ def step_side_by_side(ctx: Context, before: Probe) -> StepOutcome:
     how = {True: "the CLI's turn reached the model while the Gateway's was held (the two overlapped)",
            False: "the CLI ended before its turn reached the model", None: "the CLI's turn waited for the Gateway's"
            f" (not at the model within {OVERLAP_WAIT_S}s of the hold)"}[overlapped]
-    ctx.evidence.event("side-by-side", "writers", argv=argv, held=held, overlapped=overlapped,
+    how += f"; {'through the Gateway: ' + guard if guard else 'embedded (--local)'}"
+    ctx.evidence.event("side-by-side", "writers", argv=argv, held=held, overlapped=overlapped, guarded=guard,
                        cli_exit=cli.exit_code if cli else None, cli_seconds=round(cli.seconds, 1) if cli else None,
                        gateway_status=status, chain_faults=faults[:10], busy=busy[:10])
     cli_ok = cli is not None and cli.exit_code == 0
     return StepOutcome([
         Assertion("the provider held the Gateway's turn while the CLI ran", held, gateway_marker, held, blame=HARNESS),
-        Assertion("the CLI's embedded turn on the same session ended ok", cli_ok, "exit 0",
+        Assertion("the CLI's turn on the same session ended ok", cli_ok, "exit 0",
                   f"exit {cli.exit_code}: {output.strip()[-300:]}" if cli else "the CLI never returned", how,
                   blame=GATEWAY if cli else HARNESS),  # the target's own CLI failing is a finding
         Assertion("the CLI's turn was answered with its marker", cli_ok and cli_marker in output, cli_marker,
@@ -206,5 +227,5 @@ def step_side_by_side(ctx: Context, before: Probe) -> StepOutcome:
         Assertion("no SQLITE_BUSY / database is locked surfaced (the CLI's output, the Gateway's logs)", not busy, [],
                   busy[:10]),
     ], {"session_nodes": 0, "session_windows": 0},
-        turns=(TurnSpec(ctx.proof_key, gateway_marker, COMPLETED),
-               TurnSpec(ctx.proof_key, cli_marker, COMPLETED if cli_ok else CLI_FAILED)))
+        turns=(*turns, TurnSpec(ctx.proof_key, cli_marker, COMPLETED if cli_ok else CLI_FAILED)),
+        allowed_logs=GUARD_LOGS if guard else ())
