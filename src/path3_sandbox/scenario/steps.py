@@ -16,6 +16,7 @@ from ..errors import RpcError
 from ..proof import reports
 from ..proof.reports import NOT_MARKED, recovery_outcome
 from .runner import TURN_TIMEOUT_MS, Context, Probe, Step, StepOutcome, probe
+from .side_by_side import step_side_by_side
 from .turns import COMPLETED, TurnSpec, killed_in_flight
 
 # -- the steps ---------------------------------------------------------------------------------------
@@ -340,6 +341,9 @@ STEPS = [
          "sessions.list agrees with SQLite for the proof session and with the legacy entries for imported ones"),
     Step("patch", ("sessions.patch",), step_patch, "set the proof session's label, then clear it"),
     Step("compaction", ("sessions.compact",), step_compaction, "compact the proof session"),
+    Step("side-by-side", ("chat.send", "agent.wait"), step_side_by_side,
+         "a Gateway turn held at the model while the CLI's embedded turn (`openclaw agent --local`) appends to the "
+         "same session; each message once, one parentId chain, no SQLITE_BUSY"),
     Step("restart-recovery", ("chat.send", "agent.wait"), step_restart_recovery,
          "kill the Gateway mid-turn, start it again; its recovery settles the killed turn"),
     Step("cleanup", ("sessions.delete",), step_cleanup, "delete the proof session and its rows"),
