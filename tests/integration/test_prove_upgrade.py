@@ -17,9 +17,10 @@ from tests.golden import golden, key_paths
 
 FIXTURES = [path.name for path in default_fixture_dirs()]
 RELEASES = {"2026.9.6": STARTUP_IMPORT, "2026.9.5": REFUSE_THEN_DOCTOR}
-# Findings the real release produced (docs/findings.md): a red verdict may name these fields and nothing else.
-# 2026.9.5's doctor --fix rewrote sessions.json before importing it (model, modelProvider and contextTokens
-# dropped, updatedAt the import time) on 2026-11-23; since 2026-12-05 it keeps them, even at that day's commit.
+# Findings the real release produces (docs/findings.md): a red verdict may name these fields and nothing else.
+# 2026.9.5's doctor --fix rewrites sessions.json before importing it (model, modelProvider and contextTokens dropped,
+# updatedAt the import time) when another provider is the configured default: the scenario's config, not the first
+# start's (test_2026_9_5_drops_the_model_fields_of_sessions_whose_provider_is_not_configured pins it).
 KNOWN_FINDINGS = {"2026.9.5": {"every legacy field of": {"updatedAt", "model", "modelProvider", "contextTokens"}}}
 
 
@@ -63,7 +64,7 @@ def test_every_fixture_upgrades_by_the_releases_contract(docker_client, release_
     [verdict] = result.verdicts
     assert unexplained_failures(version, verdict.evidence) == [], f"{fixture_name} on {version}: evidence {verdict.evidence}"
     # A red verdict is allowed only for the release's known findings: unexplained_failures (above) holds each failure
-    # to them, blamed on the Gateway. 9.5's has not reproduced since 2026-12-05 (docs/findings.md): not required.
+    # to them, blamed on the Gateway (first start only: 9.5's finding needs the scenario's provider, pinned below).
     assert verdict.harness_failures == []
     assert verdict.observed_contract == RELEASES[version]
     summary = json.loads((result.root / "summary.json").read_text())
@@ -79,3 +80,27 @@ def test_every_fixture_upgrades_by_the_releases_contract(docker_client, release_
     assert sum(1 for a in assertions if a.get("event") == "assertion" and a["outcome"] == "passed") >= 10
     leftovers = docker_client.volumes.list(filters={"label": f"path3-sandbox.run-id={result.run_id}"})
     assert leftovers == []
+
+
+def test_2026_9_5_drops_the_model_fields_of_sessions_whose_provider_is_not_configured(docker_client, release_images,
+                                                                                       artifacts):
+    """docs/findings.md: with the scenario's provider as the configured default, 9.5's doctor --fix drops each
+    hand-made session's model, modelProvider and contextTokens (they record openai) and rewrites updatedAt. Red, for
+    exactly that and nothing else: when 9.5 is rebuilt from a fixed package, or the oracle stops seeing it, this fails."""
+    image = release_images["2026.9.5"]
+    run_id = new_run_id()
+    result = prove(docker_client, image, [Fixture.load(next(p for p in default_fixture_dirs() if p.name == "minimal"))],
+                   contract_for("2026.9.5"), run_id=run_id, root=artifacts / "path3-upgrade" / run_id, keep=False,
+                   argv=["test"], scenario=True)
+    [verdict] = result.verdicts
+    assert not verdict.passed, "9.5 kept every field: its known finding is gone (update docs/findings.md)"
+    assert unexplained_failures("2026.9.5", verdict.evidence) == [], f"evidence {verdict.evidence}"
+    lost = {f"{o['field']}: {o['problem']}" for a in verdict.findings for o in _observed(verdict.evidence, a)}
+    assert lost == {"updatedAt: changed", "model: dropped", "modelProvider: dropped", "contextTokens: dropped"}
+
+
+def _observed(evidence: Path, finding: dict) -> list[dict]:
+    """The field problems a finding's assertion observed (its events.jsonl line)."""
+    line = int(finding["evidence"].rsplit(":", 1)[1])
+    record = json.loads((evidence / "events.jsonl").read_text().splitlines()[line - 1])
+    return [o for o in record["observed"] if isinstance(o, dict)] if isinstance(record["observed"], list) else []
