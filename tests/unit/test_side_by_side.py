@@ -91,6 +91,9 @@ def test_the_cli_turn_names_the_session_by_key_and_carries_the_marker_as_the_pro
     argv = cli_argv(agent_flags(HELP_9X), session_key=KEY, session_id="s-1", marker="P3-ABC-S9B", timeout_s=150)
     assert argv == ["openclaw", "agent", "--local", "--message", "path3 scenario turn P3-ABC-S9B",
                     "--session-key", KEY, "--json", "--timeout", "120"]
+    through_the_gateway = cli_argv(agent_flags(HELP_9X), session_key=KEY, session_id="s-1", marker="P3-ABC-S9B",
+                                   timeout_s=150, local=False)
+    assert through_the_gateway == [a for a in argv if a != "--local"]
 
 
 def test_a_cli_without_session_keys_names_the_session_by_its_id():

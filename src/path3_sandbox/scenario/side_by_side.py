@@ -65,13 +65,14 @@ def agent_flags(help_text: str) -> frozenset[str]:
 
 
 def cli_argv(flags: Iterable[str], *, session_key: str, session_id: str, marker: str,
-             timeout_s: float = CLI_TIMEOUT_S) -> list[str] | None:
+             timeout_s: float = CLI_TIMEOUT_S, local: bool = True) -> list[str] | None:
     """`openclaw agent --local` on the session, carrying `marker` as the provider reads it; None when this CLI has no
-    embedded mode. By key where the CLI names sessions by key, else by the session's id (older CLIs)."""
+    embedded mode. By key where the CLI names sessions by key, else by the session's id (older CLIs). `local`
+    False: the same turn through the Gateway (for a release that keeps a second writer out)."""
     flags = set(flags)
     if "--local" not in flags:
         return None
-    argv = ["openclaw", "agent", "--local", "--message", f"path3 scenario turn {marker}"]
+    argv = ["openclaw", "agent", *(["--local"] if local else []), "--message", f"path3 scenario turn {marker}"]
     argv += ["--session-key", session_key] if "--session-key" in flags else ["--session-id", session_id]
     if "--json" in flags:
         argv.append("--json")
@@ -170,6 +171,15 @@ def _run_cli_beside(ctx: Context, argv: list[str], gateway_marker: str, cli_mark
     return held, overlapped, done[0] if done else None
 
 
+def _round(ctx: Context, argv: list[str], gateway_marker: str, cli_marker: str) -> tuple[bool, Any, ExecResult | None, Any]:
+    """One round: a Gateway turn held at the model, the CLI's turn beside it, the held turn released and waited for.
+    Returns (held, overlapped, the CLI's result, the Gateway turn's status)."""
+    inflight = ctx.turn(ctx.proof_key, gateway_marker, hold=True, wait=False)
+    held, overlapped, cli = _run_cli_beside(ctx, argv, gateway_marker, cli_marker)
+    waited = ctx.wait(inflight["send"]["runId"])
+    return held, overlapped, cli, waited.get("status") if isinstance(waited, dict) else waited
+
+
 def step_side_by_side(ctx: Context, before: Probe) -> StepOutcome:
     found = before.sqlite.session(ctx.proof_key)
     if not found:
@@ -177,16 +187,13 @@ def step_side_by_side(ctx: Context, before: Probe) -> StepOutcome:
     session_id = found[1]["sessionId"]
     since_seq = max((e.seq for e in before.sqlite.events_of(session_id)), default=-1)
     helped = ctx.gateway.exec(["openclaw", "agent", "--help"], timeout_s=60)
-    gateway_marker, cli_marker = ctx.marker("S9"), ctx.marker("S9B")
-    argv = cli_argv(agent_flags(helped.output), session_key=ctx.proof_key, session_id=session_id, marker=cli_marker)
+    gateway_marker, cli_marker, flags = ctx.marker("S9"), ctx.marker("S9B"), agent_flags(helped.output)
+    argv = cli_argv(flags, session_key=ctx.proof_key, session_id=session_id, marker=cli_marker)
     if argv is None:
         return StepOutcome([], {}, skipped_methods=((
             "a CLI turn beside a Gateway turn on one session",
             f"this target's `openclaw agent` has no --local (embedded) mode (help exited {helped.exit_code})"),))
-    inflight = ctx.turn(ctx.proof_key, gateway_marker, hold=True, wait=False)
-    held, overlapped, cli = _run_cli_beside(ctx, argv, gateway_marker, cli_marker)
-    waited = ctx.wait(inflight["send"]["runId"])
-    status = waited.get("status") if isinstance(waited, dict) else waited
+    held, overlapped, cli, status = _round(ctx, argv, gateway_marker, cli_marker)
     turns = [TurnSpec(ctx.proof_key, gateway_marker, COMPLETED)]
     guard = next((line.strip() for line in (cli.output if cli else "").splitlines() if GUARD_RE.search(line)), None)
     if cli is not None and cli.exit_code != 0 and guard:
@@ -195,12 +202,8 @@ def step_side_by_side(ctx: Context, before: Probe) -> StepOutcome:
         ctx.evidence.event("side-by-side", "guarded", argv=argv, refusal=guard)
         turns.append(TurnSpec(ctx.proof_key, cli_marker, {(0, 0, 0): "refused: a Gateway runs for this state"}))
         gateway_marker, cli_marker = ctx.marker("S9C"), ctx.marker("S9D")
-        argv = [a for a in cli_argv(agent_flags(helped.output), session_key=ctx.proof_key, session_id=session_id,
-                                    marker=cli_marker) if a != "--local"]
-        inflight = ctx.turn(ctx.proof_key, gateway_marker, hold=True, wait=False)
-        held, overlapped, cli = _run_cli_beside(ctx, argv, gateway_marker, cli_marker)
-        waited = ctx.wait(inflight["send"]["runId"])
-        status = waited.get("status") if isinstance(waited, dict) else waited
+        argv = cli_argv(flags, session_key=ctx.proof_key, session_id=session_id, marker=cli_marker, local=False)
+        held, overlapped, cli, status = _round(ctx, argv, gateway_marker, cli_marker)
         turns.append(TurnSpec(ctx.proof_key, gateway_marker, COMPLETED))
     output = cli.output if cli else ""
     busy = [f"cli: {line}" for line in busy_lines(output)]
