@@ -22,7 +22,7 @@ from .report.redaction import snapshot, sweep
 from .signals import first_signal, ignore_further_signals, signals_ignored, terminate_like_interrupt
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="path3-sandbox",
         description="Prove in throwaway containers that an OpenClaw Gateway upgrades legacy session stores into SQLite.",
@@ -149,6 +149,16 @@ def _parser() -> argparse.ArgumentParser:
                        help="leave containers, volumes and the unpacked copy of the state for inspection")
     _unpack_options(repro)
 
+    reported = commands.add_parser("reported", help="the reported-bug corpus (fixtures/reported/): each upstream report "
+                                                    "red on the release it was reported on, with its symptom, and green "
+                                                    "where it was fixed (exit 0 every release as its report says)")
+    reported.add_argument("issue", nargs="*", type=int, help="the openclaw issue numbers to run (default: all)")
+    reported.add_argument("--release", action="append", metavar="VERSION",
+                          help="only the runs on this release (repeatable; default: every release a case names)")
+    reported.add_argument("--list", action="store_true", help="list the corpus from its report.json files (no Docker)")
+    _network_option(reported)
+    reported.add_argument("--keep", action="store_true", help="keep containers and volumes after the run")
+
     fixtures = commands.add_parser("fixtures", help="list, check, add, capture or redact legacy-store fixtures")
     fixture_commands = fixtures.add_subparsers(dest="fixtures_command", required=True, metavar="ACTION")
     fixture_commands.add_parser("list", help="name, sessions and purpose of every fixture")
@@ -252,7 +262,7 @@ def _unpack_options(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     terminate_like_interrupt()
     started = time.time()
     existing = snapshot(artifacts_root())  # a user's own files under .artifacts: the closing sweep leaves them be
@@ -301,7 +311,7 @@ def _clean(args: argparse.Namespace) -> int:
 COMMANDS = {
     "engine": _engine, "image": _image, "clean": _clean,
     "prove": proving.prove, "repro": proving.repro, "compat": proving.compat, "matrix": proving.matrix,
-    "path": proving.path, "live": proving.live,
+    "path": proving.path, "live": proving.live, "reported": proving.reported,
     "faults": measuring.faults, "bench": measuring.bench, "smoke": measuring.smoke,
     "fixtures": fixtures.fixtures,
 }

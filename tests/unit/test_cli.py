@@ -41,7 +41,7 @@ def test_prove_refuses_a_fixture_whose_manifest_disagrees_with_its_files_before_
 
 
 def test_faults_takes_several_names_after_one_flag_as_the_issue_writes_it_and_the_flag_repeated():
-    from path3_sandbox.cli import _parser
+    from path3_sandbox.cli import parser as _parser
 
     args = _parser().parse_args(["faults", "--openclaw", "2026.9.6", "--fault", "stale-wal-shm", "corrupted-db-page",
                                  "--fault", "clock-jump"])

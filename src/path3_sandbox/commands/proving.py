@@ -66,43 +66,68 @@ def _repro_from_report(args: argparse.Namespace) -> int:
     check is made before Docker is asked anything."""
     import tempfile
 
-    from ..build.target import Target
-    from ..errors import ReportError
-    from ..state.recovery_report import describe, parse_report, read_report, skeleton
+    from ..state.recovery_report import describe, report_state
 
     source = Path(args.from_report)
-    report = parse_report(read_report(source), source=str(source))
-    files, manifest, cannot_infer = skeleton(report)
-    if not manifest["agents"]:
-        raise ReportError(f"{source} names no target agent a state can be built for",
-                          hint="the report needs a '## Targets' section with '### <agent>' and '- Store: …' lines")
-    spec = args.openclaw or report.version
-    if not spec:
-        raise ReportError(f"{source} names no OpenClaw version", hint="give the release: --openclaw 2026.9.5")
-    Target.parse(spec)  # a bad release is refused before anything is written
+    report, files, manifest, cannot_infer = report_state(source)
+    spec = _report_release(source, args.openclaw, report.version)
     print(describe(report, manifest, cannot_infer), flush=True)
     print(f"release: {spec} ({'--openclaw' if args.openclaw else 'the report'}); state: {len(files)} file(s)", flush=True)
     if args.dry_run:
         return 0
     with tempfile.TemporaryDirectory(prefix="path3-report-") as folder:
-        state = Path(folder) / f"{source.stem}-state"  # the name the proof reports the bug with
-        for relpath, data in files.items():
-            (state / relpath).parent.mkdir(parents=True, exist_ok=True)
-            (state / relpath).write_bytes(data)
-        args.state, args.openclaw = str(state), spec
+        args.state = str(write_state(files, Path(folder) / f"{source.stem}-state"))
+        args.openclaw = spec
+        args.plugins_pending = manifest["plugins"]  # the report says their inputs were pending: expected so
         return _repro_state(args)
 
 
+def _report_release(source: Path, given: str | None, reported: str | None) -> str:
+    from ..build.target import Target
+    from ..errors import ReportError
+
+    spec = given or reported
+    if not spec:
+        raise ReportError(f"{source} names no OpenClaw version", hint="give the release: --openclaw 2026.9.5")
+    Target.parse(spec)  # a bad release is refused before anything is written
+    return spec
+
+
+def write_state(files: dict[str, bytes], state: Path) -> Path:
+    """A state directory holding `files` (relative path -> bytes); its name is the one the proof reports it with."""
+    for relpath, data in files.items():
+        (state / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (state / relpath).write_bytes(data)
+    return state
+
+
 def _repro_state(args: argparse.Namespace) -> int:
+    result, root = run_repro(args)
+    bundle = write_bug_report_of(result, root)
+    print(f"bug-report bundle: {bundle} (summary.md, summary.json, junit.xml, the inferred fixture.json, evidence, every "
+          "file redacted; the state itself is not included: `path3-sandbox fixtures redact` makes a shareable copy of it)")
+    return result.exit_code
+
+
+def write_bug_report_of(result, root: Path) -> Path:
+    from ..proof.run import write_bug_report
+
+    return write_bug_report(result, root / "fixture" / "fixture.json", root / "bug-report.tar.gz")
+
+
+def run_repro(args: argparse.Namespace, *, root: Path | None = None):
+    """`repro STATE`'s proof: the state (args.state) unpacked into a fixture and proved on args.openclaw; returns the
+    run's result and its folder (`root`, default .artifacts/path3-repro/<run>/: the proof's evidence under proof/). Bad input,
+    no engine or a Ctrl-C before the proof leaves no run folder."""
     from ..proof.contracts import contract_for
     from ..containers.docker_client import docker_client
     from ..containers.resources import new_run_id
-    from ..proof.run import prove, write_bug_report
+    from ..proof.run import prove
     from ..build.target import Target
 
     Target.parse(args.openclaw)  # a bad --openclaw is refused before the state is unpacked (a dist-tag resolves later)
     run_id = new_run_id()
-    root = run_folder("repro", run_id)
+    root = root or run_folder("repro", run_id)
     made = [folder for folder in (root, *root.parents) if not folder.exists()]  # removed again if no proof runs
     root.mkdir(parents=True, exist_ok=True)
     source = Path(args.state)
@@ -125,10 +150,28 @@ def _repro_state(args: argparse.Namespace) -> int:
                 except OSError:
                     break  # not empty: another run's
         raise
-    bundle = write_bug_report(result, root / "fixture" / "fixture.json", root / "bug-report.tar.gz")
-    print(f"bug-report bundle: {bundle} (summary.md, summary.json, junit.xml, the inferred fixture.json, evidence, every "
-          "file redacted; the state itself is not included: `path3-sandbox fixtures redact` makes a shareable copy of it)")
-    return result.exit_code
+    return result, root
+
+
+def reported(args: argparse.Namespace) -> int:
+    """`reported [ISSUE…] [--release V] [--list]`: the corpus of upstream reports, each on the releases it names."""
+    from ..build.target import Target
+    from ..containers.resources import new_run_id
+    from ..reported.case import load_corpus
+    from ..reported.run import exit_code, listing, run_corpus, table
+
+    cases = load_corpus(issues=args.issue or None)  # every report.json checked before anything runs
+    for release in args.release or []:
+        Target.parse(release)
+    if args.list:
+        print(listing(cases))
+        return 0
+    root = run_folder("reported", new_run_id())
+    outcomes = run_corpus(cases, root, releases=args.release, keep=args.keep, network=args.network)
+    print(table(cases, outcomes))
+    print(f"reported: {sum(o.ok for o in outcomes)}/{len(outcomes)} release run(s) as their reports say; "
+          f"{root / 'reported.md'}")
+    return exit_code(outcomes)
 
 
 def compat(args: argparse.Namespace) -> int:
@@ -197,11 +240,8 @@ def matrix(args: argparse.Namespace) -> int:
 
 
 def path(args: argparse.Namespace) -> int:
-    from ..containers.docker_client import docker_client
     from ..containers.resources import new_run_id
-    from ..build.target import Target
     from ..upgrades.recipe import load_recipe
-    from ..upgrades.path import prove_path
     from ..upgrades.plan import plan, plan_text
 
     hops = plan(args.hops)  # bad input before any Docker work
@@ -210,16 +250,25 @@ def path(args: argparse.Namespace) -> int:
           + (f"\n  every writer hop also drives {recipe.source} ({recipe.turn_count} turns)" if recipe else ""), flush=True)
     if args.dry_run:
         return 0
-    releases = dict.fromkeys(h.spec for h in hops if h.role != "action")  # each image once, in path order
-    images = {spec: common.gateway_image(args, Target.parse(spec)) for spec in releases}
     run_id = new_run_id()
     root = run_folder("path", run_id)
-    result = prove_path(docker_client(), hops, images, run_id=run_id, root=root, keep=args.keep, network=args.network,
-                        recipe=recipe)
+    result = run_path(args, hops, root, run_id=run_id, recipe=recipe)
     print(f"{result['verdict'].upper()}: path {' -> '.join(h.spec for h in hops)} in {result['seconds']:.0f}s"
           + (f"; first failure: {result['first_failure']}" if result["first_failure"] else "")
           + f"\nsummary: {root / 'summary.md'}")
     return exit_for(result["verdict"] == "pass", findings=any(f["blame"] == "gateway" for f in result["failures"]))
+
+
+def run_path(args: argparse.Namespace, hops: list, root: Path, *, run_id: str, recipe=None) -> dict:
+    """The planned hops on one volume (each release's image built or reused once, in path order); path.json's dict."""
+    from ..containers.docker_client import docker_client
+    from ..build.target import Target
+    from ..upgrades.path import prove_path
+
+    releases = dict.fromkeys(h.spec for h in hops if h.role != "action")
+    images = {spec: common.gateway_image(args, Target.parse(spec)) for spec in releases}
+    return prove_path(docker_client(), hops, images, run_id=run_id, root=root, keep=args.keep, network=args.network,
+                      recipe=recipe)
 
 
 def live(args: argparse.Namespace) -> int:

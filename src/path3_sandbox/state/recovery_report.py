@@ -208,6 +208,17 @@ def skeleton(report: RecoveryReport) -> tuple[dict[str, bytes], dict, list[str]]
     return files, manifest, cannot
 
 
+def report_state(path: Path) -> tuple[RecoveryReport, dict[str, bytes], dict, list[str]]:
+    """The report at `path` read, parsed and turned into the state it implies: (report, files, manifest, what it
+    cannot infer). A report that implies no agent is a ReportError (exit 2) before anything is written."""
+    report = parse_report(read_report(path), source=str(path))
+    files, manifest, cannot = skeleton(report)
+    if not manifest["agents"]:
+        raise ReportError(f"{path} names no target agent a state can be built for",
+                          hint="the report needs a '## Targets' section with '### <agent>' and '- Store: …' lines")
+    return report, files, manifest, cannot
+
+
 def _agent_folder(target: Target, cannot: list[str]) -> str | None:
     """The agent's folder: the one its store path names (the Gateway's normalised id), else the heading's id."""
     store = STORE_RE.match((target.store or "").replace("\\", "/"))
