@@ -220,7 +220,7 @@ def test_warnings_must_match_exactly():
 
 
 def test_no_live_legacy_fails_on_a_store_left_in_place_but_not_on_a_users_own_sessions_json():
-    from path3_sandbox.proof.proof import _no_live_legacy
+    from path3_sandbox.proof.fates import no_live_legacy as _no_live_legacy
 
     users = ("workspace/proj/sessions.json", "agents/main/sessions/old/sessions.json")
     after = FilesSnapshot({p: StateFile(p, 1, 1.0, p) for p in users})
@@ -229,6 +229,57 @@ def test_no_live_legacy_fails_on_a_store_left_in_place_but_not_on_a_users_own_se
     left = FilesSnapshot({**after.files, store: StateFile(store, 1, 1.0, "s")})
     check = _no_live_legacy(left)
     assert not check.passed and check.observed == ["agents/main/sessions/sessions.json"]
+
+
+def test_a_store_kept_pending_for_an_uninstalled_plugin_may_stay_live_only_in_that_agents_folder():
+    from path3_sandbox.proof.fates import no_live_legacy
+
+    files = ("agents/machine/sessions/sessions.json", "agents/machine/sessions/s1.jsonl", "agents/work/sessions/sessions.json")
+    after = FilesSnapshot({p: StateFile(p, 1, 1.0, p) for p in files})
+    check = no_live_legacy(after, {"machine"})
+    assert not check.passed and check.observed == ["agents/work/sessions/sessions.json"]
+    assert "kept pending for uninstalled plugins (agents machine): 2 file(s)" in check.detail
+    assert no_live_legacy(after, {"machine", "work"}).passed
+
+
+RETAINED_MANIFEST = [{"targets": [{"agentId": "machine", "issues": [{
+    "code": "plugin_migration_source_retained",
+    "message": "Canonical session import is verified. Original session migration inputs, including unindexed history, "
+               "remain pending for plugin(s): codex, brave. Install the plugin and run openclaw doctor --fix to finish."}]}]}]
+
+
+def test_the_plugins_the_gateway_keeps_inputs_for_must_be_exactly_those_the_fixture_leaves_uninstalled():
+    from path3_sandbox.proof import reports
+
+    retained = reports.retained_for_plugins(RETAINED_MANIFEST)
+    assert retained == {"machine": {"codex", "brave"}}
+    fixture = Fixture(name="t", root=None, catches="", origin="", state_dir_as_written=None, sessions=(),
+                      plugins_pending=("brave", "codex"))
+    assert reports.plugins_pending_check(fixture, retained)[0].passed
+    only_codex = Fixture(name="t", root=None, catches="", origin="", state_dir_as_written=None, sessions=(),
+                         plugins_pending=("codex",))
+    assert not reports.plugins_pending_check(only_codex, retained)[0].passed  # brave retained unexpectedly
+    assert not reports.plugins_pending_check(fixture, {})[0].passed  # nothing retained where two were expected
+    plain = Fixture(name="t", root=None, catches="", origin="", state_dir_as_written=None, sessions=())
+    assert reports.plugins_pending_check(plain, {}) == []
+
+
+def test_validate_may_report_the_pending_plugins_issue_and_nothing_else_only_where_the_fixture_expects_it():
+    import json as _json
+
+    from path3_sandbox.proof import reports
+
+    def output(*codes):
+        return _json.dumps({"targets": [{"issues": [{"code": c, "message": "m"} for c in codes]}],
+                           "totals": {"issues": len(codes)}})
+    pending = Fixture(name="t", root=None, catches="", origin="", state_dir_as_written=None, sessions=(),
+                      plugins_pending=("codex",))
+    plain = Fixture(name="t", root=None, catches="", origin="", state_dir_as_written=None, sessions=())
+    assert all(c.passed for c in reports.doctor_validate_checks(0, output("plugin_migration_source_retained"), pending))
+    mixed = reports.doctor_validate_checks(1, output("plugin_migration_source_retained", "active_sqlite_transcript_jsonl"), pending)
+    assert [c.passed for c in mixed] == [False, False]
+    assert mixed[1].observed == ["plugin_migration_source_retained", "active_sqlite_transcript_jsonl"]
+    assert not reports.doctor_validate_checks(0, output("plugin_migration_source_retained"), plain)[1].passed
 
 
 V1_HEADER = {"type": "session", "id": "s-1", "timestamp": "t"}

@@ -52,7 +52,8 @@ def user_state_fixture(args: argparse.Namespace, root: Path, name: str, catches:
     try:
         try:
             state = unpack(args, root)
-            manifest = infer_manifest(state, name, catches=catches, origin=f"a user's state: {source.name}")
+            manifest = infer_manifest(state, name, catches=catches, origin=f"a user's state: {source.name}",
+                                      plugins_pending=tuple(getattr(args, "plugins_pending", ()) or ()))
             fixture = Fixture.load(write_fixture(state, root / "fixture", manifest))
         except BaseException:
             shutil.rmtree(root, ignore_errors=True)

@@ -262,3 +262,15 @@ def left_in_place(path: str, after: FilesSnapshot) -> bool:
     stem, folder = name.removesuffix(".trajectory-path.json"), str(PurePosixPath(path).parent)
     return any(str(PurePosixPath(p).parent) == folder and re.match(re.escape(stem) + r"\.jsonl\.(reset|deleted)\.",
                                                                    PurePosixPath(p).name) for p in after.files)
+
+
+def no_live_legacy(after: FilesSnapshot, pending_agents: set[str] = frozenset()) -> Assertion:
+    """No legacy file stays live, but those the Gateway keeps pending for a plugin the fixture leaves uninstalled
+    (its run manifest's plugin_migration_source_retained for that agent; plugins_pending_check holds the plugins)."""
+    live = [f.path for f in after.legacy_shaped() if not left_in_place(f.path, after)]
+    kept = [p for p in live if any(p.startswith(f"agents/{agent}/sessions/") for agent in pending_agents)]
+    left = [p for p in live if p not in kept]
+    return Assertion("no live legacy files left outside the import archive", not left, [], left,
+                     "a reset/deleted transcript copy and its trajectory pointer stay in place by design"
+                     + (f"; kept pending for uninstalled plugins (agents {', '.join(sorted(pending_agents))}): "
+                        f"{len(kept)} file(s)" if kept else ""))

@@ -249,12 +249,15 @@ class FixtureProof:
         report = reports.parse_import_report(import_output)
         manifests = reports.read_manifests(files_probe.read_texts(self._running_runner, r"^session-sqlite-migration-runs/.*\.json$"))
         ev.write_json("gateway-reports.json", {"import_report": report.to_json() if report else None, "manifests": manifests})
+        retained = reports.retained_for_plugins(manifests)
+        pending = {agent for agent, plugins in retained.items() if plugins <= set(fixture.plugins_pending)}
         listed, blame = self._sessions_list()
         reachable = (imported_sessions_reachable(self._rpc(), fixture, after) if listed is not None
                      else oracle.cannot_check("every imported session is reachable", "sessions.list failed"))
         missing = sorted({s.stored_key for s in fixture.sessions} - listed) if listed is not None else None
         self._check("nothing-lost", *metadata, *events, *files, *oracle.integrity_ok(after),
-                    _no_live_legacy(after_files),
+                    fates.no_live_legacy(after_files, pending),
+                    *reports.plugins_pending_check(fixture, retained),
                     oracle.warnings_as_expected(fixture, warning_codes(import_output)),
                     *reports.import_report_agrees(report, inventory, fixture),
                     *reports.manifest_agrees(manifests, inventory, after_files),
@@ -294,7 +297,7 @@ class FixtureProof:
             self.evidence.write_text(f"doctor-session-sqlite-{mode}.json", result.output)
             self.evidence.event("diagnostics", "doctor", mode=mode, exit_code=result.exit_code, seconds=round(result.seconds, 2))
             if mode == "validate":
-                self._check("diagnostics", *reports.doctor_validate_checks(result.exit_code, result.output))
+                self._check("diagnostics", *reports.doctor_validate_checks(result.exit_code, result.output, self.fixture))
 
     def _scenario(self, inventory: Inventory) -> None:
         ctx = Context(self.gateway, self._rpc(), self.provider, self.evidence, self.fixture, inventory,
@@ -384,12 +387,6 @@ class FixtureProof:
 def _no_unallowed(name: str, scan: logs_probe.LogScan) -> Assertion:
     return Assertion(name, not scan.unallowed, 0,
                      [f"{m.source}:{m.line_number} [{m.pattern}] {m.line[:200]}" for m in scan.unallowed[:10]])
-
-
-def _no_live_legacy(after: files_probe.FilesSnapshot) -> Assertion:
-    left = [f.path for f in after.legacy_shaped() if not fates.left_in_place(f.path, after)]
-    return Assertion("no live legacy files left outside the import archive", not left, [], left,
-                     "a reset/deleted transcript copy and its trajectory pointer stay in place by design")
 
 
 def _slug(name: str) -> str:

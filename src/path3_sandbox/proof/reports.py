@@ -153,16 +153,53 @@ def validate_issues(output: str) -> int | None:
     return document.get("totals", {}).get("issues") if isinstance(document, dict) else None
 
 
-def doctor_validate_checks(exit_code: int, output: str) -> list[Assertion]:
-    """`doctor --session-sqlite validate --json` after the import: exit 0 and no issue."""
+def doctor_validate_checks(exit_code: int, output: str, fixture: Fixture | None = None) -> list[Assertion]:
+    """`doctor --session-sqlite validate --json` after the import: exit 0 and no issue; where the fixture leaves
+    plugins uninstalled (plugins_pending), no issue but the one saying their inputs are pending."""
     issues = validate_issues(output)
-    return [
-        Assertion("doctor --session-sqlite validate exits 0 after the import", exit_code == 0, 0, exit_code,
-                  "output in doctor-session-sqlite-validate.json"),
-        Assertion("doctor --session-sqlite validate reports no issue", issues == 0, 0,
-                  issues if issues is not None else "no totals.issues in its JSON",
-                  blame=GATEWAY if issues is not None else HARNESS),
-    ]
+    checks = [Assertion("doctor --session-sqlite validate exits 0 after the import", exit_code == 0, 0, exit_code,
+                        "output in doctor-session-sqlite-validate.json")]
+    if fixture is None or not fixture.plugins_pending:
+        return checks + [Assertion("doctor --session-sqlite validate reports no issue", issues == 0, 0,
+                                   issues if issues is not None else "no totals.issues in its JSON",
+                                   blame=GATEWAY if issues is not None else HARNESS)]
+    document = last_json(output)
+    codes = [str(issue.get("code")) for target in (document or {}).get("targets") or [] if isinstance(target, dict)
+             for issue in target.get("issues") or [] if isinstance(issue, dict)]
+    other = [code for code in codes if code != PLUGIN_RETAINED]
+    return checks + [Assertion(f"doctor --session-sqlite validate reports no issue but {PLUGIN_RETAINED} "
+                               f"(plugins pending: {', '.join(fixture.plugins_pending)})",
+                               issues is not None and not other and issues == len(codes), [PLUGIN_RETAINED],
+                               codes if issues is not None else "no totals.issues in its JSON",
+                               blame=GATEWAY if issues is not None else HARNESS)]
+
+
+PLUGIN_RETAINED = "plugin_migration_source_retained"
+
+
+def retained_for_plugins(manifests: list[dict]) -> dict[str, set[str]]:
+    """Agent -> the plugins its migration inputs are kept pending for, as the Gateway's run manifests say
+    (plugin_migration_source_retained: "… remain pending for plugin(s): codex, brave. Install …")."""
+    from ..state.recovery_report import PLUGINS_RE
+
+    kept: dict[str, set[str]] = {}
+    for manifest in manifests:
+        for target in manifest.get("targets") or []:
+            for issue in target.get("issues") or []:
+                if issue.get("code") == PLUGIN_RETAINED and (found := PLUGINS_RE.search(issue.get("message", ""))):
+                    kept.setdefault(str(target.get("agentId")), set()).update(
+                        p.strip() for p in found.group("ids").split(","))
+    return kept
+
+
+def plugins_pending_check(fixture: Fixture, retained: dict[str, set[str]]) -> list[Assertion]:
+    """The plugins the Gateway keeps inputs pending for are exactly those the fixture leaves uninstalled."""
+    named = sorted(set().union(*retained.values())) if retained else []
+    if not fixture.plugins_pending and not named:
+        return []
+    return [Assertion("the Gateway keeps session migration inputs pending for exactly the plugins the state enables "
+                      "and does not install", named == sorted(fixture.plugins_pending), sorted(fixture.plugins_pending),
+                      named, "; ".join(f"agent {a}: {', '.join(sorted(p))}" for a, p in sorted(retained.items())))]
 
 
 def last_json(output: str):

@@ -78,6 +78,9 @@ class Fixture:
     retime: bool = True  # shift timestamps to recent ones at seed time (never for a user's own state)
     preexisting_sessions: tuple[str, ...] = ()
     preexisting_events: int = 0
+    # Plugins the state's config enables and the target does not install: the Gateway keeps their session migration
+    # inputs pending (plugin_migration_source_retained) until they are installed; those inputs may stay live.
+    plugins_pending: tuple[str, ...] = ()
 
     @property
     def state(self) -> Path:
@@ -95,7 +98,7 @@ class Fixture:
                 "sessions": [s.to_json() for s in self.sessions],
                 "invalid_entries": {k: list(v) for k, v in self.invalid_entries.items()},
                 "expected_warnings": list(self.expected_warnings), "outcomes": self.outcomes,
-                "log_allowlist": list(self.log_allowlist)}
+                "log_allowlist": list(self.log_allowlist), "plugins_pending": list(self.plugins_pending)}
 
     @classmethod
     def load(cls, root: Path) -> Fixture:
@@ -138,6 +141,7 @@ class Fixture:
             expected_warnings=tuple(data.get("expected_warnings") or ()), outcomes=dict(outcomes),
             log_allowlist=allowlist, retime=bool(data.get("retime", True)),
             preexisting_sessions=tuple(data.get("preexisting_sessions") or ()),
+            plugins_pending=tuple(data.get("plugins_pending") or ()),
             preexisting_events=int(data.get("preexisting_events") or 0),
         )
 
@@ -231,4 +235,22 @@ def check(fixture: Fixture) -> list[str]:
                         f"{transcript.session_id}); declare it under agents.{agent}.sessions as \"{key}\": "
                         f"{{\"sessionId\": \"{transcript.session_id}\", \"events\": {transcript.distinct_events}, "
                         f"\"archived\": true}} (how the Gateway imports an orphan), or remove the file")
+    problems += _plugins_pending_problems(fixture)
+    return problems
+
+
+def _plugins_pending_problems(fixture: Fixture) -> list[str]:
+    """A plugin declared pending must be one the state's config enables, and its retained inputs an expected warning."""
+    if not fixture.plugins_pending:
+        return []
+    try:
+        config = json.loads((fixture.state / "openclaw.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        config = {}
+    entries = ((config.get("plugins") or {}).get("entries") or {}) if isinstance(config, dict) else {}
+    problems = [f"plugins_pending names {pid} but state/openclaw.json does not enable it (plugins.entries.{pid}.enabled)"
+                for pid in fixture.plugins_pending if not (entries.get(pid) or {}).get("enabled")]
+    if "plugin_migration_source_retained" not in fixture.expected_warnings:
+        problems.append("plugins_pending is set: add plugin_migration_source_retained to expected_warnings (the "
+                        "Gateway keeps those plugins' session migration inputs pending)")
     return problems

@@ -31,7 +31,9 @@ from .tree import read_tree
 STATE_DIR_RE = re.compile(r"(/[^\"\s]*?/\.openclaw)/(?:agents|sessions)/")
 
 
-def infer_manifest(state: Path, name: str, *, catches: str, origin: str) -> dict:
+def infer_manifest(state: Path, name: str, *, catches: str, origin: str, plugins_pending: tuple[str, ...] = ()) -> dict:
+    """The fixture manifest a user's state implies. `plugins_pending`: plugins its config enables that were not
+    installed (a recovery report's plugin_migration_source_retained names them): their inputs are expected pending."""
     tree = read_tree(state)
     _refuse_deep_config(tree)
     inventory = build_inventory(tree)  # a store or transcript line too deep or too big: FixtureError
@@ -85,6 +87,9 @@ def infer_manifest(state: Path, name: str, *, catches: str, origin: str) -> dict
     keys, events = preexisting_rows(state)
     if keys or events:  # a partly migrated state: what SQLite holds before the first start (oracle's *_before check)
         manifest["preexisting_sessions"], manifest["preexisting_events"] = keys, events
+    if plugins_pending:
+        warnings.add("plugin_migration_source_retained")
+        manifest["plugins_pending"] = sorted(plugins_pending)
     manifest["expected_warnings"] = sorted(warnings)
     manifest["log_allowlist"] = []
     return manifest
