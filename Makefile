@@ -9,7 +9,7 @@ STATE ?=
 FAULT_RELEASES ?= 2026.9.6 2026.9.5
 
 .DEFAULT_GOAL := help
-.PHONY: help venv engine image smoke prove-upgrade repro fixtures-capture test test-matrix test-faults bench unit clean
+.PHONY: help venv engine image smoke prove-upgrade repro fixtures-capture test test-matrix test-faults test-reported bench unit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ test-matrix: engine ## the heavier upgrade paths, the round trips, the release m
 
 test-faults: engine ## the whole fault catalogue on each of FAULT_RELEASES (40-60 min each on 2 cores)
 	@status=0; for release in $(FAULT_RELEASES); do $(P3) faults --openclaw $$release || status=1; done; exit $$status
+
+test-reported: engine ## every upstream report in fixtures/reported/ on the releases it names: red with its symptom where reported, green where fixed (README, The reported-bug corpus)
+	$(P3) reported
 
 bench: engine $(VENV)/.bench-installed ## import scaling of OPENCLAW: 10, 100, 1000 and 5000 sessions × 20 events, 15 min limit each (long; README, Import scaling)
 	$(P3) bench --openclaw $(OPENCLAW) --sessions 10,100,1000,5000 --events 20

@@ -8,6 +8,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DOCKER_DIR = PROJECT_ROOT / "docker"
 FIXTURES_DIR = PROJECT_ROOT / "fixtures" / "legacy-stores"
+REPORTED_DIR = PROJECT_ROOT / "fixtures" / "reported"  # the reported-bug corpus (reported/case.py)
 
 
 def artifacts_root() -> Path:

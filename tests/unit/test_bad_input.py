@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import path3_sandbox.containers.docker_client as docker_client_module
+from path3_sandbox.paths import REPORTED_DIR
 from path3_sandbox.cli import main
 from path3_sandbox.errors import EXIT_USAGE
 from path3_sandbox.state.fixtures import resolve_fixture
@@ -195,11 +196,11 @@ def test_a_bad_target_is_exit_2_before_docker_is_asked_or_installed(command, spe
     assert not (tmp_path / "artifacts").exists() or not [p for p in (tmp_path / "artifacts").rglob("*") if p.is_file()]
 
 
-REPORTS = Path(__file__).resolve().parents[1] / "data" / "recovery-reports"
+REPORTS = REPORTED_DIR  # fixtures/reported/<issue>/recovery-report.md
 
 
 def report_without(tmp: Path, *drop: str) -> Path:
-    lines = (REPORTS / "156382.md").read_text(encoding="utf-8").splitlines()
+    lines = (REPORTS / "156382" / "recovery-report.md").read_text(encoding="utf-8").splitlines()
     (tmp / "edited.md").write_text("\n".join(l for l in lines if not l.startswith(drop)) + "\n", encoding="utf-8")
     return tmp / "edited.md"
 
@@ -222,8 +223,8 @@ BAD_REPORTS = {
     "no targets": (lambda t: report_without(t, "## Targets", "### ", "- Store", "- SQLite", "- Planned", "- Completed",
                                             "- Validation", "- Issues", "  - ["), [], "names no target agent"),
     "no version and no --openclaw": (lambda t: report_without(t, "- OpenClaw version"), [], "names no OpenClaw version"),
-    "a bad --openclaw": (lambda t: REPORTS / "156382.md", ["--openclaw", "bad tag!"], "is neither an exact OpenClaw version"),
-    "a state as well": (lambda t: REPORTS / "156382.md", [str(REPORTS)], "either STATE or --from-report"),
+    "a bad --openclaw": (lambda t: REPORTS / "156382" / "recovery-report.md", ["--openclaw", "bad tag!"], "is neither an exact OpenClaw version"),
+    "a state as well": (lambda t: REPORTS / "156382" / "recovery-report.md", [str(REPORTS)], "either STATE or --from-report"),
 }
 
 
@@ -257,7 +258,7 @@ def test_from_report_prints_what_it_inferred_and_could_not_before_docker_is_aske
 
     monkeypatch.setattr(tempfile, "TemporaryDirectory", remembered)
     with pytest.raises(AssertionError, match="before Docker is asked"):
-        main(["repro", "--from-report", str(REPORTS / "156382.md")])
+        main(["repro", "--from-report", str(REPORTS / "156382" / "recovery-report.md")])
     out = capsys.readouterr().out
     assert out.index("inferred:") < out.index("could not infer:") < out.index("release: 2026.9.5 (the report)")
     assert "plugins.entries.<id>.enabled = true for codex" in out and "40a7c366-4102-46a5-8b6f-216100e9f571.jsonl" in out
@@ -266,6 +267,6 @@ def test_from_report_prints_what_it_inferred_and_could_not_before_docker_is_aske
 
 
 def test_from_report_dry_run_prints_and_stops_and_openclaw_overrides_the_reports_release(capsys):
-    assert main(["repro", "--from-report", str(REPORTS / "156401.md"), "--dry-run", "--openclaw", "2026.9.6"]) == 0
+    assert main(["repro", "--from-report", str(REPORTS / "156401" / "recovery-report.md"), "--dry-run", "--openclaw", "2026.9.6"]) == 0
     out = capsys.readouterr().out
     assert "3 target(s): main, bob, seraph" in out and "release: 2026.9.6 (--openclaw)" in out

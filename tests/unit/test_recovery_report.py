@@ -4,15 +4,15 @@ inference named, everything else said to be unknown."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
+from path3_sandbox.paths import REPORTED_DIR
 from path3_sandbox.errors import ReportError
 from path3_sandbox.state.recovery_report import parse_report, skeleton
 from path3_sandbox.state.userstate import infer_manifest
 
-REPORTS = Path(__file__).resolve().parents[1] / "data" / "recovery-reports"
+REPORTS = REPORTED_DIR  # fixtures/reported/<issue>/recovery-report.md
 
 # issue -> (version, {agent: (issue count, listed codes, validation)}, plugins implied, active JSONL names)
 POSTED = {
@@ -31,14 +31,14 @@ POSTED = {
 
 
 def report(issue: str):
-    return parse_report((REPORTS / f"{issue}.md").read_text(encoding="utf-8"))
+    return parse_report((REPORTS / str(issue) / "recovery-report.md").read_text(encoding="utf-8"))
 
 
 def test_every_kept_report_names_its_issue_url_first():
-    kept = sorted(p.stem for p in REPORTS.glob("*.md"))
+    kept = sorted(p.parent.name for p in REPORTS.glob("*/recovery-report.md"))
     assert kept == sorted(POSTED) and len(kept) >= 4
     for issue in kept:
-        first = (REPORTS / f"{issue}.md").read_text(encoding="utf-8").splitlines()[0]
+        first = (REPORTS / str(issue) / "recovery-report.md").read_text(encoding="utf-8").splitlines()[0]
         assert first.startswith(f"<!-- https://github.com/openclaw/openclaw/issues/{issue} ") and first.endswith("-->")
 
 
@@ -92,7 +92,7 @@ def test_what_a_report_leaves_out_is_said_not_invented():
 
 
 def test_an_unknown_line_or_code_is_kept_and_named_not_dropped():
-    text = (REPORTS / "155136.md").read_text(encoding="utf-8").replace(
+    text = (REPORTS / "155136" / "recovery-report.md").read_text(encoding="utf-8").replace(
         "- Issues: 0", "- Issues: 2\n  - [historical_transcript_deferred] ~/.openclaw/agents/devo/sessions/x.jsonl: Error\n"
                        "  - [brand_new_code] something\n- Platform: Linux x64")
     parsed = parse_report(text)
@@ -105,7 +105,7 @@ def test_an_unknown_line_or_code_is_kept_and_named_not_dropped():
 
 
 def test_a_store_outside_the_default_layout_and_an_unsafe_agent_name_are_named():
-    text = (REPORTS / "156401.md").read_text(encoding="utf-8")
+    text = (REPORTS / "156401" / "recovery-report.md").read_text(encoding="utf-8")
     text = text.replace("~/.openclaw/agents/bob/sessions/sessions.json", "/srv/custom/bob-sessions.json")
     text = text.replace("### seraph", "### ../../etc").replace("agents/seraph/", "agents/../../etc/")
     files, manifest, cannot_infer = skeleton(parse_report(text))
@@ -123,5 +123,5 @@ def test_text_that_is_not_a_recovery_report_is_refused_naming_what_was_expected(
 
 
 def test_a_hand_edited_version_line_is_read_like_openclaw_version_prints_it():
-    text = (REPORTS / "155136.md").read_text(encoding="utf-8").replace("version: 2026.9.5", "version: 2026.9.5 (ec9c1a1)")
+    text = (REPORTS / "155136" / "recovery-report.md").read_text(encoding="utf-8").replace("version: 2026.9.5", "version: 2026.9.5 (ec9c1a1)")
     assert parse_report(text).version == "2026.9.5"
