@@ -202,7 +202,7 @@ def path(args: argparse.Namespace) -> int:
     from ..build.target import Target
     from ..upgrades.recipe import load_recipe
     from ..upgrades.path import prove_path
-    from ..upgrades.plan import plan, plan_text
+    from ..upgrades.plan import image_releases, in_place_releases, plan, plan_text
 
     hops = plan(args.hops)  # bad input before any Docker work
     recipe = load_recipe(args.recipe) if args.recipe else None
@@ -210,12 +210,17 @@ def path(args: argparse.Namespace) -> int:
           + (f"\n  every writer hop also drives {recipe.source} ({recipe.turn_count} turns)" if recipe else ""), flush=True)
     if args.dry_run:
         return 0
-    releases = dict.fromkeys(h.spec for h in hops if h.role != "action")  # each image once, in path order
-    images = {spec: common.gateway_image(args, Target.parse(spec)) for spec in releases}
+    images = {spec: common.gateway_image(args, Target.parse(spec)) for spec in image_releases(hops)}
+    registry = None
+    if in_place := in_place_releases(hops):  # a registry seeded with exactly the releases installed in place
+        from ..build.registry_image import ensure_registry_image
+        from ..paths import image_logs
+
+        registry = ensure_registry_image(docker_client(), in_place, log_dir=image_logs(), base=args.base)
     run_id = new_run_id()
     root = run_folder("path", run_id)
     result = prove_path(docker_client(), hops, images, run_id=run_id, root=root, keep=args.keep, network=args.network,
-                        recipe=recipe)
+                        recipe=recipe, registry=registry)
     print(f"{result['verdict'].upper()}: path {' -> '.join(h.spec for h in hops)} in {result['seconds']:.0f}s"
           + (f"; first failure: {result['first_failure']}" if result["first_failure"] else "")
           + f"\nsummary: {root / 'summary.md'}")
