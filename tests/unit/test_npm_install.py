@@ -99,3 +99,16 @@ def test_the_registry_image_tag_changes_with_its_files_base_and_releases_not_the
     assert key != registry_key(files, "sha256:other", ("2026.9.5", "2026.9.6"))
     assert key != registry_key(files, "sha256:base", ("2026.9.6",))
     assert registry_tag(("2026.9.6", "2026.9.5"), key) == f"path3-sandbox/npm-registry:2026.9.5_2026.9.6-{key[:12]}"
+
+
+def test_a_doctor_action_runs_the_last_release_hops_doctor_and_recover_needs_a_sqlite_one():
+    hops = plan(["2026.7.35", "@npm-install=2026.9.6", "@doctor-recover", "@doctor-fix", "2026.9.6"])
+    assert [h.role for h in hops] == [WRITER, IMPORTER, "action", "action", IMPORTER]
+    assert "doctor --session-sqlite recover --session-sqlite-all-agents` of hop 2's release" in hops[2].does
+    assert "doctor --fix --non-interactive` of hop 2's release" in hops[3].does
+    assert hops[4].on_migrated
+    assert "of hop 1's release" in plan(["2026.7.35", "@doctor-fix", "2026.9.6"])[1].does
+    with pytest.raises(UsageError, match="before any SQLite release"):
+        plan(["2026.7.35", "@doctor-recover"])
+    with pytest.raises(UsageError, match=r"last release hop is 2026.7.35 \(downgrade\)"):
+        plan(["2026.7.35", "2026.9.6", "2026.7.35", "@doctor-recover"])

@@ -54,7 +54,7 @@ def _files_line(row: dict) -> str:
     if row["role"] == ACTION:
         put = row.get("restored", row.get("copied"))
         if put is None:
-            return row.get("output") or "-"
+            return row.get("files") or row.get("output") or "-"
         replaced = row.get("replaced") or []
         return f"put {len(put)} file(s) ({era_files.names(put)}); replaced {len(replaced)}" + (
             f" ({era_files.names(replaced)})" if replaced else "")

@@ -22,6 +22,7 @@ def plan(specs: list[str]) -> list[Hop]:
     hops: list[Hop] = []
     claimed = False  # has a SQLite release claimed the state database?
     last_writer = 0
+    last_release: Hop | None = None  # the last release hop: whose doctor a doctor action runs
     for number, spec in enumerate(specs, start=1):
         installs = None
         if spec.startswith("@npm-install"):
@@ -36,8 +37,14 @@ def plan(specs: list[str]) -> list[Hop]:
                 what = "no state database to move aside yet" if action.unclaims else "no migrated state to act on yet"
                 raise UsageError(f"hop {number}: {spec} before any SQLite release: there is {what}",
                                  hint=f"put it after a SQLite release, e.g. 2026.7.35 2026.9.6 {spec} 2026.9.6")
+            if action.needs_release and (last_release is None or (
+                    action.needs_release == "sqlite" and last_release.role != IMPORTER)):
+                after = "no release" if last_release is None else f"{last_release.spec} ({last_release.role})"
+                raise UsageError(f"hop {number}: {spec} runs the last release's doctor, but the last release hop is "
+                                 f"{after}", hint=f"put it after a SQLite release, e.g. 2026.7.35 2026.9.6 {spec}")
             claimed = claimed and not action.unclaims
-            hops.append(Hop(number, spec, ACTION, does=action.does.format(writer=last_writer, first=specs[0])))
+            hops.append(Hop(number, spec, ACTION, does=action.does.format(
+                writer=last_writer, first=specs[0], release=last_release.number if last_release else "-")))
             continue
         else:
             version = spec
@@ -69,6 +76,7 @@ def plan(specs: list[str]) -> list[Hop]:
             hops.append(Hop(number, spec, IMPORTER, rule.contract, does=f"{prefix}{how}; take two turns",
                             on_migrated=claimed, installs=installs))
             claimed = True
+        last_release = hops[-1]
     if hops[0].role != WRITER or hops[0].installs:
         raise UsageError(f"hop 1 ({hops[0].spec}) must be a file-backed release that writes the legacy state",
                          hint="start the path with a writer such as 2026.7.35")

@@ -61,6 +61,7 @@ class PathRun:
     backups: dict[int, bytes] = field(default_factory=dict)  # writer hop -> a tar of agents/*/sessions/ it left
     registry_image: str = ""  # the seeded npm registry's image tag, when a hop installs in place
     live: Gateway | None = None  # a release hop's Gateway left running for the in-place install after it
+    last_release: tuple[Hop, Gateway] | None = None  # the last release hop that ran: a doctor action runs its doctor
 
     @property
     def helper_image(self) -> str:
@@ -185,6 +186,7 @@ class PathRun:
                 row["left_running"] = f"for hop {hop.number + 1}'s in-place install"
             else:
                 gateway.stop(timeout_s=STOP_TIMEOUT_S)
+            self.last_release = (hop, gateway)
             self._era_files(hop, gateway, before, row)
         if hop.role == WRITER and any(h.spec == "@restore-sessions-backup" for h in self.hops[hop.number:]):
             self.backups[hop.number] = get_tar(self.resources, self.helper_image, self.volume, in_sessions_folder)
@@ -280,6 +282,9 @@ class PathRun:
                                                  changed[:20], f"{len(before.files)} files compared by sha256, "
                                                  f"{len(databases)} SQLite databases by rows; its own log written: "
                                                  f"{', '.join(logs) or 'none'}"))
+
+    def folder(self, hop: Hop) -> Path:
+        return self._dir(hop)
 
     def _dir(self, hop: Hop) -> Path:
         folder = self.evidence.root / hop.label
