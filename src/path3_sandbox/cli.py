@@ -61,8 +61,9 @@ def parser() -> argparse.ArgumentParser:
     path = commands.add_parser("path", help="several releases in turn on one state volume, every message any hop wrote "
                                             "checked after every later release (exit 0 pass, 1 fail)")
     path.add_argument("hops", nargs="+", metavar="HOP",
-                      help="a release (2026.7.35) or an action (@move-state-db-aside, @restore-sessions-backup, "
-                           "@copy-sessions-from-another-machine), in order")
+                      help="a release (2026.7.35), a release installed in place with npm in the previous release's "
+                           "container (@npm-install=2026.9.6) or an action (@move-state-db-aside, "
+                           "@restore-sessions-backup, @copy-sessions-from-another-machine), in order")
     path.add_argument("--dry-run", action="store_true", help="print the numbered plan and stop")
     path.add_argument("--recipe", type=Path, metavar="FILE",
                       help="every writer hop also drives this recipe (fixtures/recipes/*.json: sessions, turns, compact, "

@@ -93,3 +93,24 @@ def test_a_recipe_written_by_the_writer_survives_both_importers_in_turn(default_
     visible = len(result["written"]) - len(hidden)
     assert later["reachable"] == f"{visible}/{visible}"
     assert doctor["starts"][0]["kind"] == "refused" and later["starts"][0]["kind"] == "ready-without-import"
+
+
+def test_an_in_place_npm_install_over_a_running_writer_imports_at_its_restart(default_image, tmp_path):
+    """`@npm-install=2026.9.6`: npm installs 9.6 as root into 7.35's running container from the run's own registry;
+    the restarted container imports at its first start, and every message stays reachable (about 2 min; the registry
+    image, when absent, about 1 min more)."""
+    completed, run, result = run_path(tmp_path, "2026.7.35", "@npm-install=2026.9.6", timeout=1200)
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-5000:]
+    writer, upgraded = result["hops"]
+    assert writer["left_running"] == "for hop 2's in-place install"
+    assert (upgraded["role"], upgraded["installs"], upgraded["release"]) == ("importer", "npm", "2026.9.6")
+    done = upgraded["in_place"]
+    assert (done["from"], done["installed"], done["npm_exit_code"], done["failed_requests"]) == ("2026.7.35", "2026.9.6", 0, 0)
+    assert upgraded["starts"][0]["kind"] == "imported" and upgraded["reachable"] == "4/4"
+    folder = run / "hop-2-npm-install-2026.9.6"
+    fetched = json.loads((folder / "npm-fetched.json").read_text())
+    assert "openclaw@2026.9.6" in fetched["tarballs"] and len(fetched["tarballs"]) == done["tarballs"] > 100
+    assert "/openclaw" in (folder / "registry-requests.jsonl").read_text()
+    assert "GET 200 http://" in (folder / "npm-install.log").read_text(), "npm's own line per fetch"
+    assert result["npm_registry"]["releases"] == ["2026.9.6"]
+    assert "## Releases installed in place" in (run / "summary.md").read_text()

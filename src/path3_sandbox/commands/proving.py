@@ -260,15 +260,22 @@ def path(args: argparse.Namespace) -> int:
 
 
 def run_path(args: argparse.Namespace, hops: list, root: Path, *, run_id: str, recipe=None) -> dict:
-    """The planned hops on one volume (each release's image built or reused once, in path order); path.json's dict."""
+    """The planned hops on one volume (each release's image built or reused once, in path order; the releases
+    installed in place (@npm-install=) from one registry image seeded with exactly them); path.json's dict."""
     from ..containers.docker_client import docker_client
     from ..build.target import Target
     from ..upgrades.path import prove_path
+    from ..upgrades.plan import image_releases, in_place_releases
 
-    releases = dict.fromkeys(h.spec for h in hops if h.role != "action")
-    images = {spec: common.gateway_image(args, Target.parse(spec)) for spec in releases}
+    images = {spec: common.gateway_image(args, Target.parse(spec)) for spec in image_releases(hops)}
+    registry = None
+    if in_place := in_place_releases(hops):
+        from ..build.registry_image import ensure_registry_image
+        from ..paths import image_logs
+
+        registry = ensure_registry_image(docker_client(), in_place, log_dir=image_logs(), base=args.base)
     return prove_path(docker_client(), hops, images, run_id=run_id, root=root, keep=args.keep, network=args.network,
-                      recipe=recipe)
+                      recipe=recipe, registry=registry)
 
 
 def live(args: argparse.Namespace) -> int:

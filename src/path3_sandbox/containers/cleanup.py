@@ -65,6 +65,18 @@ def clean(client: docker.DockerClient, *, run_id: str | None = None, everything:
                 removed.append(f"volume {volume.name} (run {labels.get(LABEL_RUN)}): already gone")
             except docker.errors.APIError as error:  # still mounted by a container another run owns
                 removed.append(f"volume {volume.name} NOT removed: {error.explanation}")
+    # Images a run committed (an in-place install's container, for its one-offs): only they carry a run id.
+    for image in client.images.list(filters={"label": selector}) if hasattr(client, "images") else []:
+        labels = image.labels or {}
+        if run_id or everything or not owner_alive(labels):
+            for tag in image.tags or [image.id]:
+                try:
+                    client.images.remove(tag, force=True)
+                    removed.append(f"image {tag} (run {labels.get(LABEL_RUN)})")
+                except docker.errors.NotFound:
+                    removed.append(f"image {tag} (run {labels.get(LABEL_RUN)}): already gone")
+                except docker.errors.APIError as error:
+                    removed.append(f"image {tag} NOT removed: {error.explanation}")
     return removed
 
 

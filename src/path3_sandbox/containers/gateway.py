@@ -69,6 +69,9 @@ class Gateway:
     ready_timeout_s: float = READY_TIMEOUT_S
     volume_mode: str = "rw"  # "ro": the state mounted read-only (a fault)
     env: dict[str, str] = field(default_factory=dict)  # more environment for the Gateway's containers (a fault's)
+    # One-offs (doctor, probes) run from this image when set: the Gateway container's own filesystem, committed after
+    # a release was installed in it in place (upgrades/npm_install.py), so doctor is the installed release's.
+    oneoff_image: str = ""
     _container: DockerContainer | None = None
 
     def __post_init__(self) -> None:
@@ -90,10 +93,10 @@ class Gateway:
                  for arg in argv]
         self.commands.append({"at": time.time(), "kind": kind, "argv": shown, **extra})
 
-    def _on_volume(self, name: str, role: str, argv: list[str], **kwargs: Any) -> DockerContainer:
+    def _on_volume(self, name: str, role: str, argv: list[str], image: str = "", **kwargs: Any) -> DockerContainer:
         """A container on the state volume, with the Gateway's hostname and environment."""
         kwargs.setdefault("volume_mode", self.volume_mode)
-        container = self.resources.container(name, role, self.image, argv, state_volume=self.volume,
+        container = self.resources.container(name, role, image or self.image, argv, state_volume=self.volume,
                                              hostname=self.hostname, **kwargs).with_env("OPENCLAW_GATEWAY_TOKEN", self.token)
         for key, value in self.env.items():
             container.with_env(key, value)
@@ -194,13 +197,16 @@ class Gateway:
         """{status, body} of a GET on the Gateway's published HTTP port, or None when it doesn't answer."""
         return probe_http(self.base_url, path)
 
-    def exec(self, argv: list[str], *, timeout_s: float | None = None) -> ExecResult:
-        """Run a command inside the running Gateway container (as node, with the container's env)."""
+    def exec(self, argv: list[str], *, timeout_s: float | None = None, user: str = "node",
+             environment: dict[str, str] | None = None) -> ExecResult:
+        """Run a command inside the running Gateway container (as node unless `user`, with the container's env and
+        `environment` on top)."""
         started = time.monotonic()
         command = argv if timeout_s is None else ["timeout", str(int(timeout_s)), *argv]
-        code, output = self.container.exec_run(command, user="node", demux=False)
+        code, output = self.container.exec_run(command, user=user, environment=environment, demux=False)
         result = ExecResult(argv, int(code), (output or b"").decode(errors="replace"), time.monotonic() - started)
-        self._record("exec", argv, exit_code=result.exit_code, seconds=round(result.seconds, 2))
+        self._record("exec", argv, exit_code=result.exit_code, seconds=round(result.seconds, 2),
+                     **({"user": user} if user != "node" else {}))
         return result
 
     def doctor_fix(self, *, timeout_s: float = DOCTOR_TIMEOUT_S) -> ExecResult:
@@ -211,7 +217,8 @@ class Gateway:
         """Run a command in a new container on the same volume and hostname while the Gateway is stopped
         (e.g. `openclaw doctor --fix`, which needs exclusive access to the state)."""
         started = time.monotonic()
-        oneoff = self._on_volume(f"{self.name}-oneoff-{len(self.commands)}", "oneoff", argv, extra_hosts=self.extra_hosts or None)
+        oneoff = self._on_volume(f"{self.name}-oneoff-{len(self.commands)}", "oneoff", argv, image=self.oneoff_image,
+                                 extra_hosts=self.extra_hosts or None)
         try:
             container = oneoff.start().get_wrapped_container()
             try:
@@ -231,6 +238,14 @@ class Gateway:
         if self._container is None:
             return ""
         return self.container.logs(stdout=True, stderr=True).decode(errors="replace")
+
+    def commit(self, purpose: str) -> str:
+        """The Gateway container's filesystem as an image of this run (removed with the run): what one-offs run from
+        once a release was installed in it in place."""
+        tag = self.resources.commit(self.container, purpose)
+        self._record("commit", [tag])
+        self.oneoff_image = tag
+        return tag
 
     def stop(self, timeout_s: int = 20) -> None:
         """SIGTERM, then SIGKILL after `timeout_s`."""

@@ -1,7 +1,7 @@
 """Everything a run creates in Docker, labelled with its run id and removed in a `finally`.
 
 One factory per resource: `volume()`, `network()` and `container()` (a testcontainers `DockerContainer`, not yet
-started). Each carries `path3-sandbox.run-id` plus the host, pid and start time of the process that owns it, so
+started), and `commit()` (a container's filesystem as an image, for one-offs after an in-place install). Each carries `path3-sandbox.run-id` plus the host, pid and start time of the process that owns it, so
 `path3-sandbox clean` can tell a live run's resources from a dead run's leftovers, and testcontainers' session
 label, so Ryuk (where it runs, see reaper.py) reaps volumes and networks too, not only containers.
 Every name is recorded before the resource is created: a signal in between must not leak it.
@@ -58,6 +58,7 @@ class RunResources:
         self.containers: list[str] = []
         self.volumes: list[str] = []
         self.networks: list[str] = []
+        self.images: list[str] = []
         self.failed: list[str] = []
 
     def unique_name(self, purpose: str) -> str:
@@ -96,8 +97,15 @@ class RunResources:
             container.with_volume_mapping(state_volume, STATE_DIR, volume_mode)  # testcontainers' default is "ro"
         return container.with_kwargs(labels=run_labels(self.run_id, role), network=network, **create_kwargs)
 
+    def commit(self, container, purpose: str) -> str:
+        """Commit a docker-py container to `path3-sandbox/run-image:<run id>-<purpose>`, labelled; removed on close."""
+        repository, tag = "path3-sandbox/run-image", f"{self.run_id}-{purpose}"
+        self.images.append(f"{repository}:{tag}")  # recorded first, as every resource is
+        container.commit(repository=repository, tag=tag, conf={"Labels": run_labels(self.run_id, f"image:{purpose}")})
+        return f"{repository}:{tag}"
+
     def close(self) -> list[str]:
-        """Remove every container, then every network and volume; a resource already gone is removed, any other error is
+        """Remove every container, then every network, volume and committed image; a resource already gone is removed, any other error is
         recorded in `failed` and the removal goes on. No signal interrupts it (signals.cleanup_shielded)."""
         if self.keep:
             return []
@@ -105,12 +113,15 @@ class RunResources:
         with cleanup_shielded():
             for kind, name in [("container", n) for n in reversed(self.containers)] + \
                               [("network", n) for n in reversed(self.networks)] + \
-                              [("volume", n) for n in reversed(self.volumes)]:
+                              [("volume", n) for n in reversed(self.volumes)] + \
+                              [("image", n) for n in reversed(self.images)]:
                 try:
                     if kind == "container":
                         self.client.containers.get(name).remove(force=True, v=True)
                     elif kind == "network":
                         self.client.networks.get(name).remove()
+                    elif kind == "image":
+                        self.client.images.remove(name, force=True)
                     else:
                         self.client.volumes.get(name).remove(force=True)
                     removed.append(f"{kind} {name}")

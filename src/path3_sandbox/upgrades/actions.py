@@ -7,6 +7,11 @@
     @copy-sessions-from-another-machine  a second machine (its own volume) runs the path's first release, takes
                                          turns on agent:main:main and agent:main:other-machine; its
                                          agents/main/sessions/ folder is then copied over this state's, file by file
+    @doctor-fix                          `openclaw doctor --fix --non-interactive` of the last release hop's release,
+                                         its Gateway stopped (from its image; after an in-place install, from a
+                                         commit of its container)
+    @doctor-recover                      `openclaw doctor --session-sqlite recover --session-sqlite-all-agents` of the
+                                         last release hop's release (a SQLite one), its Gateway stopped
 
 Each action is a small object: its words for the plan, whether it needs a state a SQLite release claimed, whether
 the state is unclaimed after it, and `run(path_run, hop, row)`. The path records every file an action touched.
@@ -14,13 +19,17 @@ the state is unclaimed after it, and `run(path_run, hop, row)`. The path records
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Protocol
 
 from ..containers.volumes import get_tar, put_tar, tar_digests
-from ..report.evidence import HARNESS, Assertion
+from ..errors import CaptureFailed
+from ..report.evidence import GATEWAY, HARNESS, Assertion
 from ..probes import files as files_probe
 from ..state.layout import in_sessions_folder
+from . import era_files
 
 if TYPE_CHECKING:
     from ..containers.gateway import Gateway
@@ -39,6 +48,7 @@ class PathRunView(Protocol):
     resources: RunResources
     evidence: Evidence
     volume: str
+    last_release: tuple[Hop, Gateway] | None  # the last release hop that ran, and its (stopped) Gateway
 
     @property
     def helper_image(self) -> str: ...
@@ -49,6 +59,8 @@ class PathRunView(Protocol):
 
     def write_elsewhere(self, hop: Hop, spec: str, volume: str, keys: tuple[str, ...], row: dict) -> None: ...
 
+    def folder(self, hop: Hop) -> Path: ...
+
 
 @dataclass(frozen=True)
 class Action:
@@ -57,6 +69,7 @@ class Action:
     needs_claim: bool  # meaningful only on a state a SQLite release claimed
     unclaims: bool  # the state database is gone afterwards: the next file-backed release writes again
     run: Callable[["PathRunView", "Hop", dict], None]
+    needs_release: str = ""  # "any": a release hop must have run before; "sqlite": the last one a SQLite release
 
 
 def move_state_db_aside(path_run: "PathRunView", hop: "Hop", row: dict) -> None:
@@ -88,6 +101,41 @@ def copy_sessions_from_another_machine(path_run: "PathRunView", hop: "Hop", row:
                                     f"{hop.spec}: the other machine's agents/main/sessions/ is on this state")
 
 
+DOCTOR_FIX = ["openclaw", "doctor", "--fix", "--non-interactive"]
+DOCTOR_RECOVER = ["openclaw", "doctor", "--session-sqlite", "recover", "--session-sqlite-all-agents"]
+DOCTOR_TIMEOUT_S = 600
+
+
+def doctor_fix(path_run: "PathRunView", hop: "Hop", row: dict) -> None:
+    _doctor(path_run, hop, row, DOCTOR_FIX, "doctor-fix.log")
+
+
+def doctor_recover(path_run: "PathRunView", hop: "Hop", row: dict) -> None:
+    _doctor(path_run, hop, row, DOCTOR_RECOVER, "doctor-recover.log")
+
+
+def _doctor(path_run: "PathRunView", hop: "Hop", row: dict, argv: list[str], log: str) -> None:
+    """The last release's doctor in a one-off on the volume (its Gateway stopped), what it did to the files recorded;
+    a non-zero exit fails the hop (OpenClaw's doctor: blame the Gateway's side)."""
+    if path_run.last_release is None:
+        raise CaptureFailed(f"{hop.spec}: no release hop ran before it, so there is no doctor to run")
+    release_hop, gateway = path_run.last_release
+    if release_hop.installs and not gateway.oneoff_image:  # the installed release lives in its container only
+        gateway.commit(f"hop{release_hop.number}")
+    before = files_probe.snapshot(gateway.run_oneoff)
+    result = gateway.run_oneoff(argv, timeout_s=DOCTOR_TIMEOUT_S)
+    after = files_probe.snapshot(gateway.run_oneoff)
+    (path_run.folder(hop) / log).write_text(result.output)
+    moves = era_files.compare(before, after)
+    (path_run.folder(hop) / "era-files.json").write_text(json.dumps(moves.to_json(), indent=2) + "\n")
+    row.update(release=release_hop.release, argv=" ".join(argv), exit_code=result.exit_code,
+               seconds=round(result.seconds, 1), files=moves.line(),
+               output=" | ".join(result.output.strip().splitlines()[-2:])[:300])
+    path_run.evidence.check(hop.label, Assertion(f"{hop.spec}: openclaw {release_hop.release} `{' '.join(argv[1:])}` "
+                                                 "exited 0", result.exit_code == 0, 0, result.exit_code,
+                                                 f"{hop.label}/{log}", blame=GATEWAY))
+
+
 def _put_over_state(path_run: "PathRunView", hop: "Hop", row: dict, data: bytes, claim: str) -> list[str]:
     """Copy a tar's files over the path's state, file by file, as a user's `cp -a` would; record which ones replaced
     a file there; check each landed with the bytes put (the harness's own step: blame harness). Returns the files."""
@@ -115,4 +163,9 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
                                                  + " and ".join(OTHER_MACHINE_KEYS) + "; its agents/main/sessions/ is "
                                                  "copied over this state's", needs_claim=False, unclaims=False,
            run=copy_sessions_from_another_machine),
+    Action("doctor-fix", "`openclaw doctor --fix --non-interactive` of hop {release}'s release, its Gateway stopped",
+           needs_claim=False, unclaims=False, run=doctor_fix, needs_release="any"),
+    Action("doctor-recover", "`openclaw doctor --session-sqlite recover --session-sqlite-all-agents` of hop {release}'s "
+                             "release, its Gateway stopped", needs_claim=True, unclaims=False, run=doctor_recover,
+           needs_release="sqlite"),
 )}

@@ -2,10 +2,16 @@
 
     path3-sandbox path 2026.7.35 2026.9.6 2026.7.35                 write, upgrade, try to go back
     path3-sandbox path 2026.7.35 2026.9.6 @move-state-db-aside 2026.7.35 2026.9.6    … then go back anyway
+    path3-sandbox path 2026.7.35 @npm-install=2026.9.6                write, then upgrade in place with npm
     path3-sandbox path … --dry-run                                    print the numbered plan only
 
-A hop is a release (an npm version) or a user action (`@name`: actions.py). A release's role follows from the
-contract table and from what ran before it on the volume:
+A hop is a release (an npm version), a release installed in place (`@npm-install=<version>`: npm_install.py) or a
+user action (`@name`: actions.py). `@npm-install=<version>` follows a release hop: while that hop's Gateway still
+runs, `npm install -g openclaw@<version>` runs as root in its container (same filesystem, same volume) from a
+Verdaccio registry the run controls (seeded at image build time, offline at run time, on the Gateway's network; its
+request log is the hop's evidence), then the container is restarted as a service manager restarts it, and the
+installed release plays its role like any release. A release's role follows from the contract table and from what
+ran before it on the volume:
     writer     a file-backed release on a state no SQLite release has claimed: starts, takes turns
     importer   a SQLite release: starts as its contract says (startup-import; refuse-then-doctor: the refusal, then
                `doctor --fix`, then a start), then takes turns
@@ -19,7 +25,8 @@ After every hop the path records what it did with the other era's files (era_fil
 moved, gone or created; databases created or removed), and for an action, every file it put.
 
 The path in modules: hop.py (a hop and its role), plan.py (the numbered plan, before Docker), runner.py (PathRun: the
-hops in turn), reachability.py (every message any hop wrote, after each release hop), actions.py (the `@name` hops);
+hops in turn), reachability.py (every message any hop wrote, after each release hop), actions.py (the `@name` hops),
+npm_install.py (`@npm-install=<version>`: the in-place install and its registry);
 this module: `prove_path`, and the evidence it writes (plan.json, path.json, summary.md).
 """
 
@@ -35,6 +42,7 @@ import docker
 from ..containers.resources import RunResources
 from ..report.evidence import Evidence
 from ..build.images import GatewayImage
+from ..build.registry_image import RegistryImage
 from ..scenario.provider import ScriptedProvider
 from . import era_files
 from .recipe import Recipe
@@ -46,7 +54,7 @@ def _files_line(row: dict) -> str:
     if row["role"] == ACTION:
         put = row.get("restored", row.get("copied"))
         if put is None:
-            return row.get("output") or "-"
+            return row.get("files") or row.get("output") or "-"
         replaced = row.get("replaced") or []
         return f"put {len(put)} file(s) ({era_files.names(put)}); replaced {len(replaced)}" + (
             f" ({era_files.names(replaced)})" if replaced else "")
@@ -74,6 +82,17 @@ def summary_markdown(run: PathRun, seconds: float, run_id: str) -> str:
         lines.append(f"| {hop.number} | `{hop.spec}` | {hop.role} | {hop.contract or '-'} | not run | - | - | - |")
     lines += ["", "## What each hop did with the other era's files", ""]
     lines += [f"- hop {row['hop']} `{row['spec']}`: {_files_line(row)}" for row in run.rows]
+    installs = [row for row in run.rows if row.get("in_place")]
+    if installs:
+        lines += ["", "## Releases installed in place", ""]
+        for row in installs:
+            done = row["in_place"]
+            lines.append(f"- hop {row['hop']}: `{done['argv']}` as root in hop {row['hop'] - 1}'s container: "
+                         f"{done['from']} → {done['installed']}, npm exit {done['npm_exit_code']} in "
+                         f"{done['npm_seconds']:.0f}s; the registry served {done['urls']} URLs "
+                         f"({done['packuments']} packuments, {done['tarballs']} tarballs, {done['failed_requests']} "
+                         f"refused); the old Gateway during the install: {done['old_gateway_after_install']} "
+                         f"(`hop-{row['hop']}-…/registry-requests.jsonl`, `npm-fetched.json`, `npm-install.log`)")
     lines += ["", "Evidence: `plan.json`, `path.json`, `events.jsonl`, and per hop `hop-N-…/` (gateway-stdout.log, "
                   "commands.json, written.json, era-files.json, doctor-fix.log)."]
     return "\n".join(lines) + "\n"
@@ -88,7 +107,8 @@ def path_json(run: PathRun, seconds: float, run_id: str) -> dict[str, Any]:
 
 
 def prove_path(client: docker.DockerClient, hops: list[Hop], images: dict[str, GatewayImage], *, run_id: str, root: Path,
-               keep: bool = False, network: str = "hermetic", recipe: Recipe | None = None) -> dict[str, Any]:
+               keep: bool = False, network: str = "hermetic", recipe: Recipe | None = None,
+               registry: RegistryImage | None = None) -> dict[str, Any]:
     """Run the path on one volume; write plan.json, path.json, summary.md and events.jsonl into `root`."""
     from ..report.redaction import sweep
     from ..proof.run import bridge_gateway_address
@@ -100,13 +120,16 @@ def prove_path(client: docker.DockerClient, hops: list[Hop], images: dict[str, G
     provider = ScriptedProvider(host=bridge_gateway_address(client)).start()
     try:
         with RunResources(client, run_id, keep=keep) as resources:
-            run = PathRun(images, hops, resources, provider, evidence, network=network, recipe=recipe)
+            run = PathRun(images, hops, resources, provider, evidence, network=network, recipe=recipe,
+                          registry_image=registry.tag if registry else "")
             run.run()
     finally:
         provider.stop()
         evidence.close()
     seconds = time.monotonic() - started
     result = path_json(run, seconds, run_id)
+    if registry is not None:
+        result["npm_registry"] = registry.to_json()
     (root / "path.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     (root / "summary.md").write_text(summary_markdown(run, seconds, run_id), encoding="utf-8")
     sweep(root)

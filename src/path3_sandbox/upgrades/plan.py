@@ -1,13 +1,18 @@
 """The numbered plan of an upgrade path (path.py), from the hops as given alone (no Docker): each release's role from
 the contract table (proof/contracts.py) and from what ran before it on the volume, each action checked against the
-state it needs; bad input is a UsageError before anything runs. `plan_text` prints the plan."""
+state it needs; bad input is a UsageError before anything runs. `plan_text` prints the plan.
+
+A release installed in place is spelled `@npm-install=<version>` (npm_install.py): one hop, the release it installs
+playing its role as any release hop does, in the container of the release hop just before it."""
 
 from __future__ import annotations
 
 from ..errors import UsageError
 from ..proof.contracts import CONTRACT_TABLE, OUT_OF_SCOPE, REFUSE_THEN_DOCTOR
 from .actions import ACTIONS
-from .hop import ACTION, DOWNGRADE, IMPORTER, WRITER, Hop
+from .hop import ACTION, DOWNGRADE, IMPORTER, NPM_INSTALL, WRITER, Hop
+
+IN_PLACE_AFTER = (WRITER, IMPORTER)  # an in-place install needs the container of a release that came up
 
 
 def plan(specs: list[str]) -> list[Hop]:
@@ -17,30 +22,50 @@ def plan(specs: list[str]) -> list[Hop]:
     hops: list[Hop] = []
     claimed = False  # has a SQLite release claimed the state database?
     last_writer = 0
+    last_release: Hop | None = None  # the last release hop: whose doctor a doctor action runs
     for number, spec in enumerate(specs, start=1):
-        if spec.startswith("@"):
+        installs = None
+        if spec.startswith("@npm-install"):
+            version = _in_place_version(number, spec, hops)
+            installs = "npm"
+        elif spec.startswith("@"):
             action = ACTIONS.get(spec[1:])
             if action is None:
                 raise UsageError(f"hop {number}: unknown action {spec}",
-                                 hint="actions: " + ", ".join(f"@{a}" for a in ACTIONS))
+                                 hint="actions: " + ", ".join(f"@{a}" for a in ACTIONS) + f", {NPM_INSTALL}<version>")
             if action.needs_claim and not claimed:
                 what = "no state database to move aside yet" if action.unclaims else "no migrated state to act on yet"
                 raise UsageError(f"hop {number}: {spec} before any SQLite release: there is {what}",
                                  hint=f"put it after a SQLite release, e.g. 2026.7.35 2026.9.6 {spec} 2026.9.6")
+            if action.needs_release and (last_release is None or (
+                    action.needs_release == "sqlite" and last_release.role != IMPORTER)):
+                after = "no release" if last_release is None else f"{last_release.spec} ({last_release.role})"
+                raise UsageError(f"hop {number}: {spec} runs the last release's doctor, but the last release hop is "
+                                 f"{after}", hint=f"put it after a SQLite release, e.g. 2026.7.35 2026.9.6 {spec}")
             claimed = claimed and not action.unclaims
-            hops.append(Hop(number, spec, ACTION, does=action.does.format(writer=last_writer, first=specs[0])))
+            hops.append(Hop(number, spec, ACTION, does=action.does.format(
+                writer=last_writer, first=specs[0], release=last_release.number if last_release else "-")))
             continue
-        rule = next((r for r in CONTRACT_TABLE if r.covers(spec)), None)
+        else:
+            version = spec
+        rule = next((r for r in CONTRACT_TABLE if r.covers(version)), None)
         if rule is None:
-            raise UsageError(f"hop {number}: openclaw {spec} is not in the release table",
+            raise UsageError(f"hop {number}: openclaw {version} is not in the release table",
                              hint="a path takes exact versions the table knows (src/path3_sandbox/contracts.py)")
         if rule.contract == OUT_OF_SCOPE:
-            raise UsageError(f"hop {number}: openclaw {spec} is out of scope: {rule.why}",
+            raise UsageError(f"hop {number}: openclaw {version} is out of scope: {rule.why}",
                              hint="pick 2026.7.2-beta.4 or a later release")
+        prefix = (f"`npm install -g openclaw@{version}` as root in hop {number - 1}'s container while its Gateway runs, "
+                  "the container restarted; " if installs else "")
         if rule.contract is None and not claimed:
             last_writer = number
-            hops.append(Hop(number, spec, WRITER, does="start on the state as it is, take two turns"))
+            hops.append(Hop(number, spec, WRITER, does=prefix + "start on the state as it is, take two turns",
+                            installs=installs))
         elif rule.contract is None:
+            if installs:
+                raise UsageError(f"hop {number}: {spec} would downgrade in place onto a state a SQLite release claimed",
+                                 hint="a downgrade runs as a release hop of its own (its own image): "
+                                      f"path3-sandbox path … {version}")
             hops.append(Hop(number, spec, DOWNGRADE, does="start on a state a SQLite release claimed: must refuse "
                                                           "and write nothing"))
         else:
@@ -48,12 +73,39 @@ def plan(specs: list[str]) -> list[Hop]:
                    else "first start refuses, doctor --fix, start")
             if claimed:  # a migrated state: legacy files an action put there are this start's to import or refuse
                 how = "starts on the migrated state (a refusal naming doctor --fix: doctor --fix, start)"
-            hops.append(Hop(number, spec, IMPORTER, rule.contract, does=f"{how}; take two turns", on_migrated=claimed))
+            hops.append(Hop(number, spec, IMPORTER, rule.contract, does=f"{prefix}{how}; take two turns",
+                            on_migrated=claimed, installs=installs))
             claimed = True
-    if hops[0].role != WRITER:
+        last_release = hops[-1]
+    if hops[0].role != WRITER or hops[0].installs:
         raise UsageError(f"hop 1 ({hops[0].spec}) must be a file-backed release that writes the legacy state",
                          hint="start the path with a writer such as 2026.7.35")
     return hops
+
+
+def _in_place_version(number: int, spec: str, before: list[Hop]) -> str:
+    """The version of `@npm-install=<version>`; the hop before it must be a release whose container it installs in."""
+    version = spec.removeprefix(NPM_INSTALL) if spec.startswith(NPM_INSTALL) else ""
+    if not version or "=" in version or "@" in version:
+        raise UsageError(f"hop {number}: {spec}: name the exact release to install",
+                         hint=f"e.g. {NPM_INSTALL}2026.9.6 (installs openclaw@2026.9.6 in place)")
+    previous = before[-1] if before else None
+    if previous is None or previous.role not in IN_PLACE_AFTER:
+        after = "nothing" if previous is None else f"{previous.spec} ({previous.role})"
+        raise UsageError(f"hop {number}: {spec} installs in place into the previous release's container, but it "
+                         f"follows {after}",
+                         hint=f"put it right after a release that comes up, e.g. 2026.7.35 {NPM_INSTALL}{version}")
+    return version
+
+
+def in_place_releases(hops: list[Hop]) -> tuple[str, ...]:
+    """The releases the path installs with npm (the registry is seeded with these), in path order, each once."""
+    return tuple(dict.fromkeys(h.release for h in hops if h.installs == "npm"))
+
+
+def image_releases(hops: list[Hop]) -> tuple[str, ...]:
+    """The releases that run from their own Gateway image, in path order, each once."""
+    return tuple(dict.fromkeys(h.spec for h in hops if h.role != ACTION and not h.installs))
 
 
 def plan_text(hops: list[Hop]) -> str:

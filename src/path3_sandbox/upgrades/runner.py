@@ -2,7 +2,9 @@
 its Gateway as its role says (proof/session.py: a refusal followed by `doctor --fix` where the contract or the
 migrated state names it), takes two turns, drives a writer's recipe, checks reachability (reachability.py) and
 records what it did with the other era's files (era_files.py); a downgrade must refuse and write nothing, checked byte
-for byte; an action (actions.py) is run on the path's volume. A hop that fails to run stops the path."""
+for byte; an action (actions.py) is run on the path's volume. A release installed in place (`@npm-install=<release>`,
+npm_install.py) runs in the previous release hop's container, which that hop leaves running for it. A hop that fails
+to run stops the path."""
 
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from . import era_files
 from .actions import ACTIONS
 from ..state.layout import in_sessions_folder
 from .recipe import MARKER_LINE, Recipe, agents_config, writer_config
+from .npm_install import install_in_place
 from .turns import carries_marker, drive_recipe, message_text, operation, send_turn
 from .hop import ACTION, DOWNGRADE, IMPORTER, WRITER, Hop
 from .reachability import Written, reachable
@@ -56,6 +59,9 @@ class PathRun:
     rows: list[dict] = field(default_factory=list)
     last_import: int = 0  # the last importer hop that came up
     backups: dict[int, bytes] = field(default_factory=dict)  # writer hop -> a tar of agents/*/sessions/ it left
+    registry_image: str = ""  # the seeded npm registry's image tag, when a hop installs in place
+    live: Gateway | None = None  # a release hop's Gateway left running for the in-place install after it
+    last_release: tuple[Hop, Gateway] | None = None  # the last release hop that ran: a doctor action runs its doctor
 
     @property
     def helper_image(self) -> str:
@@ -110,29 +116,54 @@ class PathRun:
         spec, volume = spec or hop.spec, volume or self.volume
         session = StateSession(self.resources, self.images[spec].tag, network=self.network, provider=self.provider,
                                token=self.token)
+        self._write_config(hop, session, volume)
+        return session.gateway(volume, name or f"path3-{self.resources.run_id}-hop{hop.number}")
+
+    def _write_config(self, hop: Hop, session: StateSession, volume: str) -> None:
+        """The harness config in the hop's release's dialect (and the recipe's agents) on `volume`."""
         layers = [writer_config] if hop.role in (WRITER, DOWNGRADE, ACTION) else []  # the file-backed releases' dialect
         config = session.config(*layers, lambda config: agents_config(config, self.recipe))
         put_files(self.resources, session.image, volume,
                   [VolumeFile(CONFIG_NAME, (json.dumps(config, indent=2) + "\n").encode(), time.time(), 0o600)])
-        return session.gateway(volume, name or f"path3-{self.resources.run_id}-hop{hop.number}")
+
+    def _installs_next(self, hop: Hop) -> bool:
+        return hop.number < len(self.hops) and self.hops[hop.number].installs == "npm"
+
+    def _in_place(self, hop: Hop, gateway: Gateway, row: dict) -> None:
+        """npm install in the running container of the hop before (npm_install.py), then the hop's config written
+        while it is stopped, as for every release hop: its start is the service manager's restart."""
+        install_in_place(self.resources, self.registry_image, gateway, hop, row, self.evidence, self._dir(hop),
+                         STOP_TIMEOUT_S)
+        self._write_config(hop, StateSession(self.resources, self.helper_image, network=self.network,
+                                             provider=self.provider, token=self.token), self.volume)
 
     def _release(self, hop: Hop, row: dict) -> None:
-        gateway = self._gateway(hop)
+        if hop.installs:
+            gateway, self.live = self.live, None
+            if gateway is None:
+                raise CaptureFailed(f"no running Gateway of hop {hop.number - 1} to install openclaw@{hop.release} in")
+        else:
+            gateway = self._gateway(hop)
         before = files_probe.snapshot(gateway.run_oneoff)
+        keep_running = False
         try:
+            if hop.installs:
+                self._in_place(hop, gateway, row)
             # The user's way on from a refusal: its contract's, or on a migrated state the one the refusal names.
             doctor_after_refusal = hop.role == IMPORTER and (hop.contract == REFUSE_THEN_DOCTOR or hop.on_migrated)
+            doctor_when = refused if doctor_after_refusal else never
+            if hop.installs and doctor_after_refusal:  # doctor is the installed release's: its container's filesystem
+                doctor_when = lambda kind: refused(kind) and bool(gateway.commit(f"hop{hop.number}"))  # noqa: E731
 
             def keep_doctor(doctor) -> None:
                 (self._dir(hop) / "doctor-fix.log").write_text(doctor.output)
                 self.evidence.check(hop.label, Assertion("doctor --fix succeeded", doctor.exit_code == 0, 0,
                                                          doctor.exit_code, f"{hop.label}/doctor-fix.log"))
 
-            starts = start_as_a_user(gateway, doctor_when=refused if doctor_after_refusal else never,
-                                     on_doctor=keep_doctor)
+            starts = start_as_a_user(gateway, doctor_when=doctor_when, on_doctor=keep_doctor)
             row["starts"] = starts.to_json()
             up = starts.came_up
-            self.evidence.check(hop.label, Assertion(f"openclaw {hop.spec} came up ({hop.role})", up,
+            self.evidence.check(hop.label, Assertion(f"openclaw {hop.release} came up ({hop.role})", up,
                                                      "imported or ready", [s.kind for s in starts.kinds],
                                                      starts.last.message or ""))
             if not up:
@@ -142,14 +173,20 @@ class PathRun:
             if hop.role == IMPORTER:
                 self.last_import = hop.number
             with gateway.rpc() as rpc:
-                self._turns(rpc, hop, hop.spec, (BOTH_ERAS, f"agent:main:hop-{hop.number}"))
+                self._turns(rpc, hop, hop.release, (BOTH_ERAS, f"agent:main:hop-{hop.number}"))
                 if hop.role == WRITER and self.recipe is not None:
                     row["operations"] = self._recipe(rpc, hop)
                 row["reachable"] = reachable(hop, gateway, rpc, written=self.written, last_import=self.last_import,
                                              evidence=self.evidence, folder=self._dir(hop))
+            keep_running = self._installs_next(hop)
         finally:
             self._keep_logs(hop, gateway)
-            gateway.stop(timeout_s=STOP_TIMEOUT_S)
+            if keep_running:  # the next hop installs in place while this Gateway runs, as a user does
+                self.live = gateway
+                row["left_running"] = f"for hop {hop.number + 1}'s in-place install"
+            else:
+                gateway.stop(timeout_s=STOP_TIMEOUT_S)
+            self.last_release = (hop, gateway)
             self._era_files(hop, gateway, before, row)
         if hop.role == WRITER and any(h.spec == "@restore-sessions-backup" for h in self.hops[hop.number:]):
             self.backups[hop.number] = get_tar(self.resources, self.helper_image, self.volume, in_sessions_folder)
@@ -166,8 +203,8 @@ class PathRun:
         reset hid: those need only stay on the volume, every other turn must stay reachable like the rest."""
         operations: list[dict] = []
         first = len(self.written)
-        drive_recipe(self.recipe, lambda key, text: self._turns(rpc, hop, hop.spec, (key,), text=text),
-                     lambda method, params: operations.append(operation(rpc, hop.spec, method, params, "path")))
+        drive_recipe(self.recipe, lambda key, text: self._turns(rpc, hop, hop.release, (key,), text=text),
+                     lambda method, params: operations.append(operation(rpc, hop.release, method, params, "path")))
         shown: dict[str, str] = {}
         for index in range(first, len(self.written)):
             item = self.written[index]
@@ -176,7 +213,7 @@ class PathRun:
                 shown[item.key] = "\n".join(message_text(m) for m in messages)
             if not carries_marker(shown[item.key], item.marker):
                 self.written[index] = replace(item, hidden=f"not in chat.history of {item.key} on its own writer "
-                                                           f"(openclaw {hop.spec}) after the recipe's compact/reset")
+                                                           f"(openclaw {hop.release}) after the recipe's compact/reset")
         return operations
 
     def write_elsewhere(self, hop: Hop, spec: str, volume: str, keys: tuple[str, ...], row: dict) -> None:
@@ -245,6 +282,9 @@ class PathRun:
                                                  changed[:20], f"{len(before.files)} files compared by sha256, "
                                                  f"{len(databases)} SQLite databases by rows; its own log written: "
                                                  f"{', '.join(logs) or 'none'}"))
+
+    def folder(self, hop: Hop) -> Path:
+        return self._dir(hop)
 
     def _dir(self, hop: Hop) -> Path:
         folder = self.evidence.root / hop.label
