@@ -490,3 +490,14 @@ def _parses(line: bytes) -> bool:
 
 def _all_text(root):
     return "\n".join(p.read_text(errors="replace") for p in root.rglob("*") if p.is_file())
+
+
+def test_our_own_verdict_line_is_not_a_password_but_a_pass_key_with_a_value_still_is():
+    from path3_sandbox.report.redaction import scrub_text
+
+    for line in ("# ✅ PASS: upgrade path 2026.7.35 → 2026.9.6", "PASS: 9/9 fixtures; summary: .artifacts/x/summary.md",
+                 "# ✅ PASS: openclaw 2026.9.6, 1/1 fixtures"):
+        assert scrub_text(line) == (line, [])
+    for line in ("PASS: hunter2secret", "PASS=hunter2 more", "pass: hunter2 more", "DB_PASS: hunter2"):
+        redacted, hits = scrub_text(line)
+        assert "hunter2" not in redacted and hits, line

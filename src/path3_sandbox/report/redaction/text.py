@@ -22,6 +22,10 @@ _BLOCK_STRING = re.compile(r"""\\"(?P<escaped>(?:[^"\\]|\\\\[^"])*)\\"|"(?P<dq>(
 # After `key:` in free text, a word (or `delivery.mode=`, the start of an assignment) is prose, not a value…
 _PROSE_WORD = re.compile(r"^(?:[A-Za-z]{1,15}|[A-Za-z][A-Za-z._-]{0,40}=)$")
 _PASSWORD_KEY = re.compile(r"pass|pwd|secret", re.I)  # …unless the key is a password's
+# The verdict word of our own summaries and progress lines ("✅ PASS: upgrade path …", "PASS: 9/9 fixtures; …"): an
+# upper-case PASS with a colon whose value goes on in words on the same line; a password (`PASS: hunter2`, `PASS=…`)
+# ends its line or is assigned.
+_VERDICT_REST = re.compile(r"[ \t]+[^\s]+")
 
 
 def _shape_spans(text: str) -> list[tuple[int, int, str, str]]:
@@ -109,6 +113,8 @@ def _key_value_spans(text: str, ctx: _Context) -> list[tuple[int, int, str, str,
             continue
         value = match.group(group)
         start, stop = match.start(group), match.end(group)
+        if key == "PASS" and group == "bare" and match.group("sep") == ": " and _VERDICT_REST.match(text, stop):
+            continue  # "PASS: 9/9 fixtures; summary: …": the verdict, not a password
         if group == "bare":
             if _AUTH_SCHEME.match(value):  # `Authorization: Basic …`: the credential is the next word
                 continue
