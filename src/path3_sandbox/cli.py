@@ -63,7 +63,8 @@ def parser() -> argparse.ArgumentParser:
     path.add_argument("hops", nargs="+", metavar="HOP",
                       help="a release (2026.7.35), a release installed in place with npm in the previous release's "
                            "container (@npm-install=2026.9.6) or an action (@move-state-db-aside, "
-                           "@restore-sessions-backup, @copy-sessions-from-another-machine), in order")
+                           "@restore-sessions-backup, @restore-transcripts-backup, @copy-sessions-from-another-machine, "
+                           "@doctor-fix, @doctor-recover), in order")
     path.add_argument("--dry-run", action="store_true", help="print the numbered plan and stop")
     path.add_argument("--recipe", type=Path, metavar="FILE",
                       help="every writer hop also drives this recipe (fixtures/recipes/*.json: sessions, turns, compact, "

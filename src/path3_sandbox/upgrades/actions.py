@@ -4,6 +4,9 @@
                                          old release again on a migrated state (the old one refuses a newer schema)
     @restore-sessions-backup             copy agents/*/sessions/ as the last writer hop left them (the backup a user
                                          took before upgrading) back over the state, file by file
+    @restore-transcripts-backup          copy only the JSONL transcripts of that backup back (not sessions.json): the
+                                         state users report with active_sqlite_transcript_jsonl, SQLite-backed
+                                         sessions whose legacy transcripts are live again beside the import
     @copy-sessions-from-another-machine  a second machine (its own volume) runs the path's first release, takes
                                          turns on agent:main:main and agent:main:other-machine; its
                                          agents/main/sessions/ folder is then copied over this state's, file by file
@@ -91,6 +94,26 @@ def restore_sessions_backup(path_run: "PathRunView", hop: "Hop", row: dict) -> N
                                       f"{hop.spec}: agents/*/sessions/ as hop {source} left them is back")
 
 
+def restore_transcripts_backup(path_run: "PathRunView", hop: "Hop", row: dict) -> None:
+    source, backup = path_run.last_backup(hop)
+    row["restored_from_hop"] = source
+    row["restored"] = _put_over_state(path_run, hop, row, _only(backup, lambda name: name.endswith(".jsonl")),
+                                      f"{hop.spec}: the JSONL transcripts hop {source} left are back")
+
+
+def _only(data: bytes, keep: Callable[[str], bool]) -> bytes:
+    """The tar `data` with only its folders and the regular files `keep` accepts."""
+    import io
+    import tarfile
+
+    out = io.BytesIO()
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive, tarfile.open(fileobj=out, mode="w") as kept:
+        for member in archive.getmembers():
+            if member.isdir() or (member.isfile() and keep(member.name)):
+                kept.addfile(member, archive.extractfile(member) if member.isfile() else None)
+    return out.getvalue()
+
+
 def copy_sessions_from_another_machine(path_run: "PathRunView", hop: "Hop", row: dict) -> None:
     spec = path_run.hops[0].spec
     other = path_run.resources.volume(f"state-other-machine-hop{hop.number}")
@@ -159,6 +182,9 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("restore-sessions-backup", "copy agents/*/sessions/ as hop {writer} left them back over the state (a "
                                       "backup taken before upgrading)", needs_claim=True, unclaims=False,
            run=restore_sessions_backup),
+    Action("restore-transcripts-backup", "copy the JSONL transcripts of agents/*/sessions/ as hop {writer} left "
+                                         "them back over the state (not sessions.json)", needs_claim=True,
+           unclaims=False, run=restore_transcripts_backup),
     Action("copy-sessions-from-another-machine", "another machine running {first} takes turns on "
                                                  + " and ".join(OTHER_MACHINE_KEYS) + "; its agents/main/sessions/ is "
                                                  "copied over this state's", needs_claim=False, unclaims=False,

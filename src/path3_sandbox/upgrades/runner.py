@@ -40,6 +40,7 @@ from .hop import ACTION, DOWNGRADE, IMPORTER, WRITER, Hop
 from .reachability import Written, reachable
 
 BOTH_ERAS = "agent:main:main"
+BACKUP_ACTIONS = ("@restore-sessions-backup", "@restore-transcripts-backup")  # a writer hop keeps a backup for them
 STOP_TIMEOUT_S = 30
 SQLITE_FILE_RE = re.compile(r"\.sqlite(-wal|-shm|-journal)?$")
 
@@ -188,7 +189,7 @@ class PathRun:
                 gateway.stop(timeout_s=STOP_TIMEOUT_S)
             self.last_release = (hop, gateway)
             self._era_files(hop, gateway, before, row)
-        if hop.role == WRITER and any(h.spec == "@restore-sessions-backup" for h in self.hops[hop.number:]):
+        if hop.role == WRITER and any(h.spec in BACKUP_ACTIONS for h in self.hops[hop.number:]):
             self.backups[hop.number] = get_tar(self.resources, self.helper_image, self.volume, in_sessions_folder)
 
     def _turns(self, rpc: GatewayRpc, hop: Hop, spec: str, keys: tuple[str, ...], who: str = "", text: str = "") -> None:
