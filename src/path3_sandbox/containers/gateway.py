@@ -41,7 +41,7 @@ server.on('error', e => { console.error(String(e)); process.exit(e.code === 'EAD
 server.listen(Number(process.argv[1]), '0.0.0.0');
 """
 DOCTOR_FIX = ["openclaw", "doctor", "--fix", "--non-interactive"]
-DOCTOR_TIMEOUT_S = 300
+DOCTOR_TIMEOUT_S = 900  # 9.5's doctor tries npm for each missing plugin: ~90 s each, offline
 LOOPBACK_ONLY = ("127.0.0.1", None)  # published on the host's loopback, at a port the engine picks
 
 
@@ -223,7 +223,11 @@ class Gateway:
             container = oneoff.start().get_wrapped_container()
             try:
                 code = int(container.wait(timeout=timeout_s)["StatusCode"])
-            except requests.exceptions.ReadTimeout:  # the command outlived its budget
+            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError) as error:
+                # The command outlived its budget: the engine sends /wait's headers at once and its body at the end,
+                # so the timeout surfaces while reading the body, as a ConnectionError around a read timeout.
+                if isinstance(error, requests.exceptions.ConnectionError) and "timed out" not in str(error):
+                    raise
                 with contextlib.suppress(docker.errors.APIError):  # it may have exited meanwhile
                     container.kill()
                 code = 124

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Protocol
 
+from ..containers.gateway import DOCTOR_TIMEOUT_S  # one budget for every doctor run
 from ..containers.volumes import get_tar, put_tar, tar_digests
 from ..errors import CaptureFailed
 from ..report.evidence import GATEWAY, HARNESS, Assertion
@@ -126,7 +127,6 @@ def copy_sessions_from_another_machine(path_run: "PathRunView", hop: "Hop", row:
 
 DOCTOR_FIX = ["openclaw", "doctor", "--fix", "--non-interactive"]
 DOCTOR_RECOVER = ["openclaw", "doctor", "--session-sqlite", "recover", "--session-sqlite-all-agents"]
-DOCTOR_TIMEOUT_S = 600
 
 
 def doctor_fix(path_run: "PathRunView", hop: "Hop", row: dict) -> None:
