@@ -42,7 +42,8 @@ server.listen(Number(process.argv[1]), '0.0.0.0');
 """
 DOCTOR_FIX = ["openclaw", "doctor", "--fix", "--non-interactive"]
 DOCTOR_TIMEOUT_S = 900  # 9.5's doctor tries npm for each missing plugin: ~90 s each, offline
-LOOPBACK_ONLY = ("127.0.0.1", None)  # published on the host's loopback, at a port the engine picks
+LOOPBACK_ONLY = ("127.0.0.1", None)
+NO_ROUTE_OUT_ENV = ("npm_config_fetch_retries", "0")  # npm's own setting; the failure it reports is unchanged  # published on the host's loopback, at a port the engine picks
 
 
 @dataclass(frozen=True)
@@ -94,10 +95,14 @@ class Gateway:
         self.commands.append({"at": time.time(), "kind": kind, "argv": shown, **extra})
 
     def _on_volume(self, name: str, role: str, argv: list[str], image: str = "", **kwargs: Any) -> DockerContainer:
-        """A container on the state volume, with the Gateway's hostname and environment."""
+        """A container on the state volume, with the Gateway's hostname and environment. With no route out (the
+        hermetic network, or none for a one-off) npm is told not to retry: a plugin the release tries to install
+        fails as offline (EAI_AGAIN) at once instead of after npm's ~70 s of backoff per package."""
         kwargs.setdefault("volume_mode", self.volume_mode)
         container = self.resources.container(name, role, image or self.image, argv, state_volume=self.volume,
                                              hostname=self.hostname, **kwargs).with_env("OPENCLAW_GATEWAY_TOKEN", self.token)
+        if kwargs.get("network", "none") != "bridge":
+            container.with_env(*NO_ROUTE_OUT_ENV)
         for key, value in self.env.items():
             container.with_env(key, value)
         return container

@@ -132,7 +132,9 @@ class HermeticNetwork:
         return {"mode": HERMETIC, "network": self.name, "internal": True, "witness": self.witness.name,
                 "dns_lookups": lookups, "names_looked_up": sorted({r["name"] for r in lookups}),
                 "provider_connections": sum(1 for r in records if r.get("event") == "relay"),
-                "other_egress": "none possible: the network is internal; the witness relays only the ports above"}
+                "other_egress": "none possible: the network is internal; the witness relays only the ports above",
+                "npm": "npm_config_fetch_retries=0 in every container without a route out: a package a release "
+                       "tries to fetch fails at once (EAI_AGAIN), not after npm's retries"}
 
 
 def open_network_json() -> dict:

@@ -8,7 +8,8 @@ it) and what this test bed must see on each release it runs:
      "status": "reproduced",                      # or "not-reproduced" (then "missing" says what is missing)
      "reproduce": {"from_report": "recovery-report.md"},   # or {"state": "state"}: a state directory beside it,
                                                   # or {"path": ["2026.7.35", "{release}", "@restore-sessions-backup",
-                                                  #  "{release}"]}: an upgrade path, {release} the one under test
+                                                  #  "{release}"]}: an upgrade path, {release} the one under test,
+                                                  # or {"fixture": "plugin-codex"}: a committed fixture, its manifest
      "first_start_only": true,
      "expect": {"2026.9.5": {"verdict": "red", "names": ["plugin_migration_source_retained"]},
                 "2026.9.6": {"verdict": "red", "names": ["…"]}}}
@@ -27,12 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import FixtureError
-from ..paths import REPORTED_DIR
+from ..paths import FIXTURES_DIR, REPORTED_DIR
 
 REPRODUCED, NOT_REPRODUCED = "reproduced", "not-reproduced"
 RED, GREEN = "red", "green"
 REPORT_NAME = "report.json"
-HOW = ("from_report", "state", "path")
+HOW = ("from_report", "state", "path", "fixture")
 RELEASE_SLOT = "{release}"
 RELEASE_RE = re.compile(r"^\d{4}\.\d{1,2}\.\d{1,3}(?:-[0-9A-Za-z.]+)?$")
 LINK_RE = re.compile(r"^https://github\.com/openclaw/openclaw/(?:issues|pull)/(\d+)$")
@@ -60,8 +61,8 @@ class ReportedCase:
     fix: str | None
     status: str
     missing: str | None
-    how: str  # from_report | state | path
-    source: Path  # the recovery report or the state directory (a path: the case's folder)
+    how: str  # from_report | state | path | fixture
+    source: Path  # the recovery report, the state directory or the fixture's folder (a path: the case's folder)
     first_start_only: bool
     expect: tuple[Expectation, ...]
     hops: tuple[str, ...] = ()  # a path's hops, RELEASE_SLOT standing for the release under test
@@ -112,7 +113,11 @@ class ReportedCase:
         how = next((key for key in HOW if key in reproduce), None) if isinstance(reproduce, dict) else None
         hops = tuple(reproduce["path"]) if how == "path" and isinstance(reproduce["path"], list) else ()
         source = folder / str(reproduce.get(how, "")) if how in ("from_report", "state") else folder
-        if how == "path":
+        if how == "fixture":
+            source = FIXTURES_DIR / str(reproduce["fixture"])
+            if not (source / "fixture.json").is_file() or "/" in str(reproduce["fixture"]):
+                problems.append(f"reproduce.fixture: {reproduce['fixture']!r} is not a fixture in {FIXTURES_DIR}")
+        elif how == "path":
             if not hops or not all(isinstance(h, str) for h in hops) or RELEASE_SLOT not in hops:
                 problems.append(f"reproduce.path: a list of hops with {RELEASE_SLOT} for the release under test")
         elif status == REPRODUCED and (how is None or not source.exists() or source == folder

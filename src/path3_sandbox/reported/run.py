@@ -27,6 +27,8 @@ def run_case(case: ReportedCase, release: str, root: Path, *, keep: bool = False
     started = time.monotonic()
     if case.how == "path":
         return _judged(case, expectation, _run_path(case, release, root, keep=keep, network=network), started)
+    if case.how == "fixture":
+        return _judged(case, expectation, _prove_fixture(case, release, root, keep=keep, network=network), started)
     pending: list[str] = []
     with tempfile.TemporaryDirectory(prefix="path3-reported-") as folder:
         if case.how == "from_report":
@@ -42,6 +44,31 @@ def run_case(case: ReportedCase, release: str, root: Path, *, keep: bool = False
         args.plugins_pending = pending
         result, _ = run_repro(args, root=root / f"{case.issue}-{release}")
     return _judged(case, expectation, Observation.of_proof(result.verdicts[0]), started)
+
+
+def _prove_fixture(case: ReportedCase, release: str, root: Path, *, keep: bool, network: str) -> Observation:
+    """A committed fixture proved on `release` as `prove --fixture` proves it (its own manifest is the oracle's)."""
+    from ..commands import common
+    from ..containers.docker_client import docker_client
+    from ..containers.resources import new_run_id
+    from ..proof.contracts import contract_for
+    from ..proof.run import prove
+    from ..state.fixtures import Fixture
+
+    args = _args(["prove", "--openclaw", release, "--network", network, *(["--keep"] if keep else []),
+                  *(["--first-start-only"] if case.first_start_only else [])])
+    target = common.target_of(args)
+    image = common.gateway_image(args, target)
+    result = prove(docker_client(), image, [Fixture.load(case.source)], contract_for(target.version, None),
+                   run_id=new_run_id(), root=root / f"{case.issue}-{release}", keep=keep, argv=[],
+                   scenario=not case.first_start_only, network=network)
+    return Observation.of_proof(result.verdicts[0])
+
+
+def _args(argv: list[str]):
+    from ..cli import parser
+
+    return parser().parse_args(argv)
 
 
 def _run_path(case: ReportedCase, release: str, root: Path, *, keep: bool, network: str) -> Observation:
