@@ -315,3 +315,27 @@ def test_v1_synthetic_parent_ids_must_chain_each_event_to_the_one_before_only_th
     assert event_failures(fixture(4), inv, v1_rows(None, IDS[0], IDS[1])) == []
     for broken in ((None, None, None), (None, IDS[0], IDS[0]), ("s-1", IDS[0], IDS[1])):
         assert event_failures(fixture(4), inv, v1_rows(*broken)), broken
+
+
+def test_the_codex_api_rename_is_the_only_change_allowed_to_an_assistant_message_api():
+    import json as _json
+
+    from path3_sandbox.probes.sqlite import SqliteEvent
+    from path3_sandbox.proof.oracle import normalised_like
+    from path3_sandbox.state.inventory import LegacyEvent
+
+    line = {"type": "message", "id": "10ca250b", "parentId": "ed390a8b", "timestamp": "t",
+            "message": {"role": "assistant", "content": [{"type": "text", "text": "done"}],
+                        "api": "openai-codex-responses", "provider": "openai", "model": "gpt-5.5"}}
+    legacy = LegacyEvent(3, "10ca250b", "message", "x", line, _json.dumps(line).encode())
+
+    def row(api, text="done"):
+        value = _json.loads(_json.dumps(line))
+        value["message"]["api"], value["message"]["content"][0]["text"] = api, text
+        return SqliteEvent("s", 2, "10ca250b", "y", False, value, _json.dumps(value, separators=(",", ":")))
+
+    assert "codex-api-renamed" in normalised_like(legacy, row("openai-chatgpt-responses"), version=3, session_id="s",
+                                                  previous_id="ed390a8b")
+    assert normalised_like(legacy, row("openai-responses"), version=3, session_id="s", previous_id="ed390a8b") is None
+    assert normalised_like(legacy, row("openai-chatgpt-responses", "changed"), version=3, session_id="s",
+                           previous_id="ed390a8b") is None

@@ -89,7 +89,10 @@ NORMALISATIONS: dict[str, str] = {
     "first-kept-index-to-id": "a v1 compaction's firstKeptEntryIndex (into the parsed entries, header at 0) becomes "
                               "firstKeptEntryId, the id the entry at that index got; none when it is the header, "
                               "out of range or not yet given an id (migrateV1ToV2)",
+    "codex-api-renamed": "an assistant message's api \"openai-codex-responses\" becomes \"openai-chatgpt-responses\" "
+                         "(2026.9.6's legacy OpenAI responses API rename: normalizeLegacyOpenAIResponsesApi)",
 }
+LEGACY_CODEX_API, CHATGPT_API = "openai-codex-responses", "openai-chatgpt-responses"
 SYNTHETIC_ID_RE = re.compile(r"^[0-9a-f]{16}-[0-9a-z]+$")
 ANY = object()  # previous_id / first_kept_id when only locating a row: its chain and references are judged in place
 
@@ -130,6 +133,10 @@ def normalised_like(legacy: LegacyEvent, row: SqliteEvent, *, version: int, sess
                 and isinstance(message.get("content"), str)):
             message["content"] = [{"type": "text", "text": message["content"]}]
             used.append("text-content-wrapped")
+        if isinstance(message, dict) and message.get("api") == LEGACY_CODEX_API \
+                and (got.get("message") or {}).get("api") == CHATGPT_API:
+            message["api"] = CHATGPT_API
+            used.append("codex-api-renamed")
         index = want.get("firstKeptEntryIndex")
         if version < 2 and want.get("type") == "compaction" and isinstance(index, (int, float)) \
                 and not isinstance(index, bool) and "firstKeptEntryId" not in want:
