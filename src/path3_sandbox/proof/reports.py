@@ -159,18 +159,21 @@ def doctor_validate_checks(exit_code: int, output: str, fixture: Fixture | None 
     issues = validate_issues(output)
     checks = [Assertion("doctor --session-sqlite validate exits 0 after the import", exit_code == 0, 0, exit_code,
                         "output in doctor-session-sqlite-validate.json")]
+    document = last_json(output)
+    listed = [issue for target in (document or {}).get("targets") or [] if isinstance(target, dict)
+              for issue in target.get("issues") or [] if isinstance(issue, dict)]
+    codes = [str(issue.get("code")) for issue in listed]
+    # each issue as the Gateway words it: the code, and the file or session its message names
+    said = "; ".join(f"[{issue.get('code')}] {str(issue.get('message', ''))[:220]}" for issue in listed[:5])
     if fixture is None or not fixture.plugins_pending:
         return checks + [Assertion("doctor --session-sqlite validate reports no issue", issues == 0, 0,
-                                   issues if issues is not None else "no totals.issues in its JSON",
+                                   issues if issues is not None else "no totals.issues in its JSON", said,
                                    blame=GATEWAY if issues is not None else HARNESS)]
-    document = last_json(output)
-    codes = [str(issue.get("code")) for target in (document or {}).get("targets") or [] if isinstance(target, dict)
-             for issue in target.get("issues") or [] if isinstance(issue, dict)]
     other = [code for code in codes if code != PLUGIN_RETAINED]
     return checks + [Assertion(f"doctor --session-sqlite validate reports no issue but {PLUGIN_RETAINED} "
                                f"(plugins pending: {', '.join(fixture.plugins_pending)})",
                                issues is not None and not other and issues == len(codes), [PLUGIN_RETAINED],
-                               codes if issues is not None else "no totals.issues in its JSON",
+                               codes if issues is not None else "no totals.issues in its JSON", said,
                                blame=GATEWAY if issues is not None else HARNESS)]
 
 
