@@ -3,8 +3,9 @@ its Gateway as its role says (proof/session.py: a refusal followed by `doctor --
 migrated state names it), takes two turns, drives a writer's recipe, checks reachability (reachability.py) and
 records what it did with the other era's files (era_files.py); a downgrade must refuse and write nothing, checked byte
 for byte; an action (actions.py) is run on the path's volume. A release installed in place (`@npm-install=<release>`,
-npm_install.py) runs in the previous release hop's container, which that hop leaves running for it. A hop that fails
-to run stops the path."""
+`@openclaw-update=<release>`: npm_install.py) runs in the previous release hop's container, which that hop leaves
+running for it; with `,old-gateway-turn` that old Gateway takes a turn after the install, before the restart. A hop
+that fails to run stops the path."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from ..state.layout import in_sessions_folder
 from .recipe import MARKER_LINE, Recipe, agents_config, writer_config
 from .npm_install import install_in_place
 from .turns import carries_marker, drive_recipe, message_text, operation, send_turn
-from .hop import ACTION, DOWNGRADE, IMPORTER, WRITER, Hop
+from .hop import ACTION, DOWNGRADE, IMPORTER, OLD_GATEWAY_TURN, WRITER, Hop
 from .reachability import Written, reachable
 
 BOTH_ERAS = "agent:main:main"
@@ -128,15 +129,31 @@ class PathRun:
                   [VolumeFile(CONFIG_NAME, (json.dumps(config, indent=2) + "\n").encode(), time.time(), 0o600)])
 
     def _installs_next(self, hop: Hop) -> bool:
-        return hop.number < len(self.hops) and self.hops[hop.number].installs == "npm"
+        return hop.number < len(self.hops) and self.hops[hop.number].installs is not None
 
     def _in_place(self, hop: Hop, gateway: Gateway, row: dict) -> None:
         """npm install in the running container of the hop before (npm_install.py), then the hop's config written
         while it is stopped, as for every release hop: its start is the service manager's restart."""
+        previous = self.hops[hop.number - 2]
+        old_turn = (lambda: self._old_gateway_turn(hop, previous, gateway, row)) if OLD_GATEWAY_TURN in hop.options else None
         install_in_place(self.resources, self.registry_image, gateway, hop, row, self.evidence, self._dir(hop),
-                         STOP_TIMEOUT_S)
+                         STOP_TIMEOUT_S, before_restart=old_turn)
         self._write_config(hop, StateSession(self.resources, self.helper_image, network=self.network,
                                              provider=self.provider, token=self.token), self.volume)
+
+    def _old_gateway_turn(self, hop: Hop, previous: Hop, gateway: Gateway, row: dict) -> None:
+        """The previous release's Gateway, still running after the install (its package replaced under it), takes a
+        turn on the both-eras session: the message must stay reachable for the installed release like any other."""
+        started = time.monotonic()
+        try:
+            with gateway.rpc() as rpc:
+                self._turns(rpc, hop, previous.release, (BOTH_ERAS,), who="the old Gateway, after the install: ")
+            row["old_gateway_turn"] = {"key": BOTH_ERAS, "ok": True, "seconds": round(time.monotonic() - started, 1)}
+        except Exception as error:  # an observation (e.g. old code lazy-loading a replaced dist): recorded, checked
+            row["old_gateway_turn"] = {"key": BOTH_ERAS, "ok": False, "error": f"{type(error).__name__}: {error}"[:400]}
+        self.evidence.check(hop.label, Assertion(f"openclaw {previous.release}'s Gateway takes a turn after the install "
+                                                 "(before the restart)", row["old_gateway_turn"]["ok"], "a turn",
+                                                 row["old_gateway_turn"]))
 
     def _release(self, hop: Hop, row: dict) -> None:
         if hop.installs:
