@@ -15,6 +15,12 @@
                                          commit of its container)
     @doctor-recover                      `openclaw doctor --session-sqlite recover --session-sqlite-all-agents` of the
                                          last release hop's release (a SQLite one), its Gateway stopped
+    @update-repair                       `openclaw update repair --yes --json` of the last release hop's release, as
+                                         root (HOME=/root, as the update ran), its Gateway stopped: 9.5's repair
+                                         reconciles abandoned update runs only when a healthy Gateway of the installed
+                                         build answers; otherwise it runs the post-core maintenance
+                                         (updateFinalizeCommand), which says "Stop the Gateway service … before
+                                         retrying": the stopped Gateway is its case
 
 Each action is a small object: its words for the plan, whether it needs a state a SQLite release claimed, whether
 the state is unclaimed after it, and `run(path_run, hop, row)`. The path records every file an action touched.
@@ -126,6 +132,7 @@ def copy_sessions_from_another_machine(path_run: "PathRunView", hop: "Hop", row:
 
 DOCTOR_FIX = ["openclaw", "doctor", "--fix", "--non-interactive"]
 DOCTOR_RECOVER = ["openclaw", "doctor", "--session-sqlite", "recover", "--session-sqlite-all-agents"]
+UPDATE_REPAIR = ["openclaw", "update", "repair", "--yes", "--json"]
 DOCTOR_TIMEOUT_S = 600
 
 
@@ -137,7 +144,17 @@ def doctor_recover(path_run: "PathRunView", hop: "Hop", row: dict) -> None:
     _doctor(path_run, hop, row, DOCTOR_RECOVER, "doctor-recover.log")
 
 
-def _doctor(path_run: "PathRunView", hop: "Hop", row: dict, argv: list[str], log: str) -> None:
+def update_repair(path_run: "PathRunView", hop: "Hop", row: dict) -> None:
+    _doctor(path_run, hop, row, UPDATE_REPAIR, "update-repair.log", user="root", environment={"HOME": "/root"})
+    from .npm_install import last_json
+
+    result = last_json((path_run.folder(hop) / "update-repair.log").read_text())
+    (path_run.folder(hop) / "update-repair.json").write_text(json.dumps(result, indent=2) + "\n")
+    row["repair"] = {k: (result or {}).get(k) for k in ("status", "mode", "reason", "message")}
+
+
+def _doctor(path_run: "PathRunView", hop: "Hop", row: dict, argv: list[str], log: str, user: str | None = None,
+            environment: dict[str, str] | None = None) -> None:
     """The last release's doctor in a one-off on the volume (its Gateway stopped), what it did to the files recorded;
     a non-zero exit fails the hop (OpenClaw's doctor: blame the Gateway's side)."""
     if path_run.last_release is None:
@@ -146,7 +163,7 @@ def _doctor(path_run: "PathRunView", hop: "Hop", row: dict, argv: list[str], log
     if release_hop.installs and not gateway.oneoff_image:  # the installed release lives in its container only
         gateway.commit(f"hop{release_hop.number}")
     before = files_probe.snapshot(gateway.run_oneoff)
-    result = gateway.run_oneoff(argv, timeout_s=DOCTOR_TIMEOUT_S)
+    result = gateway.run_oneoff(argv, timeout_s=DOCTOR_TIMEOUT_S, user=user, environment=environment)
     after = files_probe.snapshot(gateway.run_oneoff)
     (path_run.folder(hop) / log).write_text(result.output)
     moves = era_files.compare(before, after)
@@ -194,4 +211,6 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("doctor-recover", "`openclaw doctor --session-sqlite recover --session-sqlite-all-agents` of hop {release}'s "
                              "release, its Gateway stopped", needs_claim=True, unclaims=False, run=doctor_recover,
            needs_release="sqlite"),
+    Action("update-repair", "`openclaw update repair --yes --json` of hop {release}'s release as root, its Gateway "
+                            "stopped", needs_claim=False, unclaims=False, run=update_repair, needs_release="any"),
 )}
