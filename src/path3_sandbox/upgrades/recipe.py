@@ -21,9 +21,13 @@ A recipe (fixtures/recipes/<name>.json):
 Each turn's text is sent with a marker line appended ("path3 scenario turn P3-CAPTURE-T01"); the scripted
 provider answers it with "P3-CAPTURE-T01 acknowledged.", so every reply is known and findable by content.
 
-"plugins" enables plugins the way users' configs do, in every hop's config (a user's openclaw.json keeps them across
-an upgrade); nothing installs them. codex and brave were bundled with the file-backed releases; from 2026.9.4 they
-are external npm packages (@openclaw/codex), which a hermetic run's registry does not hold unless seeded with them.
+"plugins" enables plugins the way users' configs do (a user's openclaw.json keeps them across an upgrade); nothing
+installs them. codex and brave were bundled in 2026.6.5; 2026.7.1 and 2026.7.35 already treat them as external npm
+plugins (@openclaw/codex, @openclaw/brave-plugin), install a configured one at startup from npm and REFUSE to start
+when they cannot ("Failed to install missing configured plugin … OpenClaw startup migrations did not complete
+cleanly"): on the hermetic network they cannot. So the path's writer hops start without them (their state is a user's
+whose plugins were never a problem), the config enables them from the moment an in-place install begins (the updater
+and its post-install doctor see them) and on every later hop; `fixtures capture` enables them (online writers).
 """
 
 from __future__ import annotations
@@ -175,14 +179,14 @@ def writer_config(harness: dict) -> dict:
     return config
 
 
-def agents_config(config: dict, recipe: Recipe | None) -> dict:
-    """The recipe's agents in the Gateway's config (main the default), when it has more than main, and its plugins
-    enabled (`plugins.entries.<id>.enabled = true`)."""
+def agents_config(config: dict, recipe: Recipe | None, *, plugins: bool = True) -> dict:
+    """The recipe's agents in the Gateway's config (main the default), when it has more than main, and (`plugins`)
+    its plugins enabled (`plugins.entries.<id>.enabled = true`)."""
     if recipe is None:
         return config
     if len(recipe.agents) > 1:
         config, _ = deep_merge(config, {"agents": {"list": [{"id": agent, **({"default": True} if agent == "main" else {})}
                                                             for agent in recipe.agents]}})
-    if recipe.plugins:
+    if recipe.plugins and plugins:
         config, _ = deep_merge(config, {"plugins": {"entries": {p: {"enabled": True} for p in recipe.plugins}}})
     return config
