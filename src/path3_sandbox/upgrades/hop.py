@@ -6,7 +6,8 @@ in words for the plan.
 An in-place hop may carry options after its version, comma-separated (INSTALL_OPTIONS):
 `@openclaw-update=2026.9.5,old-gateway-turn` (the old Gateway, still running, takes a turn after the install and
 before the restart), `,kill-at-doctor` (the updater is killed when its post-install doctor starts: an interrupted
-update; `@openclaw-update=` only)."""
+update; `@openclaw-update=` only), `,as-user` (the updater runs as the Gateway's own user, its prefix chowned to it
+first: a user-owned npm prefix such as nvm's, no sudo; `@openclaw-update=` only)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ WRITER, IMPORTER, DOWNGRADE, ACTION = "writer", "importer", "downgrade", "action
 NPM_INSTALL = "@npm-install="  # the spec's prefix: `@npm-install=2026.9.6`
 OPENCLAW_UPDATE = "@openclaw-update="  # `@openclaw-update=2026.9.5`: the previous release's own updater
 INSTALLERS = {NPM_INSTALL: "npm", OPENCLAW_UPDATE: "update"}  # spec prefix -> Hop.installs
-OLD_GATEWAY_TURN, KILL_AT_DOCTOR = "old-gateway-turn", "kill-at-doctor"
-INSTALL_OPTIONS = {OLD_GATEWAY_TURN: ("npm", "update"), KILL_AT_DOCTOR: ("update",)}  # option -> installers taking it
+OLD_GATEWAY_TURN, KILL_AT_DOCTOR, AS_USER = "old-gateway-turn", "kill-at-doctor", "as-user"
+INSTALL_OPTIONS = {OLD_GATEWAY_TURN: ("npm", "update"), KILL_AT_DOCTOR: ("update",),
+                   AS_USER: ("update",)}  # option -> installers taking it
 
 
 def installer_of(spec: str) -> str | None:

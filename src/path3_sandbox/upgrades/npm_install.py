@@ -22,7 +22,7 @@ tarballs, failures) and `npm-install.log` (npm's own output, one line per fetch)
     openclaw update --dry-run --json --tag <release>      kept as update-dry-run.json: installKind, mode, root
     openclaw update --tag <release> --yes --json --no-restart --timeout 900      kept as update.json: its steps
 
-as root with HOME=/root and npm pointed at the run's registry (npm_config_registry). When the dry run does not detect a
+as root with HOME=/root (or, option as-user, as the Gateway's user with its prefix chowned to it) and npm pointed at the run's registry (npm_config_registry). When the dry run does not detect a
 package manager for the image's prefix install (/opt/openclaw: `npm root -g` says /usr/local/lib/node_modules), the
 user's fix is `npm_config_prefix=/opt/openclaw` (then `npm root -g` is the package's own root): the dry run is
 repeated with it, and the update runs with it; update-dry-run.json says which. A "skipped" update (no package
@@ -62,8 +62,11 @@ REGISTRY_READY_TIMEOUT_S = 60
 NPM_ENV = {"HOME": "/root", "npm_config_dangerously_allow_all_scripts": "true"}
 PACKAGE_MANAGERS = ("npm", "pnpm", "bun")  # a dry run's `mode` when the updater detected how the package is installed
 NODE_UID = 1000  # the Gateway's user
+USER_HOME = "/home/node"
 STATE_OWNERS = 'cd "$OPENCLAW_STATE_DIR" && find . -printf "%U:%G %y %P\\n"'  # owner, group, type, path
-DOCTOR_MARK = "doctor"  # the post-install doctor's argv: `node <new entry> doctor --non-interactive --fix`
+# The post-install doctor: `node <new entry> doctor --non-interactive --fix`, which retitles itself "openclaw-doctor"
+# (its cmdline then reads so; the updater's reads "openclaw-update", its `timeout` wrapper keeps the argv).
+DOCTOR_MARK = "doctor"
 KILL_POLL_S = 0.5
 TARBALL_RE = re.compile(r"^/(?P<name>(?:@[^/]+/)?[^/]+)/-/(?:@[^/]+/)?[^/]+?-(?P<version>\d[^/]*)\.tgz$")
 
@@ -79,10 +82,11 @@ def update_argv(release: str, *, dry_run: bool = False) -> list[str]:
     return ["openclaw", "update", "--tag", release, "--yes", "--json", "--no-restart", "--timeout", str(NPM_TIMEOUT_S)]
 
 
-def update_env(registry_url: str, prefix: bool) -> dict[str, str]:
-    """npm's environment for `openclaw update`: root's home, the run's registry, and (the user's fix for an undetected
-    package manager) the image's prefix as npm's global prefix."""
-    return {**NPM_ENV, "npm_config_registry": registry_url, **({"npm_config_prefix": PREFIX} if prefix else {})}
+def update_env(registry_url: str, prefix: bool, as_user: bool = False) -> dict[str, str]:
+    """npm's environment for `openclaw update`: root's home (the Gateway user's with as_user), the run's registry, and
+    (the user's fix for an undetected package manager) the image's prefix as npm's global prefix."""
+    return {**NPM_ENV, **({"HOME": USER_HOME} if as_user else {}), "npm_config_registry": registry_url,
+            **({"npm_config_prefix": PREFIX} if prefix else {})}
 
 
 def last_json(output: str) -> dict | None:
@@ -237,11 +241,17 @@ def run_npm_install(gateway: Gateway, hop: Hop, registry_url: str, row: dict, ev
 def run_openclaw_update(gateway: Gateway, hop: Hop, registry_url: str, row: dict, evidence: Evidence,
                         folder: Path) -> ExecResult:
     """The previous release's `openclaw update`: its dry run (again with npm_config_prefix when it did not detect the
-    package manager), then the update itself with the environment that detected it (or interrupted, kill-at-doctor)."""
+    package manager), then the update itself with the environment that detected it (or interrupted, kill-at-doctor).
+    As root, or (as-user) as the Gateway's user after its prefix was chowned to it."""
+    as_user = "as-user" in hop.options
+    user = "node" if as_user else "root"
+    if as_user:
+        chown = gateway.exec(["chown", "-R", f"{NODE_UID}:{NODE_UID}", PREFIX], user="root", timeout_s=300)
+        row["prefix_chowned"] = {"prefix": PREFIX, "to": NODE_UID, "exit_code": chown.exit_code}
     tries = []
     for prefix in (False, True):
-        dry = gateway.exec(update_argv(hop.release, dry_run=True), timeout_s=300, user="root",
-                           environment=update_env(registry_url, prefix))
+        dry = gateway.exec(update_argv(hop.release, dry_run=True), timeout_s=300, user=user,
+                           environment=update_env(registry_url, prefix, as_user))
         preview = last_json(dry.output)
         tries.append({"npm_config_prefix": PREFIX if prefix else None, "exit_code": dry.exit_code,
                       "detected": detected(preview), "preview": preview,
@@ -257,19 +267,19 @@ def run_openclaw_update(gateway: Gateway, hop: Hop, registry_url: str, row: dict
                                         (tries[-1]["preview"] or {}).get("mode"), f"{hop.label}/update-dry-run.json: {fix}",
                                         blame=HARNESS))
     argv = update_argv(hop.release)
-    env = update_env(registry_url, prefix)
+    env = update_env(registry_url, prefix, as_user)
     if "kill-at-doctor" in hop.options:
-        result, killed = _interrupted(gateway, argv, env)
+        result, killed = _interrupted(gateway, argv, env, user)
         row["interrupted"] = killed
     else:
-        result = gateway.exec(argv, timeout_s=NPM_TIMEOUT_S + 120, user="root", environment=env)
+        result = gateway.exec(argv, timeout_s=NPM_TIMEOUT_S + 120, user=user, environment=env)
     (folder / "update.log").write_text(result.output)
     outcome = last_json(result.output)
     (folder / "update.json").write_text(json.dumps(outcome, indent=2) + "\n")
     ok, why = update_verdict(outcome, result.exit_code)
     steps = [{k: s.get(k) for k in ("name", "exitCode", "durationMs")} for s in (outcome or {}).get("steps") or []
              if isinstance(s, dict)]
-    row["in_place"] = {"argv": " ".join(argv), "npm_config_prefix": PREFIX if prefix else None, "fix": fix,
+    row["in_place"] = {"argv": " ".join(argv), "user": user, "npm_config_prefix": PREFIX if prefix else None, "fix": fix,
                        "update_status": (outcome or {}).get("status"), "update_reason": (outcome or {}).get("reason"),
                        "update_steps": steps, "update_verdict": why}
     if "kill-at-doctor" in hop.options:  # an interrupted update has no verdict of its own: what it left is the point
@@ -282,18 +292,18 @@ def run_openclaw_update(gateway: Gateway, hop: Hop, registry_url: str, row: dict
     return result
 
 
-def _interrupted(gateway: Gateway, argv: list[str], env: dict[str, str]) -> tuple[ExecResult, dict]:
+def _interrupted(gateway: Gateway, argv: list[str], env: dict[str, str], user: str) -> tuple[ExecResult, dict]:
     """The updater in a thread; as soon as a post-install doctor process shows in the container, every process of the
     updater's process group is SIGKILLed (as a closed terminal or a reboot mid-update leaves it)."""
     box: dict[str, Any] = {}
     worker = threading.Thread(target=lambda: box.update(result=gateway.exec(
-        argv, timeout_s=NPM_TIMEOUT_S + 120, user="root", environment=env)), daemon=True)
+        argv, timeout_s=NPM_TIMEOUT_S + 120, user=user, environment=env)), daemon=True)
     worker.start()
     # The updater's `timeout` wrapper leads its process group (docker exec starts a session); the doctor is a child.
     # Not the finder itself ("sh -c …", wrapped as "timeout <n> sh -c …"), whose text names both.
     find = ("for p in /proc/[0-9]*; do c=$(tr '\\0' ' ' < $p/cmdline 2>/dev/null); case \"$c\" in "
             "'sh '*|'timeout '*' sh '*) ;; "
-            f"*' {DOCTOR_MARK} '*--fix*) echo doctor ${{p#/proc/}} $(cut -d' ' -f5 $p/stat);; "
+            f"*' {DOCTOR_MARK} '*--fix*|openclaw-{DOCTOR_MARK}*) echo doctor ${{p#/proc/}} $(cut -d' ' -f5 $p/stat);; "
             "'timeout '*' openclaw update '*) echo updater ${p#/proc/} $(cut -d' ' -f5 $p/stat);; esac; done")
     killed: dict[str, Any] = {"killed": False}
     deadline = time.monotonic() + NPM_TIMEOUT_S

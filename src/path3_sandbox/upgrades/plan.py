@@ -113,8 +113,10 @@ def _in_place_words(number: int, version: str, installs: str, options: tuple[str
     how = (f"`npm install -g openclaw@{version}`" if installs == "npm" else
            f"hop {number - 1}'s `openclaw update --tag {version}` (after its --dry-run)")
     extra = "".join({"old-gateway-turn": "; the old Gateway takes a turn after it",
-                     "kill-at-doctor": "; the updater killed when its post-install doctor starts"}[o] for o in options)
-    return f"{how} as root in hop {number - 1}'s container while its Gateway runs{extra}, the container restarted; "
+                     "kill-at-doctor": "; the updater killed when its post-install doctor starts",
+                     "as-user": ""}[o] for o in options)
+    who = "as the Gateway's user (its prefix chowned to it)" if "as-user" in options else "as root"
+    return f"{how} {who} in hop {number - 1}'s container while its Gateway runs{extra}, the container restarted; "
 
 
 def in_place_releases(hops: list[Hop]) -> tuple[str, ...]:
