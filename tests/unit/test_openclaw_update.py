@@ -85,7 +85,20 @@ def test_a_recipes_plugins_are_enabled_in_the_config_and_checked():
     assert config["plugins"]["entries"] == {"other": {"enabled": False}, "codex": {"enabled": True},
                                             "brave": {"enabled": True}}
     assert "agents" not in config, "one agent: no agents.list"
+    assert "codex" not in agents_config({}, recipe, plugins=False).get("plugins", {}).get("entries", {}), \
+        "a writer's own start: its release would try to install them and refuse"
     for bad in (["Codex"], "codex", ["codex", "codex"]):
         with pytest.raises(FixtureError, match="plugins"):
             parse_recipe({"writer": "2026.7.35", "plugins": bad, "sessions": [{"key": "agent:main:main", "turns": ["x"]}]},
                          "t.json")
+
+
+def test_a_release_that_does_not_come_up_is_followed_to_a_recovery_action_only():
+    from types import SimpleNamespace
+
+    from path3_sandbox.upgrades.runner import PathRun
+
+    hops = plan(["2026.7.35", "@openclaw-update=2026.9.5", "@update-repair", "@doctor-fix", "2026.9.6",
+                 "@move-state-db-aside", "2026.7.35"])
+    run = SimpleNamespace(hops=hops)
+    assert [PathRun._recovery_next(run, h) for h in hops] == [False, True, False, False, False, False, False]

@@ -23,7 +23,8 @@
                                          retrying": the stopped Gateway is its case
 
 Each action is a small object: its words for the plan, whether it needs a state a SQLite release claimed, whether
-the state is unclaimed after it, and `run(path_run, hop, row)`. The path records every file an action touched.
+the state is unclaimed after it, whether it is a recovery (the path goes on to it after a release that did not come
+up), and `run(path_run, hop, row)`. The path records every file an action touched.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ class Action:
     unclaims: bool  # the state database is gone afterwards: the next file-backed release writes again
     run: Callable[["PathRunView", "Hop", dict], None]
     needs_release: str = ""  # "any": a release hop must have run before; "sqlite": the last one a SQLite release
+    recovers: bool = False  # a user's way on from a release that did not come up: the path goes on to it
 
 
 def move_state_db_aside(path_run: "PathRunView", hop: "Hop", row: dict) -> None:
@@ -207,10 +209,12 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
                                                  "copied over this state's", needs_claim=False, unclaims=False,
            run=copy_sessions_from_another_machine),
     Action("doctor-fix", "`openclaw doctor --fix --non-interactive` of hop {release}'s release, its Gateway stopped",
-           needs_claim=False, unclaims=False, run=doctor_fix, needs_release="any"),
+           needs_claim=False, unclaims=False, run=doctor_fix, needs_release="any",
+           recovers=True),
     Action("doctor-recover", "`openclaw doctor --session-sqlite recover --session-sqlite-all-agents` of hop {release}'s "
                              "release, its Gateway stopped", needs_claim=True, unclaims=False, run=doctor_recover,
-           needs_release="sqlite"),
+           needs_release="sqlite", recovers=True),
     Action("update-repair", "`openclaw update repair --yes --json` of hop {release}'s release as root, its Gateway "
-                            "stopped", needs_claim=False, unclaims=False, run=update_repair, needs_release="any"),
+                            "stopped", needs_claim=False, unclaims=False, run=update_repair, needs_release="any",
+           recovers=True),
 )}

@@ -105,12 +105,19 @@ class PathRun:
             row.update(seconds=round(time.monotonic() - started, 1), failed=failed)
             self.rows.append(row)
             plan.mark(planned, FAILED if failed else PASSED, seconds=row["seconds"],
-                      why="the path stops here" if failed and row.get("stop_path") else "")
+                      why="the path stops here" if failed and row.get("stop_path") and not self._recovery_next(hop)
+                      else "")
             say("path", f"hop {hop.number}: {'FAILED' if failed else 'ok'} in {row['seconds']:.1f}s")
-            if failed and row.get("stop_path"):
+            if failed and row.get("stop_path") and not self._recovery_next(hop):
                 break
         self.evidence.write_json("steps-plan.json", {"title": plan.title, "steps": plan.to_json()})
         say("path", plan.text())
+
+    def _recovery_next(self, hop: Hop) -> bool:
+        """A release that did not come up is followed by a user's recovery action (@doctor-fix, @update-repair, …): the
+        path goes on to it, as a user does, instead of stopping."""
+        after = self.hops[hop.number] if hop.number < len(self.hops) else None
+        return hop.role != ACTION and after is not None and after.role == ACTION and ACTIONS[after.spec[1:]].recovers
 
     # -- one hop ------------------------------------------------------------------------------------------------
     def _gateway(self, hop: Hop, spec: str | None = None, volume: str | None = None, name: str | None = None) -> Gateway:
@@ -121,10 +128,16 @@ class PathRun:
         self._write_config(hop, session, volume)
         return session.gateway(volume, name or f"path3-{self.resources.run_id}-hop{hop.number}")
 
-    def _write_config(self, hop: Hop, session: StateSession, volume: str) -> None:
-        """The harness config in the hop's release's dialect (and the recipe's agents) on `volume`."""
-        layers = [writer_config] if hop.role in (WRITER, DOWNGRADE, ACTION) else []  # the file-backed releases' dialect
-        config = session.config(*layers, lambda config: agents_config(config, self.recipe))
+    def _write_config(self, hop: Hop, session: StateSession, volume: str, *, writer_dialect: bool | None = None,
+                      plugins: bool | None = None) -> None:
+        """The harness config in the hop's release's dialect (and the recipe's agents) on `volume`; the recipe's
+        plugins on every hop but a writer's own start (recipe.py: the file-backed releases install configured
+        external plugins at startup and refuse to start when they cannot)."""
+        if writer_dialect is None:
+            writer_dialect = hop.role in (WRITER, DOWNGRADE, ACTION)
+        layers = [writer_config] if writer_dialect else []  # the file-backed releases' dialect
+        plugins = hop.role != WRITER if plugins is None else plugins
+        config = session.config(*layers, lambda config: agents_config(config, self.recipe, plugins=plugins))
         put_files(self.resources, session.image, volume,
                   [VolumeFile(CONFIG_NAME, (json.dumps(config, indent=2) + "\n").encode(), time.time(), 0o600)])
 
@@ -135,6 +148,11 @@ class PathRun:
         """npm install in the running container of the hop before (npm_install.py), then the hop's config written
         while it is stopped, as for every release hop: its start is the service manager's restart."""
         previous = self.hops[hop.number - 2]
+        if self.recipe is not None and self.recipe.plugins:  # the user's config enables them when the updater runs
+            self._write_config(previous, StateSession(self.resources, self.helper_image, network=self.network,
+                                                      provider=self.provider, token=self.token), self.volume,
+                               writer_dialect=previous.role == WRITER, plugins=True)
+            row["plugins_enabled_before_install"] = list(self.recipe.plugins)
         old_turn = (lambda: self._old_gateway_turn(hop, previous, gateway, row)) if OLD_GATEWAY_TURN in hop.options else None
         install_in_place(self.resources, self.registry_image, gateway, hop, row, self.evidence, self._dir(hop),
                          STOP_TIMEOUT_S, before_restart=old_turn)
