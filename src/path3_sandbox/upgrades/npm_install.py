@@ -168,10 +168,12 @@ def tarball_of(url: str) -> str | None:
 def fetched(requests: list[dict]) -> dict[str, Any]:
     """What an install fetched, from the registry's side: each packument and tarball once, and every failure (each
     failed URL once)."""
+    refused = {r["url"] for r in requests if not isinstance(r["status"], int) or r["status"] >= 400}
+    # Verdaccio 6.8 logs a refused request's headers line as 200 before its 404: a URL refused once was not fetched.
     tarballs = sorted({t for r in requests if r["method"] == "GET" and r["status"] in (200, 304)
-                       and (t := tarball_of(r["url"]))})
+                       and r["url"] not in refused and (t := tarball_of(r["url"]))})
     packuments = sorted({unquote(r["url"]) for r in requests if r["method"] == "GET" and r["status"] in (200, 304)
-                         and not tarball_of(r["url"])})
+                         and r["url"] not in refused and not tarball_of(r["url"])})
     failed = list({(r["method"], r["url"], r["status"]): r for r in requests
                    if not isinstance(r["status"], int) or r["status"] >= 400}.values())
     return {"log_lines": len(requests), "urls": len({(r["method"], r["url"]) for r in requests}),
