@@ -227,7 +227,8 @@ class Gateway:
             container = oneoff.start().get_wrapped_container()
             try:
                 code = int(container.wait(timeout=timeout_s)["StatusCode"])
-            except requests.exceptions.ReadTimeout:  # the command outlived its budget
+            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):  # it outlived its budget
+                # (docker-py's wait raises a ConnectionError "Read timed out" on a Unix socket)
                 with contextlib.suppress(docker.errors.APIError):  # it may have exited meanwhile
                     container.kill()
                 code = 124
