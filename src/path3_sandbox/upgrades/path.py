@@ -88,7 +88,7 @@ def summary_markdown(run: PathRun, seconds: float, run_id: str) -> str:
         lines += ["", "## Releases installed in place", ""]
         for row in installs:
             done = row["in_place"]
-            lines.append(f"- hop {row['hop']}: `{done['argv']}` as root in hop {row['hop'] - 1}'s container: "
+            lines.append(f"- hop {row['hop']}: `{done['argv']}` as {done.get('user', 'root')} in hop {row['hop'] - 1}'s container: "
                          f"{done['from']} → {done['installed']}, exit {done['npm_exit_code']} in "
                          f"{done['npm_seconds']:.0f}s; the registry served {done['urls']} URLs "
                          f"({done['packuments']} packuments, {done['tarballs']} tarballs, {done['failed_requests']} "
@@ -101,7 +101,7 @@ def summary_markdown(run: PathRun, seconds: float, run_id: str) -> str:
                              + ", ".join(f"{s['name']} ({s['exitCode']})" for s in done.get("update_steps") or [])
                              + f"; dry run: {done.get('fix')} (`update-dry-run.json`)")
             if done.get("ownership"):
-                lines.append(f"  - ownership under the state dir after the root-run install: {done['ownership']} "
+                lines.append(f"  - ownership under the state dir after the install: {done['ownership']} "
                              "(`state-ownership.json`)")
             if row.get("old_gateway_turn"):
                 lines.append(f"  - the old Gateway's turn before the restart: {row['old_gateway_turn']}")
