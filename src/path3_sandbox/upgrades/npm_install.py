@@ -67,7 +67,7 @@ STATE_OWNERS = 'cd "$OPENCLAW_STATE_DIR" && find . -printf "%U:%G %y %P\\n"'  # 
 # The post-install doctor: `node <new entry> doctor --non-interactive --fix`, which retitles itself "openclaw-doctor"
 # (its cmdline then reads so; the updater's reads "openclaw-update", its `timeout` wrapper keeps the argv).
 DOCTOR_MARK = "doctor"
-KILL_POLL_S = 0.5
+KILL_POLL_S = 1.0
 TARBALL_RE = re.compile(r"^/(?P<name>(?:@[^/]+/)?[^/]+)/-/(?:@[^/]+/)?[^/]+?-(?P<version>\d[^/]*)\.tgz$")
 
 
@@ -308,16 +308,18 @@ def _interrupted(gateway: Gateway, argv: list[str], env: dict[str, str], user: s
             f"*' {DOCTOR_MARK} '*--fix*|openclaw-{DOCTOR_MARK}*) echo doctor ${{p#/proc/}} $(cut -d' ' -f5 $p/stat);; "
             "'timeout '*' openclaw update '*) echo updater ${p#/proc/} $(cut -d' ' -f5 $p/stat);; esac; done")
     killed: dict[str, Any] = {"killed": False}
-    deadline = time.monotonic() + NPM_TIMEOUT_S
+    started = time.monotonic()
+    deadline = started + NPM_TIMEOUT_S
     while worker.is_alive() and time.monotonic() < deadline:
         seen = gateway.exec(["sh", "-c", find], user="root", timeout_s=30).output.split()
-        found = {seen[i]: (seen[i + 1], seen[i + 2]) for i in range(0, len(seen) - 2, 3)}
-        if "doctor" in found and "updater" in found:
-            group = found["updater"][1]
-            if group not in ("0", "1"):
-                kill = gateway.exec(["sh", "-c", f"kill -9 -- -{group}; sleep 1; echo rc=$?"], user="root", timeout_s=30)
-                killed = {"killed": True, "process_group": int(group), "doctor_pid": int(found["doctor"][0]),
-                          "output": kill.output.strip()[-200:]}
+        rows = [tuple(seen[i:i + 3]) for i in range(0, len(seen) - 2, 3)]
+        groups = {group for kind, _, group in rows if kind == "updater" and group not in ("0", "1")}
+        doctor = next((pid for kind, pid, group in rows if kind == "doctor" and group in groups), None)
+        if doctor is not None:  # the updater's own post-install doctor (same process group): kill the whole group
+            group = next(group for kind, pid, group in rows if kind == "doctor" and pid == doctor)
+            kill = gateway.exec(["sh", "-c", f"kill -9 -- -{group}; echo rc=$?"], user="root", timeout_s=30)
+            killed = {"killed": True, "process_group": int(group), "doctor_pid": int(doctor),
+                      "after_s": round(time.monotonic() - started, 1), "output": kill.output.strip()[-200:]}
             break
         time.sleep(KILL_POLL_S)
     worker.join(timeout=60)
