@@ -166,13 +166,17 @@ def _doctor(path_run: "PathRunView", hop: "Hop", row: dict, argv: list[str], log
         gateway.commit(f"hop{release_hop.number}")
     before = files_probe.snapshot(gateway.run_oneoff)
     result = gateway.run_oneoff(argv, timeout_s=DOCTOR_TIMEOUT_S, user=user, environment=environment)
-    after = files_probe.snapshot(gateway.run_oneoff)
-    (path_run.folder(hop) / log).write_text(result.output)
-    moves = era_files.compare(before, after)
-    (path_run.folder(hop) / "era-files.json").write_text(json.dumps(moves.to_json(), indent=2) + "\n")
+    (path_run.folder(hop) / log).write_text(result.output)  # kept first: the probe after it may fail
     row.update(release=release_hop.release, argv=" ".join(argv), exit_code=result.exit_code,
-               seconds=round(result.seconds, 1), files=moves.line(),
-               output=" | ".join(result.output.strip().splitlines()[-2:])[:300])
+               seconds=round(result.seconds, 1), output=" | ".join(result.output.strip().splitlines()[-2:])[:300])
+    try:  # a command run as root may leave folders the probe (the Gateway's user) cannot read: a record, not a crash
+        after = files_probe.snapshot(gateway.run_oneoff)
+    except Exception as error:
+        row["files"] = f"not recorded: {type(error).__name__}: {error}"[:300]
+    else:
+        moves = era_files.compare(before, after)
+        (path_run.folder(hop) / "era-files.json").write_text(json.dumps(moves.to_json(), indent=2) + "\n")
+        row["files"] = moves.line()
     path_run.evidence.check(hop.label, Assertion(f"{hop.spec}: openclaw {release_hop.release} `{' '.join(argv[1:])}` "
                                                  "exited 0", result.exit_code == 0, 0, result.exit_code,
                                                  f"{hop.label}/{log}", blame=GATEWAY))
