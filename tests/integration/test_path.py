@@ -114,3 +114,22 @@ def test_an_in_place_npm_install_over_a_running_writer_imports_at_its_restart(de
     assert "GET 200 http://" in (folder / "npm-install.log").read_text(), "npm's own line per fetch"
     assert result["npm_registry"]["releases"] == ["2026.9.6"]
     assert "## Releases installed in place" in (run / "summary.md").read_text()
+
+
+@pytest.mark.paths_matrix
+def test_the_old_releases_own_updater_installs_in_place_and_the_restart_imports(default_image, tmp_path):
+    """`@openclaw-update=2026.9.6`: 7.35's `openclaw update` (dry run first) installs 9.6 as root into its running
+    container from the run's registry; the restarted container imports, every message stays reachable; the update's
+    JSON, its dry run, the registry's log and what root left under the state dir are the hop's evidence (over 3 min)."""
+    completed, run, result = run_path(tmp_path, "2026.7.35", "@openclaw-update=2026.9.6", timeout=1800)
+    writer, updated = result["hops"]
+    done = updated["in_place"]
+    assert (done["installer"], done["from"], done["installed"], done["update_status"]) == (
+        "update", "2026.7.35", "2026.9.6", "ok"), completed.stdout[-3000:]
+    folder = run / "hop-2-openclaw-update-2026.9.6"
+    dry = json.loads((folder / "update-dry-run.json").read_text())
+    assert dry["tries"][-1]["detected"] and dry["tries"][-1]["preview"]["targetVersion"] == "2026.9.6"
+    assert "openclaw@2026.9.6" in json.loads((folder / "npm-fetched.json").read_text())["tarballs"]
+    assert json.loads((folder / "update.json").read_text())["after"]["version"] == "2026.9.6"
+    assert "not_owned_by_gateway_user" in json.loads((folder / "state-ownership.json").read_text())
+    assert updated["starts"], "the restarted container's start is observed, whatever it was"

@@ -218,12 +218,16 @@ class Gateway:
         """`openclaw doctor --fix --non-interactive` in a one-off on the volume: the user's way on from a refusal."""
         return self.run_oneoff(DOCTOR_FIX, timeout_s=timeout_s)
 
-    def run_oneoff(self, argv: list[str], *, timeout_s: float = 300) -> ExecResult:
+    def run_oneoff(self, argv: list[str], *, timeout_s: float = 300, user: str | None = None,
+                   environment: dict[str, str] | None = None) -> ExecResult:
         """Run a command in a new container on the same volume and hostname while the Gateway is stopped
-        (e.g. `openclaw doctor --fix`, which needs exclusive access to the state)."""
+        (e.g. `openclaw doctor --fix`, which needs exclusive access to the state); as the image's user unless `user`,
+        with `environment` on top of the Gateway's."""
         started = time.monotonic()
         oneoff = self._on_volume(f"{self.name}-oneoff-{len(self.commands)}", "oneoff", argv, image=self.oneoff_image,
-                                 extra_hosts=self.extra_hosts or None)
+                                 extra_hosts=self.extra_hosts or None, **({"user": user} if user else {}))
+        for key, value in (environment or {}).items():
+            oneoff.with_env(key, value)
         try:
             container = oneoff.start().get_wrapped_container()
             try:
@@ -240,7 +244,7 @@ class Gateway:
         finally:
             oneoff.stop()  # removes it
         result = ExecResult(argv, code, output, time.monotonic() - started)
-        self._record("oneoff", argv, exit_code=code, seconds=round(result.seconds, 2))
+        self._record("oneoff", argv, exit_code=code, seconds=round(result.seconds, 2), **({"user": user} if user else {}))
         return result
 
     def logs(self) -> str:

@@ -15,9 +15,16 @@
                                          commit of its container)
     @doctor-recover                      `openclaw doctor --session-sqlite recover --session-sqlite-all-agents` of the
                                          last release hop's release (a SQLite one), its Gateway stopped
+    @update-repair                       `openclaw update repair --yes --json` of the last release hop's release, as
+                                         root (HOME=/root, as the update ran), its Gateway stopped: 9.5's repair
+                                         reconciles abandoned update runs only when a healthy Gateway of the installed
+                                         build answers; otherwise it runs the post-core maintenance
+                                         (updateFinalizeCommand), which says "Stop the Gateway service … before
+                                         retrying": the stopped Gateway is its case
 
 Each action is a small object: its words for the plan, whether it needs a state a SQLite release claimed, whether
-the state is unclaimed after it, and `run(path_run, hop, row)`. The path records every file an action touched.
+the state is unclaimed after it, whether it is a recovery (the path goes on to it after a release that did not come
+up), and `run(path_run, hop, row)`. The path records every file an action touched.
 """
 
 from __future__ import annotations
@@ -74,6 +81,7 @@ class Action:
     unclaims: bool  # the state database is gone afterwards: the next file-backed release writes again
     run: Callable[["PathRunView", "Hop", dict], None]
     needs_release: str = ""  # "any": a release hop must have run before; "sqlite": the last one a SQLite release
+    recovers: bool = False  # a user's way on from a release that did not come up: the path goes on to it
 
 
 def move_state_db_aside(path_run: "PathRunView", hop: "Hop", row: dict) -> None:
@@ -127,6 +135,7 @@ def copy_sessions_from_another_machine(path_run: "PathRunView", hop: "Hop", row:
 
 DOCTOR_FIX = ["openclaw", "doctor", "--fix", "--non-interactive"]
 DOCTOR_RECOVER = ["openclaw", "doctor", "--session-sqlite", "recover", "--session-sqlite-all-agents"]
+UPDATE_REPAIR = ["openclaw", "update", "repair", "--yes", "--json"]
 
 
 def doctor_fix(path_run: "PathRunView", hop: "Hop", row: dict) -> None:
@@ -137,7 +146,17 @@ def doctor_recover(path_run: "PathRunView", hop: "Hop", row: dict) -> None:
     _doctor(path_run, hop, row, DOCTOR_RECOVER, "doctor-recover.log")
 
 
-def _doctor(path_run: "PathRunView", hop: "Hop", row: dict, argv: list[str], log: str) -> None:
+def update_repair(path_run: "PathRunView", hop: "Hop", row: dict) -> None:
+    _doctor(path_run, hop, row, UPDATE_REPAIR, "update-repair.log", user="root", environment={"HOME": "/root"})
+    from .npm_install import last_json
+
+    result = last_json((path_run.folder(hop) / "update-repair.log").read_text())
+    (path_run.folder(hop) / "update-repair.json").write_text(json.dumps(result, indent=2) + "\n")
+    row["repair"] = {k: (result or {}).get(k) for k in ("status", "mode", "reason", "message")}
+
+
+def _doctor(path_run: "PathRunView", hop: "Hop", row: dict, argv: list[str], log: str, user: str | None = None,
+            environment: dict[str, str] | None = None) -> None:
     """The last release's doctor in a one-off on the volume (its Gateway stopped), what it did to the files recorded;
     a non-zero exit fails the hop (OpenClaw's doctor: blame the Gateway's side)."""
     if path_run.last_release is None:
@@ -146,14 +165,18 @@ def _doctor(path_run: "PathRunView", hop: "Hop", row: dict, argv: list[str], log
     if release_hop.installs and not gateway.oneoff_image:  # the installed release lives in its container only
         gateway.commit(f"hop{release_hop.number}")
     before = files_probe.snapshot(gateway.run_oneoff)
-    result = gateway.run_oneoff(argv, timeout_s=DOCTOR_TIMEOUT_S)
-    after = files_probe.snapshot(gateway.run_oneoff)
-    (path_run.folder(hop) / log).write_text(result.output)
-    moves = era_files.compare(before, after)
-    (path_run.folder(hop) / "era-files.json").write_text(json.dumps(moves.to_json(), indent=2) + "\n")
+    result = gateway.run_oneoff(argv, timeout_s=DOCTOR_TIMEOUT_S, user=user, environment=environment)
+    (path_run.folder(hop) / log).write_text(result.output)  # kept first: the probe after it may fail
     row.update(release=release_hop.release, argv=" ".join(argv), exit_code=result.exit_code,
-               seconds=round(result.seconds, 1), files=moves.line(),
-               output=" | ".join(result.output.strip().splitlines()[-2:])[:300])
+               seconds=round(result.seconds, 1), output=" | ".join(result.output.strip().splitlines()[-2:])[:300])
+    try:  # a command run as root may leave folders the probe (the Gateway's user) cannot read: a record, not a crash
+        after = files_probe.snapshot(gateway.run_oneoff)
+    except Exception as error:
+        row["files"] = f"not recorded: {type(error).__name__}: {error}"[:300]
+    else:
+        moves = era_files.compare(before, after)
+        (path_run.folder(hop) / "era-files.json").write_text(json.dumps(moves.to_json(), indent=2) + "\n")
+        row["files"] = moves.line()
     path_run.evidence.check(hop.label, Assertion(f"{hop.spec}: openclaw {release_hop.release} `{' '.join(argv[1:])}` "
                                                  "exited 0", result.exit_code == 0, 0, result.exit_code,
                                                  f"{hop.label}/{log}", blame=GATEWAY))
@@ -190,8 +213,12 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
                                                  "copied over this state's", needs_claim=False, unclaims=False,
            run=copy_sessions_from_another_machine),
     Action("doctor-fix", "`openclaw doctor --fix --non-interactive` of hop {release}'s release, its Gateway stopped",
-           needs_claim=False, unclaims=False, run=doctor_fix, needs_release="any"),
+           needs_claim=False, unclaims=False, run=doctor_fix, needs_release="any",
+           recovers=True),
     Action("doctor-recover", "`openclaw doctor --session-sqlite recover --session-sqlite-all-agents` of hop {release}'s "
                              "release, its Gateway stopped", needs_claim=True, unclaims=False, run=doctor_recover,
-           needs_release="sqlite"),
+           needs_release="sqlite", recovers=True),
+    Action("update-repair", "`openclaw update repair --yes --json` of hop {release}'s release as root, its Gateway "
+                            "stopped", needs_claim=False, unclaims=False, run=update_repair, needs_release="any",
+           recovers=True),
 )}

@@ -3,10 +3,11 @@
     path3-sandbox path 2026.7.35 2026.9.6 2026.7.35                 write, upgrade, try to go back
     path3-sandbox path 2026.7.35 2026.9.6 @move-state-db-aside 2026.7.35 2026.9.6    … then go back anyway
     path3-sandbox path 2026.7.35 @npm-install=2026.9.6                write, then upgrade in place with npm
+    path3-sandbox path 2026.6.5 @openclaw-update=2026.9.5,old-gateway-turn @update-repair   … with `openclaw update`
     path3-sandbox path … --dry-run                                    print the numbered plan only
 
-A hop is a release (an npm version), a release installed in place (`@npm-install=<version>`: npm_install.py) or a
-user action (`@name`: actions.py). `@npm-install=<version>` follows a release hop: while that hop's Gateway still
+A hop is a release (an npm version), a release installed in place (`@npm-install=<version>` or
+`@openclaw-update=<version>`, the previous release's own updater: npm_install.py) or a user action (`@name`: actions.py). `@npm-install=<version>` follows a release hop: while that hop's Gateway still
 runs, `npm install -g openclaw@<version>` runs as root in its container (same filesystem, same volume) from a
 Verdaccio registry the run controls (seeded at image build time, offline at run time, on the Gateway's network; its
 request log is the hop's evidence), then the container is restarted as a service manager restarts it, and the
@@ -87,12 +88,25 @@ def summary_markdown(run: PathRun, seconds: float, run_id: str) -> str:
         lines += ["", "## Releases installed in place", ""]
         for row in installs:
             done = row["in_place"]
-            lines.append(f"- hop {row['hop']}: `{done['argv']}` as root in hop {row['hop'] - 1}'s container: "
-                         f"{done['from']} → {done['installed']}, npm exit {done['npm_exit_code']} in "
+            lines.append(f"- hop {row['hop']}: `{done['argv']}` as {done.get('user', 'root')} in hop {row['hop'] - 1}'s container: "
+                         f"{done['from']} → {done['installed']}, exit {done['npm_exit_code']} in "
                          f"{done['npm_seconds']:.0f}s; the registry served {done['urls']} URLs "
                          f"({done['packuments']} packuments, {done['tarballs']} tarballs, {done['failed_requests']} "
-                         f"refused); the old Gateway during the install: {done['old_gateway_after_install']} "
-                         f"(`hop-{row['hop']}-…/registry-requests.jsonl`, `npm-fetched.json`, `npm-install.log`)")
+                         f"refused{': ' + ', '.join(done['refused'][:6]) if done.get('refused') else ''}); the old "
+                         f"Gateway during the install: {done['old_gateway_after_install']} "
+                         f"(`hop-{row['hop']}-…/registry-requests.jsonl`, `npm-fetched.json`, "
+                         + ("`npm-install.log`)" if done.get("installer") == "npm" else "`update.json`, `update.log`)"))
+            if done.get("installer") == "update":
+                lines.append(f"  - update: {done.get('update_verdict')}; steps "
+                             + ", ".join(f"{s['name']} ({s['exitCode']})" for s in done.get("update_steps") or [])
+                             + f"; dry run: {done.get('fix')} (`update-dry-run.json`)")
+            if done.get("ownership"):
+                lines.append(f"  - ownership under the state dir after the install: {done['ownership']} "
+                             "(`state-ownership.json`)")
+            if row.get("old_gateway_turn"):
+                lines.append(f"  - the old Gateway's turn before the restart: {row['old_gateway_turn']}")
+            if row.get("interrupted"):
+                lines.append(f"  - the updater interrupted: {row['interrupted']}")
     lines += ["", "Evidence: `plan.json`, `path.json`, `events.jsonl`, and per hop `hop-N-…/` (gateway-stdout.log, "
                   "commands.json, written.json, era-files.json, doctor-fix.log)."]
     return "\n".join(lines) + "\n"

@@ -3,7 +3,7 @@ the config a writer gets for it.
 
     recipe = load_recipe(Path("fixtures/recipes/real-7.35.json"))   # validated: every problem is a FixtureError
     writer_config(harness)          the harness config in the writer's dialect (2026.7.35's strict schema)
-    agents_config(config, recipe)   the recipe's agents in the Gateway's config
+    agents_config(config, recipe)   the recipe's agents and plugins in the Gateway's config
 
 A recipe (fixtures/recipes/<name>.json):
 
@@ -11,6 +11,7 @@ A recipe (fixtures/recipes/<name>.json):
       "writer": "2026.7.35",                                      the release that writes the state
       "catches": "…",                                             optional: what the fixture is for
       "agents": ["main", "work"],                                 optional: agents besides main get an agents.list entry
+      "plugins": ["codex", "brave"],                              optional: plugins.entries.<id>.enabled = true
       "sessions": [{"key": "agent:main:main", "turns": ["hello", "…"]}, …],     turns run in this order
       "compact": ["agent:main:main"],                             then sessions.compact on these
       "reset": ["agent:main:…"],                                  then sessions.reset on these
@@ -19,6 +20,14 @@ A recipe (fixtures/recipes/<name>.json):
 
 Each turn's text is sent with a marker line appended ("path3 scenario turn P3-CAPTURE-T01"); the scripted
 provider answers it with "P3-CAPTURE-T01 acknowledged.", so every reply is known and findable by content.
+
+"plugins" enables plugins the way users' configs do (a user's openclaw.json keeps them across an upgrade); nothing
+installs them. codex and brave were bundled in 2026.6.5; 2026.7.1 and 2026.7.35 already treat them as external npm
+plugins (@openclaw/codex, @openclaw/brave-plugin), install a configured one at startup from npm and REFUSE to start
+when they cannot ("Failed to install missing configured plugin … OpenClaw startup migrations did not complete
+cleanly"): on the hermetic network they cannot. So the path's writer hops start without them (their state is a user's
+whose plugins were never a problem), the config enables them from the moment an in-place install begins (the updater
+and its post-install doctor see them) and on every later hop; `fixtures capture` enables them (online writers).
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ from ..errors import FixtureError
 from ..paths import PROJECT_ROOT
 
 RECIPES_DIR = PROJECT_ROOT / "fixtures" / "recipes"
-RECIPE_KEYS = ("writer", "catches", "agents", "sessions", "compact", "reset", "after")
+RECIPE_KEYS = ("writer", "catches", "agents", "plugins", "sessions", "compact", "reset", "after")
 MARKER_LINE = "path3 scenario turn"  # provider.TURN_RE: the marker on a line of its own
 AGENT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 KEY_RE = re.compile(r"^agent:([^:\s]+):\S+$")
@@ -62,6 +71,7 @@ class Recipe:
     after: tuple[RecipeSession, ...] = ()
     agents: tuple[str, ...] = ("main",)
     catches: str = ""
+    plugins: tuple[str, ...] = ()
 
     @property
     def turn_count(self) -> int:
@@ -101,6 +111,11 @@ def parse_recipe(data: Any, source: str) -> Recipe:
     if len(set(agents)) != len(agents):
         raise bad(f'"agents" lists an agent twice: {agents}')
     agents = ["main", *[a for a in agents if a != "main"]]
+    plugins = data.get("plugins", [])
+    if not isinstance(plugins, list) or not all(isinstance(p, str) and AGENT_ID_RE.match(p) for p in plugins):
+        raise bad(f'"plugins" must be a list of plugin ids like "codex" (lowercase letters, digits, - and _), not {plugins!r}')
+    if len(set(plugins)) != len(plugins):
+        raise bad(f'"plugins" lists a plugin twice: {plugins}')
     sessions = _sessions(data.get("sessions"), "sessions", agents, bad, required=True)
     after = _sessions(data.get("after", []), "after", agents, bad, required=False)
     keys = {s.key for s in sessions}
@@ -116,7 +131,8 @@ def parse_recipe(data: Any, source: str) -> Recipe:
             raise bad(f'"{field_name}" names {", ".join(unknown_keys)}, which "sessions" does not create',
                       hint="compact and reset act on sessions the recipe's turns wrote")
         lists[field_name] = tuple(value)
-    return Recipe(source, writer, sessions, lists["compact"], lists["reset"], after, tuple(agents), catches)
+    return Recipe(source, writer, sessions, lists["compact"], lists["reset"], after, tuple(agents), catches,
+                  tuple(plugins))
 
 
 def _sessions(value: Any, field_name: str, agents: list[str], bad, *, required: bool) -> tuple[RecipeSession, ...]:
@@ -163,10 +179,14 @@ def writer_config(harness: dict) -> dict:
     return config
 
 
-def agents_config(config: dict, recipe: Recipe | None) -> dict:
-    """The recipe's agents in the Gateway's config (main the default), when it has more than main."""
-    if recipe is None or len(recipe.agents) <= 1:
+def agents_config(config: dict, recipe: Recipe | None, *, plugins: bool = True) -> dict:
+    """The recipe's agents in the Gateway's config (main the default), when it has more than main, and (`plugins`)
+    its plugins enabled (`plugins.entries.<id>.enabled = true`)."""
+    if recipe is None:
         return config
-    merged, _ = deep_merge(config, {"agents": {"list": [{"id": agent, **({"default": True} if agent == "main" else {})}
-                                                       for agent in recipe.agents]}})
-    return merged
+    if len(recipe.agents) > 1:
+        config, _ = deep_merge(config, {"agents": {"list": [{"id": agent, **({"default": True} if agent == "main" else {})}
+                                                            for agent in recipe.agents]}})
+    if recipe.plugins and plugins:
+        config, _ = deep_merge(config, {"plugins": {"entries": {p: {"enabled": True} for p in recipe.plugins}}})
+    return config

@@ -3,8 +3,9 @@ its Gateway as its role says (proof/session.py: a refusal followed by `doctor --
 migrated state names it), takes two turns, drives a writer's recipe, checks reachability (reachability.py) and
 records what it did with the other era's files (era_files.py); a downgrade must refuse and write nothing, checked byte
 for byte; an action (actions.py) is run on the path's volume. A release installed in place (`@npm-install=<release>`,
-npm_install.py) runs in the previous release hop's container, which that hop leaves running for it. A hop that fails
-to run stops the path."""
+`@openclaw-update=<release>`: npm_install.py) runs in the previous release hop's container, which that hop leaves
+running for it; with `,old-gateway-turn` that old Gateway takes a turn after the install, before the restart. A hop
+that fails to run stops the path."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from ..state.layout import in_sessions_folder
 from .recipe import MARKER_LINE, Recipe, agents_config, writer_config
 from .npm_install import install_in_place
 from .turns import carries_marker, drive_recipe, message_text, operation, send_turn
-from .hop import ACTION, DOWNGRADE, IMPORTER, WRITER, Hop
+from .hop import ACTION, DOWNGRADE, IMPORTER, OLD_GATEWAY_TURN, WRITER, Hop
 from .reachability import Written, reachable
 
 BOTH_ERAS = "agent:main:main"
@@ -104,12 +105,19 @@ class PathRun:
             row.update(seconds=round(time.monotonic() - started, 1), failed=failed)
             self.rows.append(row)
             plan.mark(planned, FAILED if failed else PASSED, seconds=row["seconds"],
-                      why="the path stops here" if failed and row.get("stop_path") else "")
+                      why="the path stops here" if failed and row.get("stop_path") and not self._recovery_next(hop)
+                      else "")
             say("path", f"hop {hop.number}: {'FAILED' if failed else 'ok'} in {row['seconds']:.1f}s")
-            if failed and row.get("stop_path"):
+            if failed and row.get("stop_path") and not self._recovery_next(hop):
                 break
         self.evidence.write_json("steps-plan.json", {"title": plan.title, "steps": plan.to_json()})
         say("path", plan.text())
+
+    def _recovery_next(self, hop: Hop) -> bool:
+        """A release that did not come up is followed by a user's recovery action (@doctor-fix, @update-repair, …): the
+        path goes on to it, as a user does, instead of stopping."""
+        after = self.hops[hop.number] if hop.number < len(self.hops) else None
+        return hop.role != ACTION and after is not None and after.role == ACTION and ACTIONS[after.spec[1:]].recovers
 
     # -- one hop ------------------------------------------------------------------------------------------------
     def _gateway(self, hop: Hop, spec: str | None = None, volume: str | None = None, name: str | None = None) -> Gateway:
@@ -120,23 +128,50 @@ class PathRun:
         self._write_config(hop, session, volume)
         return session.gateway(volume, name or f"path3-{self.resources.run_id}-hop{hop.number}")
 
-    def _write_config(self, hop: Hop, session: StateSession, volume: str) -> None:
-        """The harness config in the hop's release's dialect (and the recipe's agents) on `volume`."""
-        layers = [writer_config] if hop.role in (WRITER, DOWNGRADE, ACTION) else []  # the file-backed releases' dialect
-        config = session.config(*layers, lambda config: agents_config(config, self.recipe))
+    def _write_config(self, hop: Hop, session: StateSession, volume: str, *, writer_dialect: bool | None = None,
+                      plugins: bool | None = None) -> None:
+        """The harness config in the hop's release's dialect (and the recipe's agents) on `volume`; the recipe's
+        plugins on every hop but a writer's own start (recipe.py: the file-backed releases install configured
+        external plugins at startup and refuse to start when they cannot)."""
+        if writer_dialect is None:
+            writer_dialect = hop.role in (WRITER, DOWNGRADE, ACTION)
+        layers = [writer_config] if writer_dialect else []  # the file-backed releases' dialect
+        plugins = hop.role != WRITER if plugins is None else plugins
+        config = session.config(*layers, lambda config: agents_config(config, self.recipe, plugins=plugins))
         put_files(self.resources, session.image, volume,
                   [VolumeFile(CONFIG_NAME, (json.dumps(config, indent=2) + "\n").encode(), time.time(), 0o600)])
 
     def _installs_next(self, hop: Hop) -> bool:
-        return hop.number < len(self.hops) and self.hops[hop.number].installs == "npm"
+        return hop.number < len(self.hops) and self.hops[hop.number].installs is not None
 
     def _in_place(self, hop: Hop, gateway: Gateway, row: dict) -> None:
         """npm install in the running container of the hop before (npm_install.py), then the hop's config written
         while it is stopped, as for every release hop: its start is the service manager's restart."""
+        previous = self.hops[hop.number - 2]
+        if self.recipe is not None and self.recipe.plugins:  # the user's config enables them when the updater runs
+            self._write_config(previous, StateSession(self.resources, self.helper_image, network=self.network,
+                                                      provider=self.provider, token=self.token), self.volume,
+                               writer_dialect=previous.role == WRITER, plugins=True)
+            row["plugins_enabled_before_install"] = list(self.recipe.plugins)
+        old_turn = (lambda: self._old_gateway_turn(hop, previous, gateway, row)) if OLD_GATEWAY_TURN in hop.options else None
         install_in_place(self.resources, self.registry_image, gateway, hop, row, self.evidence, self._dir(hop),
-                         STOP_TIMEOUT_S)
+                         STOP_TIMEOUT_S, before_restart=old_turn)
         self._write_config(hop, StateSession(self.resources, self.helper_image, network=self.network,
                                              provider=self.provider, token=self.token), self.volume)
+
+    def _old_gateway_turn(self, hop: Hop, previous: Hop, gateway: Gateway, row: dict) -> None:
+        """The previous release's Gateway, still running after the install (its package replaced under it), takes a
+        turn on the both-eras session: the message must stay reachable for the installed release like any other."""
+        started = time.monotonic()
+        try:
+            with gateway.rpc() as rpc:
+                self._turns(rpc, hop, previous.release, (BOTH_ERAS,), who="the old Gateway, after the install: ")
+            row["old_gateway_turn"] = {"key": BOTH_ERAS, "ok": True, "seconds": round(time.monotonic() - started, 1)}
+        except Exception as error:  # an observation (e.g. old code lazy-loading a replaced dist): recorded, checked
+            row["old_gateway_turn"] = {"key": BOTH_ERAS, "ok": False, "error": f"{type(error).__name__}: {error}"[:400]}
+        self.evidence.check(hop.label, Assertion(f"openclaw {previous.release}'s Gateway takes a turn after the install "
+                                                 "(before the restart)", row["old_gateway_turn"]["ok"], "a turn",
+                                                 row["old_gateway_turn"]))
 
     def _release(self, hop: Hop, row: dict) -> None:
         if hop.installs:
