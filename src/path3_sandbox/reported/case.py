@@ -9,6 +9,7 @@ it) and what this test bed must see on each release it runs:
      "reproduce": {"from_report": "recovery-report.md"},   # or {"state": "state"}: a state directory beside it,
                                                   # or {"path": ["2026.7.35", "{release}", "@restore-sessions-backup",
                                                   #  "{release}"]}: an upgrade path, {release} the one under test,
+                                                  # (with "recipe": "plugins": fixtures/recipes/plugins.json),
                                                   # or {"fixture": "plugin-codex"}: a committed fixture, its manifest
      "first_start_only": true,
      "expect": {"2026.9.5": {"verdict": "red", "names": ["plugin_migration_source_retained"]},
@@ -28,13 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import FixtureError
-from ..paths import FIXTURES_DIR, REPORTED_DIR
+from ..paths import FIXTURES_DIR, PROJECT_ROOT, REPORTED_DIR
 
 REPRODUCED, NOT_REPRODUCED = "reproduced", "not-reproduced"
 RED, GREEN = "red", "green"
 REPORT_NAME = "report.json"
 HOW = ("from_report", "state", "path", "fixture")
 RELEASE_SLOT = "{release}"
+RECIPES_DIR = PROJECT_ROOT / "fixtures" / "recipes"
 RELEASE_RE = re.compile(r"^\d{4}\.\d{1,2}\.\d{1,3}(?:-[0-9A-Za-z.]+)?$")
 LINK_RE = re.compile(r"^https://github\.com/openclaw/openclaw/(?:issues|pull)/(\d+)$")
 
@@ -66,9 +68,10 @@ class ReportedCase:
     first_start_only: bool
     expect: tuple[Expectation, ...]
     hops: tuple[str, ...] = ()  # a path's hops, RELEASE_SLOT standing for the release under test
+    recipe: Path | None = None  # a path's recipe (fixtures/recipes/<name>.json): what every writer hop drives
 
     def hops_on(self, release: str) -> list[str]:
-        return [release if hop == RELEASE_SLOT else hop for hop in self.hops]
+        return [hop.replace(RELEASE_SLOT, release) for hop in self.hops]
 
     @property
     def reproduced(self) -> bool:
@@ -118,12 +121,17 @@ class ReportedCase:
             if not (source / "fixture.json").is_file() or "/" in str(reproduce["fixture"]):
                 problems.append(f"reproduce.fixture: {reproduce['fixture']!r} is not a fixture in {FIXTURES_DIR}")
         elif how == "path":
-            if not hops or not all(isinstance(h, str) for h in hops) or RELEASE_SLOT not in hops:
+            if not hops or not all(isinstance(h, str) for h in hops) or not any(RELEASE_SLOT in h for h in hops):
                 problems.append(f"reproduce.path: a list of hops with {RELEASE_SLOT} for the release under test")
         elif status == REPRODUCED and (how is None or not source.exists() or source == folder
                                        or not source.resolve().is_relative_to(folder.resolve())):
             problems.append(f"reproduce: {reproduce!r} must name a file or folder inside {folder} "
                             f"({', '.join(HOW)})")
+        recipe = None
+        if how == "path" and reproduce.get("recipe") is not None:
+            recipe = RECIPES_DIR / f"{reproduce['recipe']}.json"
+            if "/" in str(reproduce["recipe"]) or not recipe.is_file():
+                problems.append(f"reproduce.recipe: {reproduce['recipe']!r} is not a recipe in {RECIPES_DIR}")
         expect = _expectations(data.get("expect") or {}, problems)
         if hops and not problems:
             _plannable(hops, expect, problems)
@@ -138,7 +146,7 @@ class ReportedCase:
                                hint="fix report.json; fixtures/reported/README.md lists its fields")
         return cls(issue, folder, link, text("title") or "", text("symptom") or "", reported_on or "", fixed_in,
                    text("fix", optional=True), status, missing, how or "", source,
-                   bool(data.get("first_start_only", False)), expect, hops)
+                   bool(data.get("first_start_only", False)), expect, hops, recipe)
 
     def to_json(self) -> dict:
         return {"issue": self.issue, "link": self.link, "symptom": self.symptom, "reported_on": self.reported_on,
@@ -174,7 +182,7 @@ def _plannable(hops: tuple[str, ...], expect: tuple[Expectation, ...], problems:
 
     for expectation in expect:
         try:
-            plan([expectation.release if h == RELEASE_SLOT else h for h in hops])
+            plan([h.replace(RELEASE_SLOT, expectation.release) for h in hops])
         except UsageError as error:
             problems.append(f"reproduce.path on {expectation.release}: {error.message}")
 

@@ -76,11 +76,13 @@ def _run_path(case: ReportedCase, release: str, root: Path, *, keep: bool, netwo
     from ..commands.proving import run_path
     from ..containers.resources import new_run_id
     from ..upgrades.plan import plan
+    from ..upgrades.recipe import load_recipe
 
     specs = case.hops_on(release)
     args = parser().parse_args(["path", *specs, "--network", network, *(["--keep"] if keep else [])])
     folder = root / f"{case.issue}-{release}"
-    return Observation.of_path(run_path(args, plan(specs), folder, run_id=new_run_id()), folder)
+    recipe = load_recipe(case.recipe) if case.recipe else None
+    return Observation.of_path(run_path(args, plan(specs), folder, run_id=new_run_id(), recipe=recipe), folder)
 
 
 def _judged(case: ReportedCase, expectation, seen: Observation, started: float) -> Outcome:
