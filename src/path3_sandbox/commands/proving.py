@@ -15,6 +15,13 @@ from . import common
 
 
 def prove(args: argparse.Namespace) -> int:
+    result, _ = run_prove(args)
+    return result.exit_code
+
+
+def run_prove(args: argparse.Namespace, *, root: Path | None = None):
+    """`prove`'s run: --fixture's fixtures (every one checked first) on --openclaw; returns the result and its folder
+    (`root`, default .artifacts/path3-upgrade/<run>/)."""
     from ..proof.contracts import contract_for
     from ..containers.docker_client import docker_client
     from ..errors import FixtureError, UsageError
@@ -33,11 +40,11 @@ def prove(args: argparse.Namespace) -> int:
     contract = contract_for(target.version, args.contract)  # decided before any image is built
     image = common.gateway_image(args, target)
     run_id = new_run_id()
-    result = prove(docker_client(), image, fixtures, contract, run_id=run_id,
-                   root=run_folder("upgrade", run_id), keep=args.keep, argv=sys.argv[1:],
-                   scenario=not args.first_start_only, keep_artifacts=args.keep_artifacts, network=args.network,
-                   jobs=args.jobs)
-    return result.exit_code
+    root = root or run_folder("upgrade", run_id)
+    result = prove(docker_client(), image, fixtures, contract, run_id=run_id, root=root, keep=args.keep,
+                   argv=sys.argv[1:], scenario=not args.first_start_only, keep_artifacts=args.keep_artifacts,
+                   network=args.network, jobs=args.jobs)
+    return result, root
 
 
 def repro(args: argparse.Namespace) -> int:

@@ -17,52 +17,18 @@ from .judge import HARNESS, Observation, Outcome, judge
 
 
 def run_case(case: ReportedCase, release: str, root: Path, *, keep: bool = False, network: str = "hermetic") -> Outcome:
-    """The case's state proved on `release`; its evidence under root/<issue>-<release>/."""
-    from ..cli import parser
-    from ..commands.proving import run_repro, write_state
-    from ..state.recovery_report import report_state
-
+    """The case's state proved on `release` by the command its kind names (repro, prove --fixture or path), with that
+    command's own options; its evidence under root/<issue>-<release>/."""
     expectation = next(e for e in case.expect if e.release == release)
     say("reported", f"#{case.issue} on {release}: expected {expectation.verdict} ({case.symptom})")
     started = time.monotonic()
-    if case.how == "path":
-        return _judged(case, expectation, _run_path(case, release, root, keep=keep, network=network), started)
-    if case.how == "fixture":
-        return _judged(case, expectation, _prove_fixture(case, release, root, keep=keep, network=network), started)
-    pending: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="path3-reported-") as folder:
-        if case.how == "from_report":
-            _, files, manifest, _ = report_state(case.source)
-            state = write_state(files, Path(folder) / f"{case.issue}-state")
-            pending = manifest["plugins"]  # as `repro --from-report` expects them
-        else:
-            state = case.source
-        argv = ["repro", str(state), "--openclaw", release, "--network", network]
-        argv += ["--first-start-only"] if case.first_start_only else []
-        argv += ["--keep"] if keep else []
-        args = parser().parse_args(argv)
-        args.plugins_pending = pending
-        result, _ = run_repro(args, root=root / f"{case.issue}-{release}")
-    return _judged(case, expectation, Observation.of_proof(result.verdicts[0]), started)
-
-
-def _prove_fixture(case: ReportedCase, release: str, root: Path, *, keep: bool, network: str) -> Observation:
-    """A committed fixture proved on `release` as `prove --fixture` proves it (its own manifest is the oracle's)."""
-    from ..commands import common
-    from ..containers.docker_client import docker_client
-    from ..containers.resources import new_run_id
-    from ..proof.contracts import contract_for
-    from ..proof.run import prove
-    from ..state.fixtures import Fixture
-
-    args = _args(["prove", "--openclaw", release, "--network", network, *(["--keep"] if keep else []),
-                  *(["--first-start-only"] if case.first_start_only else [])])
-    target = common.target_of(args)
-    image = common.gateway_image(args, target)
-    result = prove(docker_client(), image, [Fixture.load(case.source)], contract_for(target.version, None),
-                   run_id=new_run_id(), root=root / f"{case.issue}-{release}", keep=keep, argv=[],
-                   scenario=not case.first_start_only, network=network)
-    return Observation.of_proof(result.verdicts[0])
+    options = ["--network", network, *(["--keep"] if keep else [])]
+    run = {"path": _run_path, "fixture": _prove_fixture}.get(case.how, _repro)
+    seen = run(case, release, root / f"{case.issue}-{release}", options)
+    outcome = judge(case.issue, expectation, seen, time.monotonic() - started)
+    say("reported", f"#{case.issue} on {release}: {'ok' if outcome.ok else 'NOT AS REPORTED'}: {outcome.line()} "
+                    f"({outcome.seconds:.0f}s)")
+    return outcome
 
 
 def _args(argv: list[str]):
@@ -71,26 +37,46 @@ def _args(argv: list[str]):
     return parser().parse_args(argv)
 
 
-def _run_path(case: ReportedCase, release: str, root: Path, *, keep: bool, network: str) -> Observation:
-    from ..cli import parser
+def _repro(case: ReportedCase, release: str, folder: Path, options: list[str]) -> Observation:
+    """`repro STATE` (a recovery report built into its state as `repro --from-report` builds it)."""
+    from ..commands.proving import run_repro, write_state
+    from ..state.recovery_report import report_state
+
+    options = [*options, *(["--first-start-only"] if case.first_start_only else [])]
+    with tempfile.TemporaryDirectory(prefix="path3-reported-") as scratch:
+        pending: list[str] = []
+        state = case.source
+        if case.how == "from_report":
+            _, files, manifest, _ = report_state(case.source)
+            state = write_state(files, Path(scratch) / f"{case.issue}-state")
+            pending = manifest["plugins"]  # as `repro --from-report` expects them
+        args = _args(["repro", str(state), "--openclaw", release, *options])
+        args.plugins_pending = pending
+        result, _ = run_repro(args, root=folder)
+    return Observation.of_proof(result.verdicts[0])
+
+
+def _prove_fixture(case: ReportedCase, release: str, folder: Path, options: list[str]) -> Observation:
+    """`prove --fixture`: a committed fixture, its own manifest the oracle's."""
+    from ..commands.proving import run_prove
+
+    options = [*options, *(["--first-start-only"] if case.first_start_only else [])]
+    result, _ = run_prove(_args(["prove", "--openclaw", release, "--fixture", str(case.source), *options]),
+                          root=folder)
+    return Observation.of_proof(result.verdicts[0])
+
+
+def _run_path(case: ReportedCase, release: str, folder: Path, options: list[str]) -> Observation:
+    """`path`: the case's hops with the release under test in place of {release}, and its recipe."""
     from ..commands.proving import run_path
     from ..containers.resources import new_run_id
     from ..upgrades.plan import plan
     from ..upgrades.recipe import load_recipe
 
     specs = case.hops_on(release)
-    args = parser().parse_args(["path", *specs, "--network", network, *(["--keep"] if keep else [])])
-    folder = root / f"{case.issue}-{release}"
     recipe = load_recipe(case.recipe) if case.recipe else None
-    return Observation.of_path(run_path(args, plan(specs), folder, run_id=new_run_id(), recipe=recipe), folder)
-
-
-def _judged(case: ReportedCase, expectation, seen: Observation, started: float) -> Outcome:
-    release = expectation.release
-    outcome = judge(case.issue, expectation, seen, time.monotonic() - started)
-    say("reported", f"#{case.issue} on {release}: {'ok' if outcome.ok else 'NOT AS REPORTED'}: {outcome.line()} "
-                    f"({outcome.seconds:.0f}s)")
-    return outcome
+    result = run_path(_args(["path", *specs, *options]), plan(specs), folder, run_id=new_run_id(), recipe=recipe)
+    return Observation.of_path(result, folder)
 
 
 def run_corpus(cases: list[ReportedCase], root: Path, *, releases: list[str] | None = None, keep: bool = False,
