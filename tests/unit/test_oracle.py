@@ -339,3 +339,13 @@ def test_the_codex_api_rename_is_the_only_change_allowed_to_an_assistant_message
     assert normalised_like(legacy, row("openai-responses"), version=3, session_id="s", previous_id="ed390a8b") is None
     assert normalised_like(legacy, row("openai-chatgpt-responses", "changed"), version=3, session_id="s",
                            previous_id="ed390a8b") is None
+
+
+def test_a_restart_reimports_only_when_its_report_imported_events_or_cannot_be_read():
+    from path3_sandbox.proof.reports import imports_again
+
+    box = "│  - Legacy entries: 1; SQLite entries: 2.  │\n│  - Transcript events: imported={n}; validated=3.  │\n"
+    assert not imports_again("gateway ready\n")
+    assert not imports_again(box.format(n=0))  # validated again, nothing imported (a plugin still pending)
+    assert imports_again(box.format(n=3))
+    assert imports_again("│  - Legacy entries: 1; SQLite entries: 2.  │\n")  # no event count: cannot be read as none

@@ -274,10 +274,8 @@ def step_restart_recovery(ctx: Context, before: Probe) -> StepOutcome:
     ctx.evidence.event("restart", "recovery", inflight_status=inflight_status, recovery_lines=recovery[-5:])
     fresh_marker = ctx.marker("S7B")
     fresh = ctx.turn(ctx.proof_key, fresh_marker)
-    again = reports.parse_import_report(restart_output) if reports.reports_an_import(restart_output) else None
-    # A report of nothing imported (imported=0, validated=N: inputs kept pending for a plugin, checked again at every
-    # start by 2026.9.6) is not a re-import; a report with events imported, or one that cannot be read, is.
-    imported_again = (again is None or again.imported_events != 0) if reports.reports_an_import(restart_output) else False
+    again = reports.parse_import_report(restart_output)
+    imported_again = reports.imports_again(restart_output)
     return StepOutcome([
         Assertion("the provider held the in-flight turn when the Gateway was killed", held, marker, held),
         Assertion("the Gateway became ready after SIGKILL + restart on the same volume", start.outcome == "ready",
