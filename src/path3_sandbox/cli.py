@@ -52,6 +52,8 @@ def parser() -> argparse.ArgumentParser:
     prove.add_argument("--keep", action="store_true", help="leave containers and volumes for inspection")
     prove.add_argument("--first-start-only", action="store_true",
                        help="stop after the first-start proof (skip the RPC scenario and its model provider)")
+    prove.add_argument("--doctor-first", action="store_true",
+                       help="run `openclaw doctor --fix --non-interactive` on the state before the first start, as `openclaw update` and users following the upgrade notes do (the start after it must come up)")
     prove.add_argument("--keep-artifacts", action="store_true",
                        help="keep the proof session and the provider's full request bodies in the evidence")
     prove.add_argument("--jobs", type=int, metavar="N",
@@ -146,6 +148,8 @@ def parser() -> argparse.ArgumentParser:
     repro.set_defaults(openclaw=None)  # --from-report: the report's release; else the usual default
     repro.add_argument("--contract", choices=("startup-import", "refuse-then-doctor"), help="override the release table")
     repro.add_argument("--first-start-only", action="store_true", help="skip the RPC scenario")
+    repro.add_argument("--doctor-first", action="store_true",
+                       help="run `openclaw doctor --fix --non-interactive` on the state before the first start, as `openclaw update` and users following the upgrade notes do (the start after it must come up)")
     _network_option(repro)
     repro.add_argument("--keep", action="store_true",
                        help="leave containers, volumes and the unpacked copy of the state for inspection")

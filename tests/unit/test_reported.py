@@ -50,6 +50,18 @@ def test_a_well_formed_case_loads(tmp_path):
     assert [e.verdict for e in case.expect] == [RED, GREEN]
 
 
+def test_a_case_run_the_users_doctor_first_asks_its_proof_for_it(tmp_path):
+    case = ReportedCase.load(_case(tmp_path, first_start_only=True, doctor_first=True))
+    assert case.proof_options() == ["--first-start-only", "--doctor-first"]
+    (tmp_path / "plain").mkdir()
+    assert ReportedCase.load(_case(tmp_path / "plain")).proof_options() == []
+    from path3_sandbox.cli import parser
+
+    for command in (["repro", "state"], ["prove"]):  # the options the runner passes exist on both commands
+        args = parser().parse_args([*command, *case.proof_options()])
+        assert (args.first_start_only, args.doctor_first) == (True, True)
+
+
 BAD = {
     "another issue's number": ({"issue": 1}, "issue: 1 must be the folder's number"),
     "a link elsewhere": ({"link": "https://example.com/x"}, "link:"),
@@ -65,6 +77,9 @@ BAD = {
     "a source outside the case": ({"reproduce": {"from_report": "../../etc/passwd"}}, "must name a file or folder inside"),
     "no way to reproduce": ({"reproduce": {}}, "must name a file or folder inside"),
     "a release that is not one": ({"reported_on": "latest"}, "reported_on: 'latest' is not a release"),
+    "a flag that is not a boolean": ({"doctor_first": "yes"}, "doctor_first: 'yes' must be true or false"),
+    "doctor first on a path": ({"reproduce": {"path": ["2026.7.35", "{release}"]}, "doctor_first": True},
+                               "a path says where the user runs doctor with an @doctor-fix hop"),
 }
 
 

@@ -43,7 +43,7 @@ def run_prove(args: argparse.Namespace, *, root: Path | None = None):
     root = root or run_folder("upgrade", run_id)
     result = prove(docker_client(), image, fixtures, contract, run_id=run_id, root=root, keep=args.keep,
                    argv=sys.argv[1:], scenario=not args.first_start_only, keep_artifacts=args.keep_artifacts,
-                   network=args.network, jobs=args.jobs)
+                   network=args.network, jobs=args.jobs, doctor_first=args.doctor_first)
     return result, root
 
 
@@ -147,7 +147,8 @@ def run_repro(args: argparse.Namespace, *, root: Path | None = None):
             engine = docker_client()
             proving = True  # from here on the run folder holds evidence: kept, whatever ends the run
             result = prove(engine, image, [fixture], contract, run_id=run_id, root=root / "proof", keep=args.keep,
-                           argv=sys.argv[1:], scenario=not args.first_start_only, network=args.network)
+                           argv=sys.argv[1:], scenario=not args.first_start_only, network=args.network,
+                           doctor_first=args.doctor_first)
     except BaseException:
         if not proving:  # bad input, no engine, Ctrl-C before the proof: no run folder stays (nor the folders above it)
             shutil.rmtree(root, ignore_errors=True)

@@ -2,7 +2,7 @@
 nothing was lost, collect the evidence, give the verdict.
 
 Phases, each timed, logged to events.jsonl and shown as a progress line:
-    seed -> probe-before -> first-start -> [refusal -> doctor -> second-start]
+    seed -> probe-before -> [doctor (--doctor-first)] -> first-start -> [refusal -> doctor -> second-start]
          -> nothing-lost -> health -> diagnostics -> [scenario] -> collect
 
 The verdict it gives, and the split of its time between the Gateway and us, are verdict.py's.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -32,11 +32,12 @@ from ..probes import logs as logs_probe
 from ..probes import sqlite as sqlite_probe
 from ..errors import ProbeFailed, RpcError
 from ..progress import say
-from ..containers.network import HERMETIC, HermeticNetwork, open_network_json
+from ..containers.network import HERMETIC, HermeticNetwork
 from ..scenario.provider import ScriptedProvider
 from ..containers.resources import RunResources
 from ..containers.rpc import GatewayRpc
 from ..scenario import STEPS, Context, Step, run_scenario
+from .collect import collect_evidence
 from .reachable import imported_sessions_reachable
 from .session import Starts, StateSession
 from .verdict import FixtureVerdict, time_split
@@ -50,8 +51,10 @@ FILE_LOGS = r"^logs/.*\.jsonl$"
 class FixtureProof:
     def __init__(self, image: GatewayImage, fixture: Fixture, contract: ContractChoice,
                  resources: RunResources, evidence_dir: Path, *, provider: ScriptedProvider | None = None,
-                 keep_artifacts: bool = False, steps: list[Step] | None = None, network: str = HERMETIC) -> None:
+                 keep_artifacts: bool = False, steps: list[Step] | None = None, network: str = HERMETIC,
+                 doctor_first: bool = False) -> None:
         self.image, self.fixture, self.contract = image, fixture, contract
+        self.doctor_first = doctor_first  # the user runs doctor --fix before the first start (openclaw update does)
         self.network_mode = network
         self.network: HermeticNetwork | None = None
         self.network_record: dict = {"mode": network}
@@ -134,16 +137,23 @@ class FixtureProof:
             # The shared state DB's rows, read through SQLite (its WAL included), after the bytes were checked.
             if any(f.path == layout.STATE_DB for f in inventory.files):
                 self.state_db_before = sqlite_probe.digests(self._stopped_runner, layout.STATE_DB)
+        self.starts = Starts(self.gateway)  # the user's moves, made one at a time with checks between them
+        if self.doctor_first:
+            doctored, doctor_output = self._doctor(files_probe.read_texts(self._stopped_runner, r"^openclaw\.json$"))
+            if not doctored:
+                return
         with self.timed("first-start"):
-            self._say("first-start", f"starting {self.image.tag} on the legacy state (contract: {self.contract.contract})")
-            self.starts = Starts(self.gateway)  # the user's moves, made one at a time with checks between them
+            self._say("first-start", f"starting {self.image.tag} on the legacy state (contract: {self.contract.contract}"
+                                     + (", after the user's doctor --fix)" if self.doctor_first else ")"))
             first = self.starts.start()
             self.observed_contract = {"imported": STARTUP_IMPORT, "refused": REFUSE_THEN_DOCTOR}.get(first.kind, first.kind)
             self.evidence.event("first-start", "observation", **first.to_json())
             self._say("first-start", f"{first.kind} after {first.seconds:.1f}s" + (
                 f" (exit {first.exit_code}, {first.refusal_reason or 'no refusal'}: {first.message})"
                 if first.exit_code is not None else ""))
-        if self.fixture.outcome_for(self.contract.contract) == "import":
+        if self.doctor_first:
+            ready, import_output = self._came_up_after_doctor("first-start", first), doctor_output + "\n" + self.gateway.logs()
+        elif self.fixture.outcome_for(self.contract.contract) == "import":
             ready, import_output = self._startup_import(first), self.gateway.logs()
         else:
             ready, import_output = self._refuse_then_doctor(first, inventory)
@@ -204,6 +214,19 @@ class FixtureProof:
                                   {t: 0 for t in SESSION_TABLES}, rows),
                         _no_unallowed("the refusal printed nothing but its reason", scan))
             config_before = files_probe.read_texts(self._stopped_runner, r"^openclaw\.json$")
+        ok, doctor_output = self._doctor(config_before)
+        if not ok:
+            return False, doctor_output
+        with self.timed("second-start"):
+            second = self.starts.start()
+            ev.event("second-start", "observation", **second.to_json())
+            self._say("second-start", f"{second.kind} after {second.seconds:.1f}s")
+        return self._came_up_after_doctor("second-start", second), doctor_output + "\n" + self.gateway.logs()
+
+    def _doctor(self, config_before: dict[str, str]) -> tuple[bool, str]:
+        """The user's `openclaw doctor --fix --non-interactive` on the stopped state: its output and what it changed in
+        the config kept; it must succeed and print no unallowed error line."""
+        ev = self.evidence
         with self.timed("doctor"):
             self._say("doctor", "running openclaw doctor --fix --non-interactive")
             doctor = self.starts.doctor_fix()
@@ -217,16 +240,13 @@ class FixtureProof:
                                        doctor.exit_code, f"{doctor.seconds:.1f}s; output in doctor-fix.log"),
                              _no_unallowed("doctor --fix printed no unallowed error line",
                                            logs_probe.scan({"doctor-fix.log": doctor.output}, self.fixture.log_allowlist)))
-        if not ok:
-            return False, doctor.output
-        with self.timed("second-start"):
-            second = self.starts.start()
-            ev.event("second-start", "observation", **second.to_json())
-            self._say("second-start", f"{second.kind} after {second.seconds:.1f}s")
-        ready = second.kind in ("ready-without-import", "imported")
-        self._check("second-start", Assertion("the Gateway started after doctor --fix", ready, "ready", second.kind,
-                                              second.message or ""))
-        return ready, doctor.output + "\n" + self.gateway.logs()
+        return ok, doctor.output
+
+    def _came_up_after_doctor(self, phase: str, start: StartKind) -> bool:
+        ready = start.kind in ("ready-without-import", "imported")
+        self._check(phase, Assertion("the Gateway started after doctor --fix", ready, "ready", start.kind,
+                                     start.message or ""))
+        return ready
 
     def _nothing_lost(self, inventory: Inventory, import_output: str) -> None:
         ev, fixture = self.evidence, self.fixture
@@ -341,47 +361,7 @@ class FixtureProof:
             return None
 
     def _collect(self) -> None:
-        """Evidence that must exist whatever happened: stdout, file log, migration manifests, commands."""
-        ev, gateway = self.evidence, self.gateway
-        if self.rpc is not None:
-            self.rpc.close()
-        if gateway is None:
-            return
-        with self.timed("collect"):
-            try:
-                if gateway.status() == "running":
-                    started = time.monotonic()
-                    gateway.stop()
-                    ev.event("collect", "stop", seconds=round(time.monotonic() - started, 2), exit_code=gateway.exit_code())
-                gateway.keep_output(ev.root)  # after the stop: its shutdown lines, and the stop among its commands
-                kept = files_probe.read_texts(self._stopped_runner, r"^logs/", r"^session-sqlite-migration-runs/",
-                                              r"^openclaw\.json$", r"\.failure\.(md|json)$")
-                for rel, text in kept.items():
-                    target = ev.root / "state" / rel
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_text(text, encoding="utf-8")
-            except Exception as error:  # evidence collection must never hide the verdict
-                ev.event("collect", "error", message=f"{type(error).__name__}: {error}")
-                with suppress(Exception):  # a stop that failed: what the Gateway printed and ran is kept all the same
-                    gateway.keep_output(ev.root)
-            self._record_network()
-            if self.network is not None:
-                with suppress(Exception):  # removed with the run in any case
-                    self.network.stop()
-
-    def _record_network(self) -> None:
-        """network.json: how the Gateway was connected, and in a hermetic run every name it looked up."""
-        try:
-            self.network_record = self.network.to_json() if self.network else open_network_json()
-        except Exception as error:  # the witness is evidence, never the verdict
-            self.network_record = {"mode": self.network_mode, "error": f"{type(error).__name__}: {error}"}
-        self.evidence.write_json("network.json", self.network_record)
-        for lookup in self.network_record.get("dns_lookups", []):
-            self.evidence.event("network", "dns-lookup", **lookup)
-        names = self.network_record.get("names_looked_up")
-        if names is not None:
-            self._say("network", f"hermetic; the Gateway looked up {len(names)} name(s)"
-                                 + (f": {', '.join(names[:8])}" if names else ""))
+        collect_evidence(self)
 
 
 def _no_unallowed(name: str, scan: logs_probe.LogScan) -> Assertion:

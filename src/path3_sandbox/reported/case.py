@@ -11,7 +11,8 @@ it) and what this test bed must see on each release it runs:
                                                   #  "{release}"]}: an upgrade path, {release} the one under test,
                                                   # (with "recipe": "plugins": fixtures/recipes/plugins.json),
                                                   # or {"fixture": "plugin-codex"}: a committed fixture, its manifest
-     "first_start_only": true,
+     "first_start_only": true,                    # optional: the proof stops after the first start
+     "doctor_first": true,                        # optional: the user ran doctor --fix before starting the release
      "expect": {"2026.9.5": {"verdict": "red", "names": ["plugin_migration_source_retained"]},
                 "2026.9.6": {"verdict": "red", "names": ["…"]}}}
 
@@ -69,6 +70,12 @@ class ReportedCase:
     expect: tuple[Expectation, ...]
     hops: tuple[str, ...] = ()  # a path's hops, RELEASE_SLOT standing for the release under test
     recipe: Path | None = None  # a path's recipe (fixtures/recipes/<name>.json): what every writer hop drives
+    doctor_first: bool = False  # the user ran `openclaw doctor --fix` before the first start (prove --doctor-first)
+
+    def proof_options(self) -> list[str]:
+        """The options of the proof command (repro, prove) that the case's flow asks for."""
+        return [*(["--first-start-only"] if self.first_start_only else []),
+                *(["--doctor-first"] if self.doctor_first else [])]
 
     def hops_on(self, release: str) -> list[str]:
         return [hop.replace(RELEASE_SLOT, release) for hop in self.hops]
@@ -132,6 +139,11 @@ class ReportedCase:
             recipe = RECIPES_DIR / f"{reproduce['recipe']}.json"
             if "/" in str(reproduce["recipe"]) or not recipe.is_file():
                 problems.append(f"reproduce.recipe: {reproduce['recipe']!r} is not a recipe in {RECIPES_DIR}")
+        for flag in ("first_start_only", "doctor_first"):
+            if not isinstance(data.get(flag, False), bool):
+                problems.append(f"{flag}: {data[flag]!r} must be true or false")
+        if how == "path" and data.get("doctor_first"):
+            problems.append("doctor_first: a path says where the user runs doctor with an @doctor-fix hop")
         expect = _expectations(data.get("expect") or {}, problems)
         if hops and not problems:
             _plannable(hops, expect, problems)
@@ -146,7 +158,7 @@ class ReportedCase:
                                hint="fix report.json; fixtures/reported/README.md lists its fields")
         return cls(issue, folder, link, text("title") or "", text("symptom") or "", reported_on or "", fixed_in,
                    text("fix", optional=True), status, missing, how or "", source,
-                   bool(data.get("first_start_only", False)), expect, hops, recipe)
+                   data.get("first_start_only") is True, expect, hops, recipe, data.get("doctor_first") is True)
 
     def to_json(self) -> dict:
         return {"issue": self.issue, "link": self.link, "symptom": self.symptom, "reported_on": self.reported_on,

@@ -42,7 +42,7 @@ def _repro(case: ReportedCase, release: str, folder: Path, options: list[str]) -
     from ..commands.proving import run_repro, write_state
     from ..state.recovery_report import report_state
 
-    options = [*options, *(["--first-start-only"] if case.first_start_only else [])]
+    options = [*options, *case.proof_options()]
     with tempfile.TemporaryDirectory(prefix="path3-reported-") as scratch:
         pending: list[str] = []
         state = case.source
@@ -60,7 +60,7 @@ def _prove_fixture(case: ReportedCase, release: str, folder: Path, options: list
     """`prove --fixture`: a committed fixture, its own manifest the oracle's."""
     from ..commands.proving import run_prove
 
-    options = [*options, *(["--first-start-only"] if case.first_start_only else [])]
+    options = [*options, *case.proof_options()]
     result, _ = run_prove(_args(["prove", "--openclaw", release, "--fixture", str(case.source), *options]),
                           root=folder)
     return Observation.of_proof(result.verdicts[0])
