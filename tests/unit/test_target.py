@@ -1,4 +1,5 @@
 import io
+import os
 import json
 import tarfile
 
@@ -8,12 +9,14 @@ from path3_sandbox.errors import TargetError
 from path3_sandbox.build.target import Target
 
 
-def make_tgz(path, package_json: dict | None, *, gz=True):
+def make_tgz(path, package_json: dict | None, *, gz=True, dist: bool = True):
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz" if gz else "w") as archive:
-        if package_json is not None:
-            data = json.dumps(package_json).encode()
-            info = tarfile.TarInfo("package/package.json")
+        members = {"package/package.json": json.dumps(package_json).encode()} if package_json is not None else {}
+        if dist:  # the built Gateway, incompressible so that a cut lands in it
+            members["package/dist/index.js"] = os.urandom(64 * 1024)
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
     path.write_bytes(buffer.getvalue())
@@ -69,3 +72,19 @@ def test_a_tarball_without_package_json_is_refused(tmp_path):
 def test_a_tarball_of_another_package_is_refused(tmp_path):
     with pytest.raises(TargetError, match="is the npm package 'left-pad', not 'openclaw'"):
         Target.parse(str(make_tgz(tmp_path / "left-pad-1.0.0.tgz", {"name": "left-pad", "version": "1.0.0"})))
+
+
+def test_a_truncated_openclaw_tarball_is_refused_before_any_image_is_built(tmp_path):
+    whole = make_tgz(tmp_path / "whole.tgz", {"name": "openclaw", "version": "2026.9.6"}).read_bytes()
+    cut = tmp_path / "openclaw-2026.9.6.tgz"
+    cut.write_bytes(whole[: len(whole) // 2])  # package.json is whole: only reading to the end finds the cut
+    with pytest.raises(TargetError, match="not a readable npm package") as raised:
+        Target.parse(str(cut))
+    assert "npm pack" in str(raised.value)
+
+
+def test_an_openclaw_tarball_packed_without_its_build_is_refused(tmp_path):
+    with pytest.raises(TargetError, match="without its dist/") as raised:
+        Target.parse(str(make_tgz(tmp_path / "openclaw-2026.9.6.tgz", {"name": "openclaw", "version": "2026.9.6"},
+                                  dist=False)))
+    assert "package-openclaw-for-docker.mjs" in str(raised.value)

@@ -3,8 +3,8 @@
 Debian bookworm from `debootstrap --variant=minbase`, imported with the engine API, then
 docker/base/Dockerfile adds Node (the npm registry's `node-linux-<arch>` binary package) and npm.
 Both images are cached by tag: the debootstrap runs once per engine, the Node layer once per key.
-The Debian mirror and the npm registry are the host's (registries.py); none configured, none is passed,
-and debootstrap uses its own default mirror.
+The Debian mirror and the npm registry are the host's (registries.py); no mirror configured, none is passed
+and debootstrap uses its own default; Node comes from the configured npm registry, else npm's own default.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from ..errors import BaseImageUnavailable
 from ..paths import DOCKER_DIR
 from ..progress import say
 from ..report.redaction import scrub_file
-from .registries import Registries, redact
+from .registries import Registries, effective_npm_registry, redact
 
 DEBIAN_SUITE = "bookworm"
 DEBIAN_TAG = "path3-sandbox/debian:bookworm-minbase"
@@ -67,7 +67,7 @@ def ensure_local_base(client: docker.DockerClient, log_dir: Path, rebuild: bool 
             image_id = stream_build(
                 client, context=context, tag=tag, log_path=log_path, phase="base",
                 buildargs={"DEBIAN_IMAGE": DEBIAN_TAG, "NODE_PACKAGE": package, "NODE_VERSION": NODE_VERSION,
-                           **registries.build_args(dockerfile)},
+                           **registries.build_args(dockerfile), "NPM_REGISTRY": node_registry(registries)},
                 labels={"path3-sandbox.role": "local-base"},
             )
         except BuildError as error:
@@ -75,6 +75,17 @@ def ensure_local_base(client: docker.DockerClient, log_dir: Path, rebuild: bool 
             raise BaseImageUnavailable(f"building the local Node base failed: {error}\n{tail}",
                                        hint=f"read {log_path}; the build fetches Node from the npm registry") from None
     return tag, image_id, True
+
+
+def node_registry(registries: Registries) -> str:
+    """Where curl fetches Node and npm: the host's configured npm registry, else the one its npm names as its own
+    default; curl has none of its own, and none is written in this project."""
+    registry = registries.npm or effective_npm_registry()
+    if not registry:
+        raise BaseImageUnavailable("the local Node base fetches Node from an npm registry, and this host names none "
+                                   "(no npm registry configured and no npm on PATH)",
+                                   hint="set NPM_CONFIG_REGISTRY to your npm registry, or install npm")
+    return registry
 
 
 def debootstrap_command(debootstrap: str, rootfs: Path, registries: Registries) -> list[str]:

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import tarfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,7 +83,10 @@ class Target:
             with tarfile.open(path, "r:gz") as archive:
                 member = archive.extractfile("package/package.json")
                 manifest = json.loads(member.read()) if member else None
-        except (tarfile.TarError, OSError, KeyError, json.JSONDecodeError, EOFError) as error:
+                # Read to the end: a cut download or copy still has its package.json up front, and would fail only
+                # when npm installs it, after a base and an image were built for it.
+                members = archive.getmembers()
+        except (tarfile.TarError, OSError, KeyError, json.JSONDecodeError, EOFError, zlib.error) as error:
             raise TargetError(
                 f"target tarball {path} is not a readable npm package ({type(error).__name__}: {error})",
                 hint="make it with `npm pack` (or `pnpm pack`) in an OpenClaw checkout",
@@ -93,6 +97,10 @@ class Target:
                 f"target tarball {path} is the npm package {name!r}, not {PACKAGE!r}",
                 hint="pass the tarball packed from the OpenClaw repository",
             )
+        if not any(m.name.startswith("package/dist/") for m in members):
+            raise TargetError(f"target tarball {path} holds openclaw {manifest.get('version')!r} without its dist/ "
+                              "(the built Gateway)", hint="build before packing: OpenClaw's packer "
+                              "(scripts/package-openclaw-for-docker.mjs) runs the full build, then npm pack")
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         return cls(spec=spec, version=str(manifest.get("version", "")), tarball=path.resolve(), tarball_sha256=digest)
 
