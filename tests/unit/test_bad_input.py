@@ -179,11 +179,23 @@ def test_a_redacted_state_is_added_and_its_manifest_checks_clean(tmp_path, capsy
 
 @pytest.mark.parametrize("command", [["image", "build"], ["smoke"], ["prove"], ["bench"], ["faults"]])
 @pytest.mark.parametrize("spec, says", [("bad tag!", "is neither an exact OpenClaw version, a dist-tag, nor a .tgz"),
-                                        ("./no-such-openclaw.tgz", "does not exist")])
+                                        ("./no-such-openclaw.tgz", "does not exist"),
+                                        ("cut openclaw.tgz", "is not a readable npm package")])
 def test_a_bad_target_is_exit_2_before_docker_is_asked_or_installed(command, spec, says, monkeypatch, capsys, tmp_path):
     """`image build --openclaw 'bad tag!'` used to ask for the Docker engine first (and, as root on a bare box, install
-    one) before it looked at the target."""
+    one) before it looked at the target; a cut tarball was found out only by npm inside the image build."""
     import path3_sandbox.build.engine as engine
+
+    if spec == "cut openclaw.tgz":  # package.json whole, the built Gateway after it cut in half
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+            for name, data in (("package/package.json", b'{"name": "openclaw", "version": "2026.9.6"}'),
+                               ("package/dist/index.js", os.urandom(65536))):
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                archive.addfile(info, io.BytesIO(data))
+        spec = str(tmp_path / "openclaw-2026.9.6.tgz")
+        Path(spec).write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
 
     def no_engine(*args, **kwargs):
         raise AssertionError("the engine was looked for before the target was checked")
