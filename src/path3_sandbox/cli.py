@@ -52,6 +52,9 @@ def parser() -> argparse.ArgumentParser:
     prove.add_argument("--keep", action="store_true", help="leave containers and volumes for inspection")
     prove.add_argument("--first-start-only", action="store_true",
                        help="stop after the first-start proof (skip the RPC scenario and its model provider)")
+    prove.add_argument("--every-fixture", action="store_true",
+                       help="every fixture takes every scenario step (default: a step that writes only the proof "
+                            "session, side-by-side, runs on the first fixture and is recorded skipped on the others)")
     prove.add_argument("--doctor-first", action="store_true",
                        help="run `openclaw doctor --fix --non-interactive` on the state before the first start, as `openclaw update` and users following the upgrade notes do (the start after it must come up)")
     prove.add_argument("--keep-artifacts", action="store_true",

@@ -49,8 +49,11 @@ def test_make_prove_upgrade_drives_every_step_on_several_fixtures_side_by_side_i
     markers = set()
     for fixture in README_FIXTURES:
         report = json.loads((run / fixture / "scenario.json").read_text())
-        assert [s["step"] for s in report["steps"]] == [s.name for s in STEPS]
-        assert {s["outcome"] for s in report["steps"]} == {"passed"}
+        # side-by-side writes only the proof session: the run's first fixture takes it, the other records why not
+        per_run = "passed" if fixture == README_FIXTURES[0] else "skipped"
+        assert {s["step"]: s["outcome"] for s in report["steps"]} == {
+            s.name: per_run if s.per_run else "passed" for s in STEPS}
+        assert all(f"by fixture {README_FIXTURES[0]}" in s["why"] for s in report["steps"] if s["outcome"] == "skipped")
         assert report["rpc"]["protocol"] == 4 and report["rpc"]["median_round_trip_s"] > 0  # a figure, not a timed test
         events = [json.loads(line) for line in (run / fixture / "events.jsonl").read_text().splitlines()]
         skipped = {e["assertion"] for e in events if e.get("event") == "assertion" and e["outcome"] == "skipped"}
@@ -61,7 +64,7 @@ def test_make_prove_upgrade_drives_every_step_on_several_fixtures_side_by_side_i
         requests = json.loads((run / fixture / "provider-requests.json").read_text())["requests"]
         # Our turns' markers; a request with none is labelled by its own provider (P3-UNSCRIPTED-<n>, per fixture).
         mine = {r["marker"] for r in requests if r["marker"] and not r["marker"].startswith("P3-UNSCRIPTED-")}
-        assert any(m.endswith("-S3") for m in mine) and any(r["held"] for r in requests)
+        assert any(m.endswith("-S3") for m in mine) and any(r["held"] for r in requests)  # restart holds one too
         assert not (mine & markers), "each fixture's turns carry markers of their own"
         markers |= mine
 

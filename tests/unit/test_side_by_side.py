@@ -125,3 +125,15 @@ def test_the_held_turn_is_released_even_when_the_cli_cannot_be_run():
     with pytest.raises(ConnectionError):
         _run_cli_beside(ctx, ["openclaw"], "P3-G", "P3-C")
     assert released == [True]
+
+
+def test_side_by_side_is_taken_once_per_run_and_the_other_fixtures_say_which_one_took_it():
+    from path3_sandbox.scenario import STEPS
+    from path3_sandbox.scenario.runner import per_run_skip
+
+    assert [s.name for s in STEPS if s.per_run] == ["side-by-side"]  # the one step that touches no imported data
+    [step] = [s for s in STEPS if s.per_run]
+    assert per_run_skip(step, "minimal", "minimal") is None
+    assert per_run_skip(step, "minimal", None) is None  # --every-fixture, or a run of one fixture
+    assert "by fixture compaction-v1" in per_run_skip(step, "real-7.35", "compaction-v1")
+    assert all(per_run_skip(s, "real-7.35", "compaction-v1") is None for s in STEPS if not s.per_run)

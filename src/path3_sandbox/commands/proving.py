@@ -43,7 +43,8 @@ def run_prove(args: argparse.Namespace, *, root: Path | None = None):
     root = root or run_folder("upgrade", run_id)
     result = prove(docker_client(), image, fixtures, contract, run_id=run_id, root=root, keep=args.keep,
                    argv=sys.argv[1:], scenario=not args.first_start_only, keep_artifacts=args.keep_artifacts,
-                   network=args.network, jobs=args.jobs, doctor_first=args.doctor_first)
+                   network=args.network, jobs=args.jobs, doctor_first=args.doctor_first,
+                   every_fixture=args.every_fixture)
     return result, root
 
 

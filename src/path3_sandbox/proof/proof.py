@@ -52,9 +52,10 @@ class FixtureProof:
     def __init__(self, image: GatewayImage, fixture: Fixture, contract: ContractChoice,
                  resources: RunResources, evidence_dir: Path, *, provider: ScriptedProvider | None = None,
                  keep_artifacts: bool = False, steps: list[Step] | None = None, network: str = HERMETIC,
-                 doctor_first: bool = False) -> None:
+                 doctor_first: bool = False, per_run_on: str | None = None) -> None:
         self.image, self.fixture, self.contract = image, fixture, contract
         self.doctor_first = doctor_first  # the user runs doctor --fix before the first start (openclaw update does)
+        self.per_run_on = per_run_on  # the fixture of the run that takes the scenario's per-run steps
         self.network_mode = network
         self.network: HermeticNetwork | None = None
         self.network_record: dict = {"mode": network}
@@ -325,7 +326,7 @@ class FixtureProof:
                       proof_key=f"agent:main:path3-e2e:{self.resources.run_id}")
         first_request = len(self.provider.requests)
         try:
-            report = run_scenario(ctx, self.steps)
+            report = run_scenario(ctx, self.steps, per_run_on=self.per_run_on)
         finally:
             self.rpc = ctx.rpc  # the restart step replaces the socket
             self.evidence.write_json("provider-requests.json", {

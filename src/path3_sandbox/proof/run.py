@@ -71,7 +71,7 @@ def default_jobs(fixtures: int) -> int:
 def prove(client: docker.DockerClient, image: GatewayImage, fixtures: list[Fixture], contract: ContractChoice,
           *, run_id: str, root: Path, keep: bool, argv: list[str], scenario: bool = True,
           keep_artifacts: bool = False, steps: list | None = None, network: str = HERMETIC,
-          jobs: int | None = None, doctor_first: bool = False) -> RunResult:
+          jobs: int | None = None, doctor_first: bool = False, every_fixture: bool = False) -> RunResult:
     """Each fixture on its own volume, Gateway, network and scripted provider; `jobs` of them at once (default:
     default_jobs). Verdicts are reported in the fixtures' order whatever order they finish in."""
     root.mkdir(parents=True, exist_ok=True)
@@ -88,7 +88,8 @@ def prove(client: docker.DockerClient, image: GatewayImage, fixtures: list[Fixtu
         try:
             verdict = FixtureProof(image, fixture, contract, resources, root / fixture.name, provider=provider,
                                    keep_artifacts=keep_artifacts, steps=steps, network=network,
-                                   doctor_first=doctor_first).run()
+                                   doctor_first=doctor_first,
+                                   per_run_on=None if every_fixture else fixtures[0].name).run()
         finally:
             if provider:
                 provider.stop()

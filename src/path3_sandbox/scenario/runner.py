@@ -123,6 +123,9 @@ class Step:
     requires: tuple[str, ...]  # RPC methods; a target without one skips the step, saying which
     run: Callable[[Context, Probe], StepOutcome]
     does: str = ""  # one line, for the numbered plan
+    # A step that writes only the proof session and reads nothing imported says nothing more on a second fixture of
+    # the same target: one fixture of a prove run takes it, the others record it skipped naming that fixture.
+    per_run: bool = False
 
 
 def probe(ctx: Context) -> Probe:
@@ -133,20 +136,29 @@ def probe(ctx: Context) -> Probe:
                  handles_probe.snapshot(pid, runner, STATE_DIR), logs)
 
 
-def run_scenario(ctx: Context, steps: list[Step]) -> dict:
-    """Run `steps` in order on a proof's Gateway; returns per-step timings and outcomes for the evidence."""
+def run_scenario(ctx: Context, steps: list[Step], *, per_run_on: str | None = None) -> dict:
+    """Run `steps` in order on a proof's Gateway; returns per-step timings and outcomes for the evidence.
+    `per_run_on`: the fixture of this run that takes the per-run steps (None: this one takes them all)."""
     report: dict[str, Any] = {"steps": [], "rpc": {}}
     first = probe(ctx)
     for check in preflight(ctx, first):
         ctx.evidence.check("preflight", check)
     run_steps(ctx, steps, first, report, StepPolicy(
         who=ctx.fixture.name, title=f"scenario on {ctx.fixture.name}", probe=lambda: probe(ctx),
-        checks_after=lambda step, outcome, before, after: invariant_checks(ctx, step, outcome, before, after)))
+        checks_after=lambda step, outcome, before, after: invariant_checks(ctx, step, outcome, before, after),
+        why_not=lambda step: per_run_skip(step, ctx.fixture.name, per_run_on)))
     # Round trips of read calls only: turns, compaction and deletes measure the Gateway's work, not the socket.
     reads = sorted(c.seconds for c in ctx.rpc.calls if c.ok and c.method in READ_METHODS)
     report["rpc"] = {"calls": len(ctx.rpc.calls), "read_calls": len(reads),
                      "median_round_trip_s": round(reads[len(reads) // 2], 4) if reads else None}
     return report
+
+
+def per_run_skip(step: Step, fixture: str, per_run_on: str | None) -> str | None:
+    if not step.per_run or per_run_on in (None, fixture):
+        return None
+    return (f"taken once per run, by fixture {per_run_on}: it writes only the proof session and reads nothing "
+            "imported (--every-fixture takes it on each)")
 
 
 @dataclass(frozen=True)

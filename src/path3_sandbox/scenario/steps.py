@@ -345,7 +345,7 @@ STEPS = [
     Step("compaction", ("sessions.compact",), step_compaction, "compact the proof session"),
     Step("side-by-side", ("chat.send", "agent.wait"), step_side_by_side,
          "a Gateway turn held at the model while the CLI's embedded turn (`openclaw agent --local`) appends to the "
-         "same session; each message once, one parentId chain, no SQLITE_BUSY"),
+         "same session; each message once, one parentId chain, no SQLITE_BUSY", per_run=True),
     Step("restart-recovery", ("chat.send", "agent.wait"), step_restart_recovery,
          "kill the Gateway mid-turn, start it again; its recovery settles the killed turn"),
     Step("cleanup", ("sessions.delete",), step_cleanup, "delete the proof session and its rows"),
