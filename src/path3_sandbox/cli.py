@@ -69,8 +69,11 @@ def parser() -> argparse.ArgumentParser:
                       help="a release (2026.7.35), a release installed in place with npm in the previous release's "
                            "container (@npm-install=2026.9.6) or an action (@move-state-db-aside, "
                            "@restore-sessions-backup, @restore-transcripts-backup, @copy-sessions-from-another-machine, "
-                           "@doctor-fix, @doctor-recover), in order")
+                           "@doctor-fix, @doctor-recover), or a packed tarball (./openclaw-x.tgz, a pull request's build) "
+                           "playing its version's role, in order")
     path.add_argument("--dry-run", action="store_true", help="print the numbered plan and stop")
+    path.add_argument("--contract", choices=("startup-import", "refuse-then-doctor"),
+                      help="the contract of a tarball hop whose version the release table does not know")
     path.add_argument("--recipe", type=Path, metavar="FILE",
                       help="every writer hop also drives this recipe (fixtures/recipes/*.json: sessions, turns, compact, "
                            "reset); its turns join the oracle")

@@ -48,3 +48,22 @@ def imports(docker_client, default_image):
     finally:
         for imported in made.values():
             imported.resources.close()
+
+
+@pytest.fixture(scope="session")
+def packed_release(tmp_path_factory) -> Path:
+    """The published tarball of the default release, as `npm pack openclaw@<it>` writes it (what OpenClaw's packer
+    produces for a release), fetched once per test session from the registry this host uses."""
+    import httpx
+
+    from path3_sandbox.build.cacerts import ssl_context
+    from path3_sandbox.build.target import DEFAULT_SPEC, registry_url
+
+    meta = httpx.get(f"{registry_url()}/openclaw/{DEFAULT_SPEC}", verify=ssl_context(), timeout=30).json()
+    tgz = tmp_path_factory.mktemp("packed") / f"openclaw-{DEFAULT_SPEC}.tgz"
+    with httpx.stream("GET", meta["dist"]["tarball"], verify=ssl_context(), timeout=300) as response:
+        response.raise_for_status()
+        with tgz.open("wb") as out:
+            for chunk in response.iter_bytes():
+                out.write(chunk)
+    return tgz

@@ -41,6 +41,19 @@ def test_write_upgrade_go_back_and_restore_a_backup_on_one_volume(default_image,
     assert json.loads((run / "hop-2-2026.9.6" / "era-files.json").read_text())["legacy_moved"]
 
 
+def test_the_latest_release_upgrades_to_a_packed_build_as_a_pull_requests_check_runs_it(default_image, packed_release,
+                                                                                        tmp_path):
+    """The example workflow's path job: the previous stable release's state upgraded to the PR's packed build."""
+    completed, run, result = run_path(tmp_path, "2026.7.35", "2026.9.6", str(packed_release))
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-5000:]
+    writer, importer, packed = result["hops"]
+    assert (packed["role"], packed["contract"], packed["on_migrated"]) == ("importer", "startup-import", True)
+    assert packed["starts"][-1]["kind"] in ("imported", "ready-without-import")
+    assert packed["reachable"] == "6/6", "every message both releases wrote is reachable through the packed build"
+    [folder] = [p for p in run.iterdir() if p.name.startswith("hop-3-")]
+    assert folder.name.endswith(packed_release.name) and "/" not in folder.name[len("hop-3-"):]
+
+
 @pytest.mark.paths_matrix
 def test_a_session_written_in_both_eras_loses_its_first_era_on_the_second_import(default_image, tmp_path):
     """docs/findings.md: after @move-state-db-aside and new turns by 2026.7.35, 2026.9.6's second import points

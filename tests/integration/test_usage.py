@@ -11,10 +11,8 @@ import sys
 import tarfile
 import time
 
-import httpx
 import pytest
 
-from path3_sandbox.build.cacerts import ssl_context
 from path3_sandbox.containers.cleanup import clean
 from path3_sandbox.cli import main
 from path3_sandbox.proof.contracts import contract_for
@@ -23,7 +21,7 @@ from path3_sandbox.build.images import ensure_gateway_image
 from path3_sandbox.state.redact import redact_state
 from path3_sandbox.containers.resources import LABEL_OWNER_PID, LABEL_RUN, new_run_id
 from path3_sandbox.proof.run import prove
-from path3_sandbox.build.target import DEFAULT_SPEC, Target, registry_url
+from path3_sandbox.build.target import DEFAULT_SPEC, Target
 from path3_sandbox.state.userstate import infer_manifest, write_fixture
 
 
@@ -82,14 +80,9 @@ def test_a_redacted_state_with_placeholders_imports_the_same_counts(docker_clien
     assert verdict.counts["transcript_events"] == sum(s.events for s in source.sessions)
 
 
-def test_a_packed_tarball_of_a_release_proves_like_its_registry_spec(docker_client, default_image, artifacts, tmp_path):
-    meta = httpx.get(f"{registry_url()}/openclaw/{DEFAULT_SPEC}", verify=ssl_context(), timeout=30).json()
-    tgz = tmp_path / f"openclaw-{DEFAULT_SPEC}.tgz"
-    with httpx.stream("GET", meta["dist"]["tarball"], verify=ssl_context(), timeout=300) as response:
-        with tgz.open("wb") as out:
-            for chunk in response.iter_bytes():
-                out.write(chunk)
-    target = Target.parse(str(tgz))
+def test_a_packed_tarball_of_a_release_proves_like_its_registry_spec(docker_client, default_image, artifacts,
+                                                                      packed_release):
+    target = Target.parse(str(packed_release))
     assert (target.kind, target.version) == ("tarball", DEFAULT_SPEC)
     image = ensure_gateway_image(docker_client, target, log_dir=artifacts / "images")
     assert image.tag != default_image.tag and image.tag.endswith(image.cache_key[:12])

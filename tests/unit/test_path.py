@@ -203,3 +203,42 @@ def test_a_legacy_file_whose_bytes_are_nowhere_after_a_hop_fails_it_while_archiv
     kept = snapshot(**{main + "c.jsonl": "c"}, **{p: f.sha256 for p, f in after.files.items()})
     run._record_era_files(Hop(3, "2026.9.6", "importer"), compare(before, kept), {})
     assert run.evidence.assertions[-1].passed
+
+
+def _packed(tmp_path, version: str):
+    """A packed OpenClaw tarball as a pull request's build would be: package.json and a built dist/."""
+    import io
+    import json
+    import tarfile
+
+    path = tmp_path / f"openclaw-{version}.tgz"
+    with tarfile.open(path, "w:gz") as archive:
+        for name, data in (("package/package.json", json.dumps({"name": "openclaw", "version": version}).encode()),
+                           ("package/dist/index.js", b"// the built Gateway")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return str(path)
+
+
+def test_a_pull_requests_packed_build_plays_its_versions_role_after_the_latest_release(tmp_path):
+    hops = plan(["2026.7.35", "2026.9.6", _packed(tmp_path, "2026.9.6")])
+    assert [h.role for h in hops] == [WRITER, IMPORTER, IMPORTER] and hops[2].on_migrated
+    assert "/" not in hops[2].label and hops[2].label.endswith("openclaw-2026.9.6.tgz")  # an evidence folder's name
+
+
+def test_a_build_the_release_table_does_not_know_needs_its_contract_said(tmp_path):
+    unknown = _packed(tmp_path, "2026.9.7-0.pr123")
+    with pytest.raises(UsageError, match="a build the release table does not know") as raised:
+        plan(["2026.7.35", "2026.9.6", unknown])
+    assert "--contract startup-import" in raised.value.hint
+    hops = plan(["2026.7.35", "2026.9.6", unknown], "refuse-then-doctor")
+    assert (hops[2].role, hops[2].contract) == (IMPORTER, "refuse-then-doctor")
+    assert main(["path", "2026.7.35", "2026.9.6", unknown, "--contract", "startup-import", "--dry-run"]) == 0
+
+
+def test_a_cut_tarball_hop_is_bad_input_before_docker(tmp_path):
+    whole = _packed(tmp_path, "2026.9.6")
+    cut = tmp_path / "cut-openclaw.tgz"
+    cut.write_bytes(open(whole, "rb").read()[:60])
+    assert main(["path", "2026.7.35", str(cut), "--dry-run"]) == EXIT_USAGE

@@ -263,6 +263,7 @@ def variables(workflow: dict) -> dict[str, list[str]]:
     env = workflow["env"]
     return {"GITHUB_WORKSPACE": ["/home/runner/work/openclaw/openclaw"], "PACKAGE_NAME": [env["PACKAGE_NAME"]],
             "PATH3_BASE": [env["PATH3_BASE"]], "PATH3_JOBS_PER_SHARD": [env["PATH3_JOBS_PER_SHARD"]],
+            "PATH3_LATEST_STABLE": [env["PATH3_LATEST_STABLE"]],
             "CONTRACT": list(CONTRACTS), "name": shipped_fixtures()}
 
 

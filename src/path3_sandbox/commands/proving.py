@@ -253,7 +253,7 @@ def path(args: argparse.Namespace) -> int:
     from ..upgrades.recipe import load_recipe
     from ..upgrades.plan import plan, plan_text
 
-    hops = plan(args.hops)  # bad input before any Docker work
+    hops = plan(args.hops, args.contract)  # bad input before any Docker work
     recipe = load_recipe(args.recipe) if args.recipe else None
     print(f"upgrade path, {len(hops)} hops on one state volume:\n{plan_text(hops)}"
           + (f"\n  every writer hop also drives {recipe.source} ({recipe.turn_count} turns)" if recipe else ""), flush=True)

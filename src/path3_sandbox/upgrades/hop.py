@@ -11,6 +11,7 @@ first: a user-owned npm prefix such as nvm's, no sudo; `@openclaw-update=` only)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 WRITER, IMPORTER, DOWNGRADE, ACTION = "writer", "importer", "downgrade", "action"
@@ -48,7 +49,7 @@ class Hop:
 
     @property
     def label(self) -> str:
-        return f"hop-{self.number}-{self.spec.lstrip('@').replace('=', '-').replace(',', '-')}"
+        return f"hop-{self.number}-{re.sub(r'[^A-Za-z0-9._-]+', '-', self.spec.lstrip('@')).strip('-')}"
 
     def to_json(self) -> dict:
         return {"hop": self.number, "spec": self.spec, "role": self.role, "contract": self.contract, "does": self.does,

@@ -9,7 +9,9 @@ role as any release hop does, in the container of the release hop just before it
 from __future__ import annotations
 
 from ..errors import UsageError
-from ..proof.contracts import CONTRACT_TABLE, OUT_OF_SCOPE, REFUSE_THEN_DOCTOR
+from ..build.target import Target
+from ..build.version import is_version
+from ..proof.contracts import CONTRACT_TABLE, CONTRACTS, OUT_OF_SCOPE, REFUSE_THEN_DOCTOR, ContractRule
 from .actions import ACTIONS
 from .hop import (ACTION, DOWNGRADE, IMPORTER, INSTALL_OPTIONS, INSTALLERS, NPM_INSTALL, OPENCLAW_UPDATE, WRITER, Hop,
                   installer_of)
@@ -17,8 +19,10 @@ from .hop import (ACTION, DOWNGRADE, IMPORTER, INSTALL_OPTIONS, INSTALLERS, NPM_
 IN_PLACE_AFTER = (WRITER, IMPORTER)  # an in-place install needs the container of a release that came up
 
 
-def plan(specs: list[str]) -> list[Hop]:
-    """The numbered plan, from the specs alone (no Docker): bad input is an error before anything runs."""
+def plan(specs: list[str], contract: str | None = None) -> list[Hop]:
+    """The numbered plan, from the specs alone (no Docker): bad input is an error before anything runs. A packed
+    tarball (`./openclaw-x.tgz`, e.g. a pull request's build) plays the role of its package.json's version; `contract`
+    is the one of a tarball whose version the release table does not know."""
     if len(specs) < 2:
         raise UsageError("a path needs at least two hops", hint="e.g. path3-sandbox path 2026.7.35 2026.9.6")
     hops: list[Hop] = []
@@ -50,7 +54,15 @@ def plan(specs: list[str]) -> list[Hop]:
             continue
         else:
             version = spec
+            target = Target.parse(spec) if not is_version(spec) else None  # a bad tarball: TargetError, exit 2
+            if target is not None and target.tarball:
+                version = target.version
         rule = next((r for r in CONTRACT_TABLE if r.covers(version)), None)
+        if rule is None and version != spec and contract in CONTRACTS:
+            rule = ContractRule(version, version, contract, "declared with --contract")
+        if rule is None and version != spec:
+            raise UsageError(f"hop {number}: {spec} is openclaw {version}, a build the release table does not know",
+                             hint="say what its first start does: --contract startup-import or refuse-then-doctor")
         if rule is None:
             raise UsageError(f"hop {number}: openclaw {version} is not in the release table",
                              hint="a path takes exact versions the table knows (src/path3_sandbox/contracts.py)")
