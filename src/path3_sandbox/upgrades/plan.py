@@ -30,7 +30,7 @@ def plan(specs: list[str], contract: str | None = None) -> list[Hop]:
     last_writer = 0
     last_release: Hop | None = None  # the last release hop: whose doctor a doctor action runs
     for number, spec in enumerate(specs, start=1):
-        installs, options = installer_of(spec), ()
+        installs, options, packed = installer_of(spec), (), False
         if installs:
             version, options = _in_place_version(number, spec, hops)
         elif spec.startswith("@"):
@@ -56,11 +56,11 @@ def plan(specs: list[str], contract: str | None = None) -> list[Hop]:
             version = spec
             target = Target.parse(spec) if not is_version(spec) else None  # a bad tarball: TargetError, exit 2
             if target is not None and target.tarball:
-                version = target.version
+                version, packed = target.version, True
         rule = next((r for r in CONTRACT_TABLE if r.covers(version)), None)
-        if rule is None and version != spec and contract in CONTRACTS:
+        if rule is None and packed and contract in CONTRACTS:
             rule = ContractRule(version, version, contract, "declared with --contract")
-        if rule is None and version != spec:
+        if rule is None and packed:
             raise UsageError(f"hop {number}: {spec} is openclaw {version}, a build the release table does not know",
                              hint="say what its first start does: --contract startup-import or refuse-then-doctor")
         if rule is None:
