@@ -168,6 +168,13 @@ def parser() -> argparse.ArgumentParser:
     reported.add_argument("--release", action="append", metavar="VERSION",
                           help="only the runs on this release (repeatable; default: every release a case names)")
     reported.add_argument("--list", action="store_true", help="list the corpus from its report.json files (no Docker)")
+    reported.add_argument("--build", metavar="SPEC",
+                          help="instead: every reproduced case on this build (a version or a packed .tgz, e.g. a pull "
+                               "request's), against what it expects of the newest release it names: which reports the "
+                               "build fixes, which it regresses (exit 1)")
+    reported.add_argument("--contract", choices=("startup-import", "refuse-then-doctor"),
+                          help="with --build: the contract of a build the release table does not know")
+    _base_option(reported)
     _network_option(reported)
     reported.add_argument("--keep", action="store_true", help="keep containers and volumes after the run")
 

@@ -35,3 +35,21 @@ def test_a_reported_plugin_owned_state_is_green_on_its_fixing_release_with_the_p
     pending = [c for c in checks if c.get("event") == "assertion" and c["assertion"].startswith(
         "the Gateway keeps session migration inputs pending for exactly the plugins")]
     assert [(c["outcome"], c["observed"]) for c in pending] == [("passed", ["codex"])]
+
+
+def test_a_pull_requests_packed_build_is_held_against_the_newest_release_each_report_names(default_image, packed_release,
+                                                                                          tmp_path, monkeypatch):
+    """`reported --build <tgz>` as the example workflow runs it on a PR's build: #153791 (the user's doctor --fix
+    first, on a deferred codex input with no verified source index) is red on 2026.9.6, so the build must still be red
+    AND still say the symptom for the report to be 'still red' rather than fixed or another symptom."""
+    monkeypatch.setenv("PATH3_ARTIFACTS", str(tmp_path / "artifacts"))
+    code = main(["reported", "153791", "--build", str(packed_release)])
+    [written] = (tmp_path / "artifacts" / "path3-reported").glob("*/reported-build.json")
+    result = json.loads(written.read_text())
+    assert code == 0, result
+    [outcome] = result["outcomes"]
+    assert (outcome["baseline"]["release"], outcome["baseline"]["verdict"]) == ("2026.9.6", "red")
+    assert (outcome["observed"], outcome["change"]) == ("red", "still red"), outcome
+    assert set(outcome["said"]) == {"Doctor stopped because a state migration refused to continue",
+                                    "Deferred plugin session inputs have no verified source index"}
+    assert all(where.startswith("doctor-fix") for where in outcome["said"].values())  # the Gateway's doctor said it

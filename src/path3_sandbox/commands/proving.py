@@ -163,8 +163,10 @@ def run_repro(args: argparse.Namespace, *, root: Path | None = None):
 
 
 def reported(args: argparse.Namespace) -> int:
-    """`reported [ISSUE…] [--release V] [--list]`: the corpus of upstream reports, each on the releases it names."""
+    """`reported [ISSUE…] [--release V] [--list]`: the corpus of upstream reports, each on the releases it names;
+    `--build SPEC`: on one build, against the newest release each report names."""
     from ..build.target import Target
+    from ..errors import UsageError
     from ..containers.resources import new_run_id
     from ..reported.case import load_corpus
     from ..reported.run import exit_code, listing, run_corpus, table
@@ -172,15 +174,41 @@ def reported(args: argparse.Namespace) -> int:
     cases = load_corpus(issues=args.issue or None)  # every report.json checked before anything runs
     for release in args.release or []:
         Target.parse(release)
+    if args.build and args.release:
+        raise UsageError("--build runs the corpus on one build; --release picks among the releases the reports name",
+                         hint="give one of them")
+    if args.contract and not args.build:
+        raise UsageError("--contract is for a build the release table does not know (--build)",
+                         hint="the releases the reports name take their contracts from the table")
+    if args.build:
+        Target.parse(args.build)  # a bad spec or a cut tarball: exit 2 before anything runs
     if args.list:
         print(listing(cases))
         return 0
     root = run_folder("reported", new_run_id())
-    outcomes = run_corpus(cases, root, releases=args.release, keep=args.keep, network=args.network)
+    if args.build:
+        return _reported_on_build(args, cases, root)
+    outcomes = run_corpus(cases, root, releases=args.release, keep=args.keep, network=args.network, base=args.base)
     print(table(cases, outcomes))
     print(f"reported: {sum(o.ok for o in outcomes)}/{len(outcomes)} release run(s) as their reports say; "
           f"{root / 'reported.md'}")
     return exit_code(outcomes)
+
+
+def _reported_on_build(args: argparse.Namespace, cases: list, root: Path) -> int:
+    from ..build.target import Target
+    from ..reported import build
+
+    target = Target.parse(args.build)
+    label = f"{target.version} ({Path(args.build).name})" if target.tarball else args.build
+    spec = str(target.tarball) if target.tarball else args.build
+    outcomes = build.run_corpus_on_build(cases, spec, label, root, contract=args.contract, keep=args.keep,
+                                         network=args.network, base=args.base)
+    print(build.table(label, outcomes))
+    print(f"reported on {label}: " + ", ".join(f"{sum(o.change == c for o in outcomes)} {c}" for c in
+                                              (build.FIXED, build.REGRESSED, build.OTHER_RED, build.STILL_RED,
+                                               build.STILL_GREEN, build.NOT_JUDGED)) + f"; {root / 'reported-build.md'}")
+    return build.exit_code(outcomes)
 
 
 def compat(args: argparse.Namespace) -> int:

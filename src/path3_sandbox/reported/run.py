@@ -16,19 +16,30 @@ from .case import ReportedCase
 from .judge import HARNESS, Observation, Outcome, judge
 
 
-def run_case(case: ReportedCase, release: str, root: Path, *, keep: bool = False, network: str = "hermetic") -> Outcome:
+def run_case(case: ReportedCase, release: str, root: Path, *, keep: bool = False, network: str = "hermetic",
+             base: str | None = None) -> Outcome:
     """The case's state proved on `release` by the command its kind names (repro, prove --fixture or path), with that
     command's own options; its evidence under root/<issue>-<release>/."""
     expectation = next(e for e in case.expect if e.release == release)
     say("reported", f"#{case.issue} on {release}: expected {expectation.verdict} ({case.symptom})")
     started = time.monotonic()
-    options = ["--network", network, *(["--keep"] if keep else [])]
-    run = {"path": _run_path, "fixture": _prove_fixture}.get(case.how, _repro)
-    seen = run(case, release, root / f"{case.issue}-{release}", options)
+    seen = observe(case, release, root / f"{case.issue}-{release}", options_of(keep, network, base))
     outcome = judge(case.issue, expectation, seen, time.monotonic() - started)
     say("reported", f"#{case.issue} on {release}: {'ok' if outcome.ok else 'NOT AS REPORTED'}: {outcome.line()} "
                     f"({outcome.seconds:.0f}s)")
     return outcome
+
+
+def options_of(keep: bool, network: str, base: str | None, contract: str | None = None) -> list[str]:
+    """The options every kind of case passes to its command (repro, prove, path), built once."""
+    return ["--network", network, *(["--keep"] if keep else []), *(["--base", base] if base else []),
+            *(["--contract", contract] if contract else [])]
+
+
+def observe(case: ReportedCase, release: str, folder: Path, options: list[str]) -> Observation:
+    """The case run on `release` (a version, or a packed tarball) by the command its kind names, with `options`."""
+    run = {"path": _run_path, "fixture": _prove_fixture}.get(case.how, _repro)
+    return run(case, release, folder, options)
 
 
 def _args(argv: list[str]):
@@ -80,14 +91,14 @@ def _run_path(case: ReportedCase, release: str, folder: Path, options: list[str]
 
 
 def run_corpus(cases: list[ReportedCase], root: Path, *, releases: list[str] | None = None, keep: bool = False,
-               network: str = "hermetic") -> list[Outcome]:
+               network: str = "hermetic", base: str | None = None) -> list[Outcome]:
     outcomes: list[Outcome] = []
     started = time.monotonic()
     for case in cases:
         for expectation in case.expect if case.reproduced else ():
             if releases and expectation.release not in releases:
                 continue
-            outcomes.append(run_case(case, expectation.release, root, keep=keep, network=network))
+            outcomes.append(run_case(case, expectation.release, root, keep=keep, network=network, base=base))
             write(root, cases, outcomes, time.monotonic() - started)  # the table grows as the corpus runs
     write(root, cases, outcomes, time.monotonic() - started)
     return outcomes

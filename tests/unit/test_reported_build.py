@@ -1,0 +1,60 @@
+"""`reported --build SPEC`: each reproduced report on one build (a pull request's tarball), held against what it
+expects of the newest release it names: fixed, regressed, still red (the symptom still said), red with another
+symptom, still green, not judged."""
+
+from __future__ import annotations
+
+import pytest
+
+from path3_sandbox.cli import main
+from path3_sandbox.errors import EXIT_HARNESS, EXIT_PROOF_FAILED, EXIT_PROOF_PASSED, EXIT_USAGE
+from path3_sandbox.reported import build
+from path3_sandbox.reported.case import GREEN, RED, Expectation, ReportedCase
+from path3_sandbox.reported.judge import HARNESS, Outcome
+from tests.unit.test_reported import CODE, _case
+
+
+def outcome(tmp_path, baseline: Expectation, observed: str, *, said: bool = True) -> build.BuildOutcome:
+    case = ReportedCase.load(_case(tmp_path))
+    unsaid = () if said or observed != RED or baseline.verdict != RED else baseline.names
+    return build.BuildOutcome(case, baseline, Outcome(case.issue, "2026.9.7 (pr.tgz)", baseline.verdict, observed, 1.0,
+                                                      "evidence", None, {}, unsaid))
+
+
+RED_96, GREEN_96 = Expectation("2026.9.6", RED, (CODE,)), Expectation("2026.9.6", GREEN)
+
+
+@pytest.mark.parametrize("base, observed, said, change", [
+    (RED_96, GREEN, True, build.FIXED),
+    (GREEN_96, RED, True, build.REGRESSED),
+    (RED_96, RED, True, build.STILL_RED),
+    (RED_96, RED, False, build.OTHER_RED),
+    (GREEN_96, GREEN, True, build.STILL_GREEN),
+    (GREEN_96, HARNESS, True, build.NOT_JUDGED),
+])
+def test_each_report_says_what_the_build_changed_against_its_newest_release(tmp_path, base, observed, said, change):
+    assert outcome(tmp_path, base, observed, said=said).change == change
+
+
+def test_a_regression_fails_the_run_and_a_report_nobody_judged_is_not_a_pass(tmp_path):
+    fixed, regressed = outcome(tmp_path, RED_96, GREEN), outcome(tmp_path, GREEN_96, RED)
+    unjudged = outcome(tmp_path, GREEN_96, HARNESS)
+    assert build.exit_code([fixed]) == EXIT_PROOF_PASSED
+    assert build.exit_code([fixed, regressed, unjudged]) == EXIT_PROOF_FAILED
+    assert build.exit_code([fixed, unjudged]) == EXIT_HARNESS
+    assert "🟢 fixed" in build.table("2026.9.7", [fixed]) and "🔴 regressed" in build.table("2026.9.7", [regressed])
+
+
+def test_the_baseline_is_what_the_case_expects_of_the_newest_release_it_names(tmp_path):
+    case = ReportedCase.load(_case(tmp_path))  # 2026.9.5 red, 2026.9.6 green
+    assert build.baseline(case) == Expectation("2026.9.6", GREEN)
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["reported", "--build", "2026.9.6", "--release", "2026.9.5"], "give one of them"),
+    (["reported", "--contract", "startup-import"], "--contract is for a build"),
+    (["reported", "--build", "./no-such-openclaw.tgz"], "does not exist"),
+])
+def test_bad_build_options_are_exit_2_before_docker(argv, says, capsys):
+    assert main(argv) == EXIT_USAGE
+    assert says in capsys.readouterr().err
