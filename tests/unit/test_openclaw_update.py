@@ -102,3 +102,16 @@ def test_a_release_that_does_not_come_up_is_followed_to_a_recovery_action_only()
                  "@move-state-db-aside", "2026.7.35"])
     run = SimpleNamespace(hops=hops)
     assert [PathRun._recovery_next(run, h) for h in hops] == [False, True, False, False, False, False, False]
+
+
+@pytest.mark.parametrize("output, killed", [
+    ("rc=0 doctor=gone", True),
+    ("rc=0 doctor=Z", True),  # dead, waiting for its parent to reap it
+    ("sh: 1: kill: Illegal number: -\nrc=2 doctor=S", False),  # what `kill -9 -- -<group>` did in dash: nothing
+    ("rc=0 doctor=R", False),  # the kill said yes, the doctor still runs
+    ("", False),
+])
+def test_the_updater_counts_as_interrupted_only_when_the_kill_worked_and_its_doctor_is_gone(output, killed):
+    from path3_sandbox.upgrades.npm_install import was_killed
+
+    assert was_killed(output) is killed

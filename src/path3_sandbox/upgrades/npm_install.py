@@ -317,13 +317,23 @@ def _interrupted(gateway: Gateway, argv: list[str], env: dict[str, str], user: s
         doctor = next((pid for kind, pid, group in rows if kind == "doctor" and group in groups), None)
         if doctor is not None:  # the updater's own post-install doctor (same process group): kill the whole group
             group = next(group for kind, pid, group in rows if kind == "doctor" and pid == doctor)
-            kill = gateway.exec(["sh", "-c", f"kill -9 -- -{group}; echo rc=$?"], user="root", timeout_s=30)
-            killed = {"killed": True, "process_group": int(group), "doctor_pid": int(doctor),
+            # dash's kill takes a negative pid as a process group and has no `--`; the doctor counts as killed
+            # only when the kill succeeded and the doctor is gone (or a zombie waiting to be reaped) after it.
+            kill = gateway.exec(["sh", "-c", f"kill -9 -{group}; rc=$?; sleep 0.5; "
+                                             f"s=$(cut -d' ' -f3 /proc/{doctor}/stat 2>/dev/null); "
+                                             "echo rc=$rc doctor=${s:-gone}"], user="root", timeout_s=30)
+            killed = {"killed": was_killed(kill.output), "process_group": int(group), "doctor_pid": int(doctor),
                       "after_s": round(time.monotonic() - started, 1), "output": kill.output.strip()[-200:]}
             break
         time.sleep(KILL_POLL_S)
     worker.join(timeout=60)
     return box.get("result") or gateway_result(argv), killed
+
+
+def was_killed(output: str) -> bool:
+    """From the kill's own report (`rc=<kill's exit> doctor=<its state>`): the kill succeeded and the doctor is gone."""
+    found = re.search(r"rc=(\d+) doctor=(\S+)", output)
+    return bool(found) and found.group(1) == "0" and found.group(2) in ("gone", "Z")
 
 
 def gateway_result(argv: list[str]) -> ExecResult:
