@@ -192,3 +192,19 @@ def test_the_users_recipe_has_what_users_have():
     assert {"codex", "brave"} <= set(parsed.plugins_enable)
     assert {c.channel for c in parsed.channels} >= {"telegram", "discord"}
     assert parsed.approvals and parsed.cron and parsed.acp and parsed.long
+
+
+def test_default_set_keeps_a_fixture_out_of_the_default_set(tmp_path, monkeypatch):
+    assert parse_recipe(BASE, "r.json").default_set is True
+    assert parse_recipe({**BASE, "default_set": False}, "r.json").default_set is False
+    with pytest.raises(FixtureError, match='"default_set" must be true or false'):
+        parse_recipe({**BASE, "default_set": "no"}, "r.json")
+    from path3_sandbox.state import fixtures
+
+    for name, manifest in (("in", {}), ("out", {"default_set": False}), ("broken", None)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "fixture.json").write_text("{" if manifest is None else json.dumps(manifest))
+    monkeypatch.setattr(fixtures, "FIXTURES_DIR", tmp_path)
+    assert [p.name for p in fixtures.default_fixture_dirs()] == ["broken", "in"]
+    assert [p.name for p in fixtures.default_fixture_dirs(everything=True)] == ["broken", "in", "out"]
+

@@ -52,11 +52,12 @@ CATCHES = ("the real thing: a legacy state written by openclaw {release} itself 
 HARNESS_DIRS = ("logs", *SCRATCH_DIRS, ".cache")
 
 
-def locate_turns(state: Path, turns: list[Turn]) -> list[dict]:
+def locate_turns(state: Path, turns: list[Turn], *, required: bool = True) -> list[dict]:
     """Each turn as the manifest records it, with the transcript file (relative to state/) that holds both its
     sent text (a user message) and its reply (an assistant message), found by content. A reset session's
     earlier turns are in the writer's `<sessionId>.jsonl.reset.<time>` file, not in a live transcript.
-    Raises CaptureFailed for a turn no file holds: the writer lost it, or the capture looks in the wrong place."""
+    Raises CaptureFailed for a turn no file holds: the writer lost it, or the capture looks in the wrong place (unless
+    not `required`: a cron job's run, which the release may skip; then its record says "transcript": null)."""
     texts: dict[str, tuple[set[str], set[str]]] = {}
     for path in sorted(state.glob("agents/*/sessions/*.jsonl*")):
         if ".trajectory" in path.name or not path.is_file():
@@ -76,6 +77,10 @@ def locate_turns(state: Path, turns: list[Turn]) -> list[dict]:
     for turn in turns:
         found = [path for path, (user, assistant) in texts.items() if turn.reply in assistant and (
             any(turn.marker in text for text in user) if turn.wrapped else turn.sent in user)]
+        if not found and not required:
+            say("capture", f"turn {turn.marker} on {turn.session_key}: no transcript holds its reply {turn.reply!r}")
+            located.append({**turn.to_json(), "transcript": None})
+            continue
         if not found:
             raise CaptureFailed(f"turn {turn.marker} on {turn.session_key}: no transcript under agents/*/sessions/ holds "
                                 f"both its message and its reply {turn.reply!r}")
@@ -281,7 +286,8 @@ class _Writer:
             say("capture", f"links left out (they point into the installed package): {', '.join(links)}")
         if sidecars:
             say("capture", f"SQLite sidecars left after the clean stop (kept): {', '.join(sidecars)}")
-        record = {"turns": locate_turns(state, self.turns + acp + cron), "operations": self.operations, **self.belongings,
+        record = {"turns": locate_turns(state, self.turns + acp) + locate_turns(state, cron, required=False),
+                  "operations": self.operations, **self.belongings,
                   "hello": hello, "stop": {"exit_code": exit_code, "seconds": self.seconds["stop"]},
                   "removed": removed, "links_left_out": links, "sqlite_sidecars_after_stop": sidecars, "seconds": self.seconds}
         return state, record
@@ -326,7 +332,8 @@ def _manifest(state: Path, name: str, recipe: Recipe, image: GatewayImage, recor
     writer = {"release": recipe.writer, "image": image.tag, "date": dt.datetime.now(dt.timezone.utc).date().isoformat(),
               "recipe": recipe.source}
     head = {k: inferred.pop(k) for k in ("name", "catches", "origin")}
-    return {**head, "writer": writer, **({"installed": installed} if installed is not None else {}), **inferred,
+    return {**head, **({} if recipe.default_set else {"default_set": False}), "writer": writer,
+            **({"installed": installed} if installed is not None else {}), **inferred,
             "turns": record.pop("turns"), "operations": record.pop("operations"), "capture": record}
 
 

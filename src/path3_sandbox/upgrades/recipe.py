@@ -10,6 +10,7 @@ A recipe (fixtures/recipes/<name>.json):
     {
       "writer": "2026.7.35",                                      the release that writes the state
       "catches": "…",                                             optional: what the fixture is for
+      "default_set": false,                                       optional: keep the fixture out of the default set
       "agents": ["main", "work"],                                 optional: agents besides main get an agents.list entry
       "plugins": ["codex", "brave"],                              optional: plugins.entries.<id>.enabled = true
       "sessions": [{"key": "agent:main:main", "turns": ["hello", "…"]}, …],     turns run in this order
@@ -51,7 +52,8 @@ from ..paths import PROJECT_ROOT
 from .belongings import BELONGING_KEYS, Approval, Channel, CronJob, long_turns, parse_belongings
 
 RECIPES_DIR = PROJECT_ROOT / "fixtures" / "recipes"
-RECIPE_KEYS = ("writer", "catches", "agents", "plugins", "sessions", "compact", "reset", "after", *BELONGING_KEYS)
+RECIPE_KEYS = ("writer", "catches", "default_set", "agents", "plugins", "sessions", "compact", "reset", "after",
+               *BELONGING_KEYS)
 MARKER_LINE = "path3 scenario turn"  # provider.TURN_RE: the marker on a line of its own
 AGENT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 KEY_RE = re.compile(r"^agent:([^:\s]+):\S+$")
@@ -86,6 +88,7 @@ class Recipe:
     cron: tuple[CronJob, ...] = ()
     acp: tuple[RecipeSession, ...] = ()
     long: tuple[RecipeSession, ...] = ()
+    default_set: bool = True  # false: fixture.json says so, and prove/make test leave it out unless named
 
     @property
     def turn_count(self) -> int:
@@ -129,6 +132,9 @@ def parse_recipe(data: Any, source: str) -> Recipe:
     catches = data.get("catches", "")
     if not isinstance(catches, str):
         raise bad('"catches" must be a string')
+    default_set = data.get("default_set", True)
+    if not isinstance(default_set, bool):
+        raise bad(f'"default_set" must be true or false, not {default_set!r}')
     agents = data.get("agents", ["main"])
     if not isinstance(agents, list) or not agents or not all(isinstance(a, str) and AGENT_ID_RE.match(a) for a in agents):
         raise bad(f'"agents" must be a non-empty list of agent ids (lowercase letters, digits, - and _), not {agents!r}')
@@ -170,7 +176,7 @@ def parse_recipe(data: Any, source: str) -> Recipe:
                       hint="compact and reset act on sessions the recipe's turns wrote")
         lists[field_name] = tuple(value)
     return Recipe(source, writer, sessions, lists["compact"], lists["reset"], after, tuple(agents), catches,
-                  tuple(plugins), acp=acp, long=long, **extra)
+                  tuple(plugins), acp=acp, long=long, default_set=default_set, **extra)
 
 
 def _sessions(value: Any, field_name: str, agents: list[str], bad, *, required: bool) -> tuple[RecipeSession, ...]:

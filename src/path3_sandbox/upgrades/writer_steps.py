@@ -191,7 +191,11 @@ def run_cron(gateway: Gateway, recipe: Recipe) -> tuple[list[dict], list[Turn]]:
             if ran.exit_code != 0:
                 raise CaptureFailed(f"the writer's `openclaw cron run {document['id']}` failed (exit {ran.exit_code}): "
                                     f"{_tail(ran.output)}")
-            turns.append(Turn(f"cron:{document['id']}", marker, message, f"{marker} acknowledged."))
+            history = gateway.exec(["openclaw", "cron", "runs", "--id", document["id"], "--limit", "1"], timeout_s=60,
+                                   environment=QUIET_ENV)
+            entries = (last_json(history.output) or {}).get("entries") or []
+            record["run"]["history"] = _summary(entries[-1]) if entries else _tail(history.output)
+            turns.append(Turn(f"cron:{document['id']}", marker, message, f"{marker} acknowledged.", wrapped=True))
         say("capture", f"cron job {job.name!r} ({document['id']}) added" + (f", run once: exit {record['run']['exit_code']}"
                                                                            if job.run else ""))
         records.append(record)
@@ -233,6 +237,13 @@ def cron_sessions(state: Path, records: list[dict]) -> None:
         if record.get("run") and not record["sessions"]:
             raise CaptureFailed(f"cron job {record['name']!r} ran, but no session store holds a session of it "
                                 f"({record['id']})")
+
+
+def _summary(entry: Any) -> Any:
+    """A cron run history entry as the manifest keeps it: its scalar fields (status, error, summary, sessionKey…)."""
+    if not isinstance(entry, dict):
+        return entry
+    return {k: (v[:300] if isinstance(v, str) else v) for k, v in entry.items() if isinstance(v, (str, int, float, bool))}
 
 
 def _shown(argv: list[str]) -> list[str]:
