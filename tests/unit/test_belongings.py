@@ -208,3 +208,15 @@ def test_default_set_keeps_a_fixture_out_of_the_default_set(tmp_path, monkeypatc
     assert [p.name for p in fixtures.default_fixture_dirs()] == ["broken", "in"]
     assert [p.name for p in fixtures.default_fixture_dirs(everything=True)] == ["broken", "in", "out"]
 
+
+def test_the_captured_users_fixture_is_consistent_and_kept_out_of_the_default_set():
+    from path3_sandbox.state.fixtures import Fixture, check, default_fixture_dirs, resolve_fixture
+
+    fixture = resolve_fixture("users-6.5")
+    assert check(fixture) == [] and fixture.plugins_pending == ("brave", "codex")
+    assert len(fixture.agents) >= 10 and "users-6.5" not in [p.name for p in default_fixture_dirs()]
+    manifest = json.loads((fixture.root / "fixture.json").read_text())
+    assert manifest["default_set"] is False and manifest["writer"]["release"] == "2026.6.5"
+    assert {"codex", "brave"} <= set(manifest["installed"]["configured_not_installed"])
+    assert all(turn["transcript"] for turn in manifest["turns"])
+    assert Fixture.load(fixture.root).name == "users-6.5"
