@@ -51,3 +51,12 @@ def test_an_untouched_run_log_table_is_not_a_move():
     state = content(ORIGINAL, {**kept, "config_machine_state": AFTER_9_5["config_machine_state"]})
     assert state.rows_kept() == [] and [n.split(" (")[0] for n in state.moved()] == ["table installed_plugin_index"]
     assert content(ORIGINAL, ORIGINAL).moved() == []
+
+
+def test_a_retired_cache_is_named_not_lost_but_other_retired_tables_still_count():
+    before = {**ORIGINAL, "agent_model_catalogs": {"columns": ["agent_id", "catalog_json"], "rows": ["c1"]},
+              "media_blobs": {"columns": ["id", "blob"], "rows": ["b1"]}}
+    state = content(before, AFTER_9_5)
+    assert state.rows_kept() == ["table media_blobs (1 rows) is gone"]
+    assert any(note.startswith("table agent_model_catalogs (1 rows) retired: a provider model catalog cache")
+               for note in state.moved())

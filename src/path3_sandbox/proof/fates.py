@@ -120,6 +120,15 @@ STATE_DB_MOVES: dict[str, tuple[str, str]] = {
 }
 
 
+# Caches a release drops by design: OpenClaw's src/state/openclaw-state-db-table-retirements.ts retires them as dead
+# tables (RETIRED_DEAD_STATE_TABLES_V10, 2026.9.5). Only the regenerable caches of that list: its other tables
+# (command_log_entries, media_blobs, …) stay judged as data. Named in the fate when they held rows.
+STATE_DB_RETIRED_CACHES: dict[str, str] = {
+    "agent_model_catalogs": "a provider model catalog cache (2026.7.35 writes one)",
+    "model_capability_cache": "a model capability cache",
+}
+
+
 def original_columns(before: dict | None) -> dict[str, list[str]]:
     tables = ((before or {}).get(STATE_DB) or {}).get("tables") or {}
     return {table: was["columns"] for table, was in tables.items() if was.get("rows")}
@@ -145,6 +154,8 @@ class StateDbContent:
             now = live.get(table)
             if not was["rows"] or table in STATE_DB_BOOKKEEPING or table in moved:
                 continue
+            if now is None and table in STATE_DB_RETIRED_CACHES:
+                continue  # moved() names it
             if now is None:
                 missing.append(f"table {table} ({len(was['rows'])} rows) is gone")
             elif now["columns"] == was["columns"]:
@@ -166,7 +177,10 @@ class StateDbContent:
         """The original's tables a known migration moved (STATE_DB_MOVES), each with where and how many rows."""
         original = (self.before.get(STATE_DB) or {}).get("tables") or {}
         live = (self.after.get(STATE_DB) or {}).get("tables") or {}
-        return [note for note in self._moved(original, live).values()]
+        retired = [f"table {table} ({len(was['rows'])} rows) retired: {STATE_DB_RETIRED_CACHES[table]}, dropped as a dead "
+                   "table by design" for table, was in original.items()
+                   if was.get("rows") and table in STATE_DB_RETIRED_CACHES and table not in live]
+        return [*self._moved(original, live).values(), *retired]
 
     @staticmethod
     def _moved(original: dict, live: dict) -> dict[str, str]:
