@@ -209,14 +209,17 @@ def test_default_set_keeps_a_fixture_out_of_the_default_set(tmp_path, monkeypatc
     assert [p.name for p in fixtures.default_fixture_dirs(everything=True)] == ["broken", "in", "out"]
 
 
-def test_the_captured_users_fixture_is_consistent_and_kept_out_of_the_default_set():
-    from path3_sandbox.state.fixtures import Fixture, check, default_fixture_dirs, resolve_fixture
+@pytest.mark.parametrize("name, writer, pending", [("users-6.5", "2026.6.5", ("brave", "codex")),
+                                                   ("users-7.35", "2026.7.35", ())])
+def test_the_captured_users_fixtures_are_consistent_and_kept_out_of_the_default_set(name, writer, pending):
+    from path3_sandbox.state.fixtures import check, default_fixture_dirs, resolve_fixture
 
-    fixture = resolve_fixture("users-6.5")
-    assert check(fixture) == [] and fixture.plugins_pending == ("brave", "codex")
-    assert len(fixture.agents) >= 10 and "users-6.5" not in [p.name for p in default_fixture_dirs()]
+    fixture = resolve_fixture(name)
+    assert check(fixture) == [] and fixture.plugins_pending == pending
+    assert len(fixture.agents) >= 10 and name not in [p.name for p in default_fixture_dirs()]
     manifest = json.loads((fixture.root / "fixture.json").read_text())
-    assert manifest["default_set"] is False and manifest["writer"]["release"] == "2026.6.5"
-    assert {"codex", "brave"} <= set(manifest["installed"]["configured_not_installed"])
+    assert manifest["default_set"] is False and manifest["writer"]["release"] == writer
+    assert sorted(manifest["installed"]["configured_not_installed"]) == list(pending)
     assert all(turn["transcript"] for turn in manifest["turns"])
-    assert Fixture.load(fixture.root).name == "users-6.5"
+    assert (fixture.root / "state" / "exec-approvals.json").is_file()
+    assert {r["name"] for r in manifest["capture"]["cron"]} == {"daily digest", "weekly ops report"}
