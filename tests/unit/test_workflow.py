@@ -13,6 +13,7 @@ import yaml
 
 from path3_sandbox.cli import parser
 from path3_sandbox.proof.contracts import CONTRACTS
+from path3_sandbox.state.fixtures import default_fixture_dirs
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / "examples" / "github-actions" / "openclaw-upgrade-proof.yml"
@@ -36,7 +37,8 @@ def runs(workflow: dict, job: str | None = None) -> str:
 
 
 def shipped_fixtures() -> list[str]:
-    return sorted(p.name for p in (ROOT / "fixtures" / "legacy-stores").iterdir() if (p / "fixture.json").exists())
+    """The default set: a fixture proved by name only (`"default_set": false`, e.g. users-6.5) is in no shard."""
+    return sorted(p.name for p in default_fixture_dirs())
 
 
 # --- the jobs -------------------------------------------------------------------------------------------------

@@ -65,13 +65,14 @@ def user_state_fixture(args: argparse.Namespace, root: Path, name: str, catches:
             shutil.rmtree(root / "fixture" / "state", ignore_errors=True)
 
 
-def fixture_set(names: list[str] | None):
+def fixture_set(names: list[str] | None, *, everything: bool = False):
+    """The fixtures named, else the default set (`everything`: with those kept out of it, for list and check)."""
     from ..errors import FixtureError
     from ..state.fixtures import Fixture, default_fixture_dirs, resolve_fixture
 
     if names:
         return [resolve_fixture(name) for name in names]
-    found = [Fixture.load(path) for path in default_fixture_dirs()]
+    found = [Fixture.load(path) for path in default_fixture_dirs(everything=everything)]
     if not found:
         raise FixtureError("no fixtures found in fixtures/legacy-stores", hint="pass --fixture PATH")
     return found

@@ -25,12 +25,12 @@ def fixtures(args: argparse.Namespace) -> int:
     if args.fixtures_command == "capture":
         return fixtures_capture(args)
     if args.fixtures_command == "list":
-        for fixture in common.fixture_set(None):
+        for fixture in common.fixture_set(None, everything=True):
             agents = ",".join(fixture.agents)
             print(f"{fixture.name:18} {len(fixture.sessions):3} sessions  agents={agents:22} {fixture.catches}")
         return 0
     failed = 0
-    for fixture in common.fixture_set(args.fixture or None):
+    for fixture in common.fixture_set(args.fixture or None, everything=True):
         problems = check(fixture)
         print(f"{fixture.name}: {'ok' if not problems else f'{len(problems)} problem(s)'}")
         for problem in problems:

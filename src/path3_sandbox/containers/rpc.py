@@ -45,7 +45,8 @@ class GatewayRpc:
     calls: list[CallRecord] = field(default_factory=list)
 
     @classmethod
-    def connect(cls, url: str, token: str, *, timeout_s: float = 15.0, client_id: str = "cli") -> GatewayRpc:
+    def connect(cls, url: str, token: str, *, timeout_s: float = 15.0, client_id: str = "cli",
+                mode: str = "cli") -> GatewayRpc:
         # Entered as a context manager, the form every supported websockets release accepts.
         socket = connect(url, open_timeout=timeout_s, max_size=64 * 1024 * 1024).__enter__()
         try:
@@ -55,7 +56,7 @@ class GatewayRpc:
             rpc = cls(socket, hello={})
             rpc.hello = rpc.call("connect", {
                 "minProtocol": MIN_PROTOCOL, "maxProtocol": MAX_PROTOCOL,
-                "client": {"id": client_id, "version": __version__, "platform": "linux", "mode": "cli"},
+                "client": {"id": client_id, "version": __version__, "platform": "linux", "mode": mode},
                 "role": "operator", "scopes": SCOPES, "caps": [], "commands": [], "permissions": {},
                 "auth": {"token": token}, "locale": "en-US", "userAgent": f"path3-sandbox/{__version__}",
             }, timeout_s=timeout_s)

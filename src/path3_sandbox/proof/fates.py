@@ -108,6 +108,27 @@ STATE_DB_BOOKKEEPING: dict[str, str] = {
 }
 
 
+# Shared state DB tables a migration moves elsewhere by design (OpenClaw's state database migrations, read in the
+# 2026.9.5 package's dist/openclaw-state-db-*.mjs; checked on the captured users-6.5 state, whose 6.5 rows were all
+# found at their destination after 9.5's doctor --fix): table -> (destination, how). The shapes differ, so a moved
+# table is judged by count: kept when the destination holds at least as many rows as the table had. The fate says so.
+STATE_DB_MOVES: dict[str, tuple[str, str]] = {
+    "cron_run_logs": ("task_runs", "each run log becomes a cron task_runs row (cron-runlog-import:<job>:<ts>:<n>), "
+                                   "unless the writer had mirrored it there already"),
+    "installed_plugin_index": ("config_machine_state", "copied into its plugins.installedIndex row"),
+    "cron_jobs": ("cron_jobs", "rebuilt as a JSON-canonical table (job_json, state_json)"),
+}
+
+
+# Caches a release drops by design: OpenClaw's src/state/openclaw-state-db-table-retirements.ts retires them as dead
+# tables (RETIRED_DEAD_STATE_TABLES_V10, 2026.9.5). Only the regenerable caches of that list: its other tables
+# (command_log_entries, media_blobs, …) stay judged as data. Named in the fate when they held rows.
+STATE_DB_RETIRED_CACHES: dict[str, str] = {
+    "agent_model_catalogs": "a provider model catalog cache (2026.7.35 writes one)",
+    "model_capability_cache": "a model capability cache",
+}
+
+
 def original_columns(before: dict | None) -> dict[str, list[str]]:
     tables = ((before or {}).get(STATE_DB) or {}).get("tables") or {}
     return {table: was["columns"] for table, was in tables.items() if was.get("rows")}
@@ -122,16 +143,19 @@ class StateDbContent:
 
     def rows_kept(self) -> list[str]:
         """What of the original is missing from the live database: rows of same-shaped tables, row counts of
-        tables the migration reshaped, whole tables."""
+        tables the migration reshaped, whole tables (less the tables moved() accounts for)."""
         original = (self.before.get(STATE_DB) or {}).get("tables")
         live = (self.after.get(STATE_DB) or {}).get("tables")
         if original is None or live is None:
             return [f"cannot read it: before {self.before}, after {str(self.after)[:200]}"]
         missing = []
+        moved = set(self._moved(original, live))
         for table, was in original.items():
             now = live.get(table)
-            if not was["rows"] or table in STATE_DB_BOOKKEEPING:
+            if not was["rows"] or table in STATE_DB_BOOKKEEPING or table in moved:
                 continue
+            if now is None and table in STATE_DB_RETIRED_CACHES:
+                continue  # moved() names it
             if now is None:
                 missing.append(f"table {table} ({len(was['rows'])} rows) is gone")
             elif now["columns"] == was["columns"]:
@@ -148,6 +172,27 @@ class StateDbContent:
                 missing.append(f"table {table} (reshaped): cannot compare its {len(was['rows'])} rows by content"
                                + (f", columns {gone} are gone" if gone else ", read without the original's columns"))
         return missing
+
+    def moved(self) -> list[str]:
+        """The original's tables a known migration moved (STATE_DB_MOVES), each with where and how many rows."""
+        original = (self.before.get(STATE_DB) or {}).get("tables") or {}
+        live = (self.after.get(STATE_DB) or {}).get("tables") or {}
+        retired = [f"table {table} ({len(was['rows'])} rows) retired: {STATE_DB_RETIRED_CACHES[table]}, dropped as a dead "
+                   "table by design" for table, was in original.items()
+                   if was.get("rows") and table in STATE_DB_RETIRED_CACHES and table not in live]
+        return [*self._moved(original, live).values(), *retired]
+
+    @staticmethod
+    def _moved(original: dict, live: dict) -> dict[str, str]:
+        found = {}
+        for table, (destination, how) in STATE_DB_MOVES.items():
+            was, now, there = original.get(table), live.get(table), live.get(destination)
+            if not was or not was["rows"] or there is None or (now is not None and now["columns"] == was["columns"]):
+                continue  # absent, empty, nowhere to look, or not reshaped (compared row by row as usual)
+            if len(there["rows"]) >= len(was["rows"]):
+                found[table] = (f"table {table} ({len(was['rows'])} rows) moved to {destination} "
+                                f"({len(there['rows'])} rows there; by count: {how})")
+        return found
 
     def columns(self) -> dict[str, list[str]]:
         """The original's columns per table: what a reshaped table's rows are read over (digests' `project`)."""
@@ -214,9 +259,10 @@ def judge(item: LegacyFile, after: FilesSnapshot, sqlite: SqliteSnapshot,
             return "untouched", True, places
         if state_db is None:
             return "migrated, content not read", False, places
-        missing = state_db.rows_kept()
+        missing, moved = state_db.rows_kept(), state_db.moved()
         backups = state_db.backups()
         fate = "migrated, every row kept" if not missing else "migrated, rows changed: " + "; ".join(missing[:5])
+        fate += f" ({'; '.join(moved)})" if moved else ""
         # Nothing is lost while either the live database or a backup with the original's content holds every row.
         return fate + (f", backup with the same content: {backups[0]}" if backups else ", no backup with the same content"), \
             not missing or bool(backups), places or backups

@@ -23,6 +23,7 @@ import json
 import shutil
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import docker
@@ -40,6 +41,7 @@ from ..containers.volumes import VolumeFile, get_tree
 from ..proof.session import StateSession
 from .recipe import WRITER_PRICING, Recipe, agents_config, writer_config
 from .turns import Turn, drive_recipe, message_text, operation, send_turn, turn_message
+from .writer_steps import cron_sessions, run_acp, run_cron, run_setup
 
 STOP_TIMEOUT_S = 30
 ORIGIN = "captured from openclaw {release} by path3-sandbox fixtures capture"
@@ -50,11 +52,12 @@ CATCHES = ("the real thing: a legacy state written by openclaw {release} itself 
 HARNESS_DIRS = ("logs", *SCRATCH_DIRS, ".cache")
 
 
-def locate_turns(state: Path, turns: list[Turn]) -> list[dict]:
+def locate_turns(state: Path, turns: list[Turn], *, required: bool = True) -> list[dict]:
     """Each turn as the manifest records it, with the transcript file (relative to state/) that holds both its
     sent text (a user message) and its reply (an assistant message), found by content. A reset session's
     earlier turns are in the writer's `<sessionId>.jsonl.reset.<time>` file, not in a live transcript.
-    Raises CaptureFailed for a turn no file holds: the writer lost it, or the capture looks in the wrong place."""
+    Raises CaptureFailed for a turn no file holds: the writer lost it, or the capture looks in the wrong place (unless
+    not `required`: a cron job's run, which the release may skip; then its record says "transcript": null)."""
     texts: dict[str, tuple[set[str], set[str]]] = {}
     for path in sorted(state.glob("agents/*/sessions/*.jsonl*")):
         if ".trajectory" in path.name or not path.is_file():
@@ -72,7 +75,12 @@ def locate_turns(state: Path, turns: list[Turn]) -> list[dict]:
         texts[path.relative_to(state).as_posix()] = (user, assistant)
     located = []
     for turn in turns:
-        found = [path for path, (user, assistant) in texts.items() if turn.sent in user and turn.reply in assistant]
+        found = [path for path, (user, assistant) in texts.items() if turn.reply in assistant and (
+            any(turn.marker in text for text in user) if turn.wrapped else turn.sent in user)]
+        if not found and not required:
+            say("capture", f"turn {turn.marker} on {turn.session_key}: no transcript holds its reply {turn.reply!r}")
+            located.append({**turn.to_json(), "transcript": None})
+            continue
         if not found:
             raise CaptureFailed(f"turn {turn.marker} on {turn.session_key}: no transcript under agents/*/sessions/ holds "
                                 f"both its message and its reply {turn.reply!r}")
@@ -182,6 +190,22 @@ def capture(client: docker.DockerClient, image: GatewayImage, recipe: Recipe, na
         provider.stop()
 
 
+def _operator_rpc(gateway) -> tuple[GatewayRpc, str]:
+    """An RPC client with operator scopes, and the client identity it took ("" for the usual one). 2026.6.5 clears the
+    scopes of a token-only "cli" client without a device identity even on its own loopback (hello-ok's auth.scopes is
+    empty; chat.send answers "missing scope: operator.write"); it keeps them for a local backend client
+    ("gateway-client", mode "backend": its shouldSkipLocalBackendSelfPairing), which is what the writer is here."""
+    rpc = gateway.rpc()
+    scopes = ((rpc.hello.get("auth") or {}).get("scopes"))
+    if not isinstance(scopes, list) or "operator.write" in scopes:
+        return rpc, ""
+    rpc.close()
+    rpc = GatewayRpc.connect(gateway.rpc_url(), gateway.token, client_id="gateway-client", mode="backend")
+    granted = (rpc.hello.get("auth") or {}).get("scopes")
+    say("capture", f"hello-ok granted the cli client no operator scopes ({scopes}); as a local backend client: {granted}")
+    return rpc, "gateway-client/backend"
+
+
 def _bridge_address(client: docker.DockerClient) -> str:
     from ..proof.run import bridge_gateway_address  # run.py imports the proof; only this helper is needed here
 
@@ -200,6 +224,7 @@ class _Writer:
         self.seconds: dict[str, float] = {}
         self.turns: list[Turn] = []
         self.operations: list[dict] = []
+        self.belongings: dict = {}  # what the writer's own CLI wrote beside sessions (writer_steps.py)
 
     def _timed(self, phase: str, started: float) -> None:
         self.seconds[phase] = round(self.seconds.get(phase, 0.0) + time.monotonic() - started, 1)
@@ -212,6 +237,8 @@ class _Writer:
         volume = self.session.volume("capture", [VolumeFile(CONFIG_NAME, (json.dumps(self.config(), indent=2) + "\n")
                                                             .encode(), time.time(), 0o600)])
         gateway = self.session.gateway(volume, f"path3-{self.resources.run_id}-writer")
+        if self.recipe.setup_steps:
+            self.belongings["setup"], self.belongings["installed"] = run_setup(gateway, self.recipe)
         say("capture", f"starting openclaw {self.recipe.writer} ({self.image.tag}) on an empty state volume")
         start = gateway.start()
         self._timed("ready", t)
@@ -225,11 +252,13 @@ class _Writer:
         if version != self.recipe.writer:
             raise CaptureFailed(f"the image's Gateway reports openclaw {version}, the recipe wants {self.recipe.writer}")
         t = time.monotonic()
-        rpc = gateway.rpc()
+        rpc, client = _operator_rpc(gateway)
         try:
             hello = {"protocol": rpc.protocol, "server_version": rpc.server_version, "methods": len(rpc.methods),
+                     **({"client": client} if client else {}),
                      "offers": {m: m in rpc.methods for m in ("sessions.compact", "sessions.reset", "sessions.compaction.list")}}
             self._drive(rpc)
+            cron, acp = self._belongings(gateway)
         finally:
             rpc.close()
         self._timed("recipe", t)
@@ -247,16 +276,31 @@ class _Writer:
         sidecars = sorted(str(p.relative_to(state)) for p in state.rglob("*.sqlite-*") if p.is_file())
         removed = scrub_state(state, self.token)
         self._timed("copy", t)
+        if self.recipe.cron:
+            cron_sessions(state, self.belongings["cron"])
+            cron = [replace(turn, session_key=_run_key(record)) for turn, record in zip(cron, self.belongings["cron"])]
+        check_channels(state, self.recipe)
         files = sum(1 for p in state.rglob("*") if p.is_file())
         say("capture", f"copied {files} files out of the volume; removed harness-only: {'; '.join(removed) or 'nothing'}")
         if links:
             say("capture", f"links left out (they point into the installed package): {', '.join(links)}")
         if sidecars:
             say("capture", f"SQLite sidecars left after the clean stop (kept): {', '.join(sidecars)}")
-        record = {"turns": locate_turns(state, self.turns), "operations": self.operations,
+        record = {"turns": locate_turns(state, self.turns + acp) + locate_turns(state, cron, required=False),
+                  "operations": self.operations, **self.belongings,
                   "hello": hello, "stop": {"exit_code": exit_code, "seconds": self.seconds["stop"]},
                   "removed": removed, "links_left_out": links, "sqlite_sidecars_after_stop": sidecars, "seconds": self.seconds}
         return state, record
+
+    def _belongings(self, gateway) -> tuple[list[Turn], list[Turn]]:
+        """Cron jobs and ACP sessions, through the writer's own CLI while its Gateway runs: (cron turns, ACP turns)."""
+        cron: list[Turn] = []
+        acp: list[Turn] = []
+        if self.recipe.cron:
+            self.belongings["cron"], cron = run_cron(gateway, self.recipe)
+        if self.recipe.acp:
+            self.belongings["acp"], acp = run_acp(gateway, self.recipe)
+        return cron, acp
 
     # -- the recipe over RPC --
     def _drive(self, rpc: GatewayRpc) -> None:
@@ -277,14 +321,52 @@ class _Writer:
 
 
 def _manifest(state: Path, name: str, recipe: Recipe, image: GatewayImage, record: dict) -> dict:
+    installed = record.pop("installed", None)
+    pending: tuple[str, ...] = ()
+    if installed is not None:  # plugins the writer's config enables that it never had installed
+        installed["configured_not_installed"] = sorted(set(enabled_plugins(state)) - set(installed.pop("ids")))
+        pending = tuple(installed["configured_not_installed"])
     inferred = infer_manifest(state, name, catches=recipe.catches or CATCHES.format(release=recipe.writer),
-                              origin=ORIGIN.format(release=recipe.writer))
+                              origin=ORIGIN.format(release=recipe.writer), plugins_pending=pending)
     inferred["state_dir_as_written"] = STATE_DIR
     writer = {"release": recipe.writer, "image": image.tag, "date": dt.datetime.now(dt.timezone.utc).date().isoformat(),
               "recipe": recipe.source}
     head = {k: inferred.pop(k) for k in ("name", "catches", "origin")}
-    return {**head, "writer": writer, **inferred, "turns": record.pop("turns"), "operations": record.pop("operations"),
-            "capture": record}
+    return {**head, **({} if recipe.default_set else {"default_set": False}), "writer": writer,
+            **({"installed": installed} if installed is not None else {}), **inferred,
+            "turns": record.pop("turns"), "operations": record.pop("operations"), "capture": record}
+
+
+def enabled_plugins(state: Path) -> list[str]:
+    """The plugins the captured config enables (plugins.entries.<id>.enabled)."""
+    try:
+        config = json.loads((state / CONFIG_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    entries = (config.get("plugins") or {}).get("entries") or {} if isinstance(config, dict) else {}
+    return sorted(pid for pid, entry in entries.items() if isinstance(entry, dict) and entry.get("enabled") is True)
+
+
+def check_channels(state: Path, recipe: Recipe) -> None:
+    """Each channel account the recipe asks for is in the config the writer left (a release may answer exit 0 and
+    write nothing, as 2026.6.5's `channels add --channel discord` does when it cannot fetch the plugin offline)."""
+    try:
+        channels = json.loads((state / CONFIG_NAME).read_text(encoding="utf-8")).get("channels") or {}
+    except (OSError, ValueError, AttributeError):
+        channels = {}
+    for channel in recipe.channels:
+        found = channels.get(channel.channel) if isinstance(channels, dict) else None
+        if channel.account:
+            found = ((found or {}).get("accounts") or {}).get(channel.account) if isinstance(found, dict) else None
+        if not isinstance(found, dict) or channel.token not in json.dumps(found):
+            raise CaptureFailed(f"the writer did not write channel {channel.channel} account {channel.account or 'default'} "
+                                f"into {CONFIG_NAME} ({channel.via})", hint='try "via": "config-set" for this channel')
+
+
+def _run_key(record: dict) -> str:
+    """The session a cron job's run wrote its turn to: the run's own (":run:") key when the store has one."""
+    keys = sorted(record.get("sessions") or {})
+    return next((k for k in keys if ":run:" in k), keys[0] if keys else f"cron:{record['id']}")
 
 
 def _write(state: Path, dest: Path, manifest: dict, *, replace: bool) -> Path:

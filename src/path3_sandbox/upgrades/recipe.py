@@ -10,24 +10,31 @@ A recipe (fixtures/recipes/<name>.json):
     {
       "writer": "2026.7.35",                                      the release that writes the state
       "catches": "…",                                             optional: what the fixture is for
+      "default_set": false,                                       optional: keep the fixture out of the default set
       "agents": ["main", "work"],                                 optional: agents besides main get an agents.list entry
       "plugins": ["codex", "brave"],                              optional: plugins.entries.<id>.enabled = true
       "sessions": [{"key": "agent:main:main", "turns": ["hello", "…"]}, …],     turns run in this order
       "compact": ["agent:main:main"],                             then sessions.compact on these
       "reset": ["agent:main:…"],                                  then sessions.reset on these
-      "after": [{"key": "…", "turns": ["…"]}]                     optional: turns after compact and reset
+      "after": [{"key": "…", "turns": ["…"]}],                    optional: turns after compact and reset
+      "agents_add", "plugins_enable", "channels", "approvals",    optional: what users have beside sessions, written
+      "cron", "acp", "long"                                       by the writer's own CLI (upgrades/belongings.py)
     }
 
 Each turn's text is sent with a marker line appended ("path3 scenario turn P3-CAPTURE-T01"); the scripted
 provider answers it with "P3-CAPTURE-T01 acknowledged.", so every reply is known and findable by content.
 
-"plugins" enables plugins the way users' configs do (a user's openclaw.json keeps them across an upgrade); nothing
+"plugins" enables plugins in the config the writer starts with, the way users' configs do (a user's openclaw.json keeps them across an upgrade); nothing
 installs them. codex and brave were bundled in 2026.6.5; 2026.7.1 and 2026.7.35 already treat them as external npm
 plugins (@openclaw/codex, @openclaw/brave-plugin), install a configured one at startup from npm and REFUSE to start
 when they cannot ("Failed to install missing configured plugin … OpenClaw startup migrations did not complete
 cleanly"): on the hermetic network they cannot. So the path's writer hops start without them (their state is a user's
 whose plugins were never a problem), the config enables them from the moment an in-place install begins (the updater
 and its post-install doctor see them) and on every later hop; `fixtures capture` enables them (online writers).
+That codex and brave were bundled in 2026.6.5 is not so for the published package: its dist/extensions/ has neither,
+its official-external-plugin-catalog lists them as npm installs (@openclaw/codex, @openclaw/brave-plugin), and
+`openclaw plugins enable codex` answers "Plugin not found: codex". "plugins_enable" (belongings.py) has the writer
+enable them itself, falling back to `openclaw config set plugins.entries.<id>.enabled true` where it refuses.
 """
 
 from __future__ import annotations
@@ -42,9 +49,11 @@ from ..build.version import is_version
 from ..state.config import deep_merge
 from ..errors import FixtureError
 from ..paths import PROJECT_ROOT
+from .belongings import BELONGING_KEYS, Approval, Channel, CronJob, long_turns, parse_belongings
 
 RECIPES_DIR = PROJECT_ROOT / "fixtures" / "recipes"
-RECIPE_KEYS = ("writer", "catches", "agents", "plugins", "sessions", "compact", "reset", "after")
+RECIPE_KEYS = ("writer", "catches", "default_set", "agents", "plugins", "sessions", "compact", "reset", "after",
+               *BELONGING_KEYS)
 MARKER_LINE = "path3 scenario turn"  # provider.TURN_RE: the marker on a line of its own
 AGENT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 KEY_RE = re.compile(r"^agent:([^:\s]+):\S+$")
@@ -72,10 +81,28 @@ class Recipe:
     agents: tuple[str, ...] = ("main",)
     catches: str = ""
     plugins: tuple[str, ...] = ()
+    agents_add: tuple[str, ...] = ()  # belongings.py: the writer's own CLI writes these
+    plugins_enable: tuple[str, ...] = ()
+    channels: tuple[Channel, ...] = ()
+    approvals: tuple[Approval, ...] = ()
+    cron: tuple[CronJob, ...] = ()
+    acp: tuple[RecipeSession, ...] = ()
+    long: tuple[RecipeSession, ...] = ()
+    default_set: bool = True  # false: fixture.json says so, and prove/make test leave it out unless named
 
     @property
     def turn_count(self) -> int:
-        return sum(len(s.turns) for s in self.sessions + self.after)
+        """The turns sent over RPC (sessions, long ones, after); ACP and cron turns go through the writer's CLI."""
+        return sum(len(s.turns) for s in self.sessions + self.long + self.after)
+
+    @property
+    def all_agents(self) -> tuple[str, ...]:
+        return (*self.agents, *self.agents_add)
+
+    @property
+    def setup_steps(self) -> bool:
+        """Whether the writer's CLI configures anything before its Gateway starts."""
+        return bool(self.agents_add or self.plugins_enable or self.channels or self.approvals)
 
 
 def load_recipe(path: Path) -> Recipe:
@@ -105,6 +132,9 @@ def parse_recipe(data: Any, source: str) -> Recipe:
     catches = data.get("catches", "")
     if not isinstance(catches, str):
         raise bad('"catches" must be a string')
+    default_set = data.get("default_set", True)
+    if not isinstance(default_set, bool):
+        raise bad(f'"default_set" must be true or false, not {default_set!r}')
     agents = data.get("agents", ["main"])
     if not isinstance(agents, list) or not agents or not all(isinstance(a, str) and AGENT_ID_RE.match(a) for a in agents):
         raise bad(f'"agents" must be a non-empty list of agent ids (lowercase letters, digits, - and _), not {agents!r}')
@@ -116,11 +146,25 @@ def parse_recipe(data: Any, source: str) -> Recipe:
         raise bad(f'"plugins" must be a list of plugin ids like "codex" (lowercase letters, digits, - and _), not {plugins!r}')
     if len(set(plugins)) != len(plugins):
         raise bad(f'"plugins" lists a plugin twice: {plugins}')
-    sessions = _sessions(data.get("sessions"), "sessions", agents, bad, required=True)
-    after = _sessions(data.get("after", []), "after", agents, bad, required=False)
+    extra = parse_belongings(data, agents, bad, AGENT_ID_RE, KEY_RE)
+    known = [*agents, *extra["agents_add"]]
+    sessions = _sessions(data.get("sessions"), "sessions", known, bad, required=True)
+    after = _sessions(data.get("after", []), "after", known, bad, required=False)
     keys = {s.key for s in sessions}
     if len(keys) != len(sessions):
         raise bad('"sessions" lists a key twice: give each session its turns in one place')
+    acp = tuple(RecipeSession(key, turns) for key, turns in extra.pop("acp"))
+    long = tuple(RecipeSession(key, long_turns(key, count)) for key, count in extra.pop("long"))
+    made = set(keys)
+    for field_name, listed in (("acp", acp), ("long", long)):
+        if clash := sorted({s.key for s in listed} & made):
+            raise bad(f'"{field_name}" names {", ".join(clash)}, which another list already creates',
+                      hint="each session is made in one place")
+        made |= {s.key for s in listed}
+        if any(MARKER_LINE in turn for s in listed for turn in s.turns):
+            raise bad(f'"{field_name}": a turn contains {MARKER_LINE!r}, which the capture appends itself')
+    if any(MARKER_LINE in job.message for job in extra["cron"]):
+        raise bad(f'"cron": a message contains {MARKER_LINE!r}, which the capture appends itself')
     lists = {}
     for field_name in ("compact", "reset"):
         value = data.get(field_name, [])
@@ -132,7 +176,7 @@ def parse_recipe(data: Any, source: str) -> Recipe:
                       hint="compact and reset act on sessions the recipe's turns wrote")
         lists[field_name] = tuple(value)
     return Recipe(source, writer, sessions, lists["compact"], lists["reset"], after, tuple(agents), catches,
-                  tuple(plugins))
+                  tuple(plugins), acp=acp, long=long, default_set=default_set, **extra)
 
 
 def _sessions(value: Any, field_name: str, agents: list[str], bad, *, required: bool) -> tuple[RecipeSession, ...]:

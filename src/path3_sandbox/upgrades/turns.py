@@ -2,7 +2,7 @@
 
     turn_message(text, n)                 (marker, message): the text with the marker line the scripted provider answers
     send_turn(rpc, key, marker, message)  chat.send + agent.wait; the reply as chat.history holds it, checked by marker
-    drive_recipe(recipe, turn, operation) every session's turns, the compactions, the resets, the turns after them
+    drive_recipe(recipe, turn, operation) every session's turns (long ones too), compactions, resets, turns after
     operation(rpc, release, method, …)    sessions.compact / sessions.reset where hello-ok offers it, with a record
     message_text(message)                 the text of a chat.history message
     carries_marker(text, marker)          the marker as a whole token (…-H1T1 is not in …-H1T10)
@@ -32,6 +32,7 @@ class Turn:
     marker: str
     sent: str
     reply: str
+    wrapped: bool = False  # sent through something that rewrites the text (a cron job's run): found by marker and reply
 
     def to_json(self) -> dict:
         return {"sessionKey": self.session_key, "sent": self.sent, "reply": self.reply}
@@ -82,8 +83,9 @@ def message_text(message: Any) -> str:
 
 
 def drive_recipe(recipe: Recipe, turn: Callable[[str, str], Any], operation: Callable[[str, dict], Any]) -> None:
-    """The recipe's steps in order: every session's turns, the compactions, the resets, the turns after them."""
-    for session in recipe.sessions:
+    """The recipe's steps in order: every session's turns, the long sessions' turns, the compactions, the resets,
+    the turns after them."""
+    for session in recipe.sessions + recipe.long:
         for text in session.turns:
             turn(session.key, text)
     for key in recipe.compact:
