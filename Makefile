@@ -58,7 +58,7 @@ test-matrix: engine ## the heavier upgrade paths, the round trips, the release m
 test-faults: engine ## the whole fault catalogue on each of FAULT_RELEASES (40-60 min each on 2 cores)
 	@status=0; for release in $(FAULT_RELEASES); do $(P3) faults --openclaw $$release || status=1; done; exit $$status
 
-test-reported: engine ## every upstream report in fixtures/reported/ on the releases it names: red with its symptom where reported, green where fixed (about 12 min; README)
+test-reported: engine ## every upstream report in fixtures/reported/ on the releases it names: red with its symptom where reported, green where fixed (about 15 min on 2 cores; README)
 	$(P3) reported
 
 bench: engine $(VENV)/.bench-installed ## import scaling of OPENCLAW: 10, 100, 1000 and 5000 sessions × 20 events, 15 min limit each (long; README, Import scaling)
