@@ -13,6 +13,7 @@ from path3_sandbox.upgrades.recipe import RECIPES_DIR, load_recipe, parse_recipe
 from path3_sandbox.upgrades.turns import Turn
 from path3_sandbox.upgrades.writer_steps import (Step, cron_sessions, installed_plugins, judge_setup, setup_script,
                                                  setup_steps, step_outputs)
+from tests.unit.test_capture import assert_recipe_refused
 
 BASE = {"writer": "2026.6.5", "sessions": [{"key": "agent:main:main", "turns": ["hello"]}]}
 FULL = {**BASE, "agents_add": ["ops", "research"], "plugins_enable": ["codex", "brave"],
@@ -94,11 +95,7 @@ def test_long_turns_are_distinct_and_carry_no_marker():
     (recipe(long=[{"key": "agent:main:l", "turns": 2}, {"key": "agent:main:l", "turns": 3}]), '"long"[1]: key'),
 ])
 def test_a_bad_belonging_is_a_fixture_error_naming_the_key(data, message):
-    with pytest.raises(FixtureError) as raised:
-        parse_recipe(data, "fixtures/recipes/bad.json")
-    assert raised.value.exit_code == 2
-    assert str(raised.value).startswith("recipe fixtures/recipes/bad.json: ")
-    assert message in str(raised.value)
+    assert_recipe_refused(data, message)
 
 
 def test_setup_runs_the_releases_own_commands_in_order():

@@ -54,6 +54,11 @@ def test_the_shipped_recipes_parse():
      "which the capture appends itself"),
 ])
 def test_a_bad_recipe_is_a_fixture_error_naming_the_field(data, message):
+    assert_recipe_refused(data, message)
+
+
+def assert_recipe_refused(data: dict, message: str) -> None:
+    """parse_recipe refuses `data` with a usage-class FixtureError naming the recipe file and saying `message`."""
     with pytest.raises(FixtureError) as raised:
         parse_recipe(data, "fixtures/recipes/bad.json")
     assert raised.value.exit_code == 2
