@@ -58,3 +58,19 @@ def test_the_baseline_is_what_the_case_expects_of_the_newest_release_it_names(tm
 def test_bad_build_options_are_exit_2_before_docker(argv, says, capsys):
     assert main(argv) == EXIT_USAGE
     assert says in capsys.readouterr().err
+
+
+def test_a_path_that_installs_a_release_in_place_is_skipped_on_a_tarball_saying_why(tmp_path):
+    """#154679's path is `2026.7.35 @openclaw-update={release}`: the updater installs from the registry, so a PR's
+    tarball cannot take the release's place; the case is skipped with the planner's reason, never run or passed."""
+    folder = _case(tmp_path, reproduce={"path": ["2026.7.35", "@openclaw-update={release},as-user"]},
+                   expect={"2026.9.5": {"verdict": "red", "names": [CODE]}, "2026.9.6": {"verdict": "green"}})
+    case = ReportedCase.load(folder)
+    tgz = str(tmp_path / "openclaw-2026.9.7.tgz")
+    why = build.cannot_run(case, tgz, None)
+    assert why and "its path does not take this build" in why
+    skipped = build.run_on_build(case, tgz, "2026.9.7 (pr.tgz)", tmp_path / "run")  # no Docker: it never runs
+    assert (skipped.change, skipped.run.first_failure) == (build.SKIPPED, why)
+    assert build.exit_code([skipped]) == EXIT_PROOF_PASSED and "skipped: its path" in skipped.run.line()
+    (tmp_path / "other").mkdir()
+    assert build.cannot_run(ReportedCase.load(_case(tmp_path / "other")), tgz, None) is None  # a state runs anywhere

@@ -207,7 +207,8 @@ def _reported_on_build(args: argparse.Namespace, cases: list, root: Path) -> int
     print(build.table(label, outcomes))
     print(f"reported on {label}: " + ", ".join(f"{sum(o.change == c for o in outcomes)} {c}" for c in
                                               (build.FIXED, build.REGRESSED, build.OTHER_RED, build.STILL_RED,
-                                               build.STILL_GREEN, build.NOT_JUDGED)) + f"; {root / 'reported-build.md'}")
+                                               build.STILL_GREEN, build.NOT_JUDGED, build.SKIPPED))
+          + f"; {root / 'reported-build.md'}")
     return build.exit_code(outcomes)
 
 

@@ -19,6 +19,7 @@ from .case import GREEN, RED, Expectation, ReportedCase
 from .judge import HARNESS, Outcome, judge
 
 FIXED, REGRESSED, STILL_RED, STILL_GREEN, NOT_JUDGED = "fixed", "regressed", "still red", "still green", "not judged"
+SKIPPED = "skipped"  # the case cannot run on this build (e.g. its path installs a release in place from the registry)
 OTHER_RED = "red, another symptom"  # red on the build, but the Gateway no longer says the reported symptom
 
 
@@ -31,8 +32,8 @@ class BuildOutcome:
     @property
     def change(self) -> str:
         seen = self.run.observed
-        if seen == HARNESS:
-            return NOT_JUDGED
+        if seen in (HARNESS, SKIPPED):
+            return NOT_JUDGED if seen == HARNESS else SKIPPED
         if self.baseline.verdict == RED:
             return FIXED if seen == GREEN else (STILL_RED if self.run.ok else OTHER_RED)
         return STILL_GREEN if seen == GREEN else REGRESSED
@@ -52,6 +53,9 @@ def run_on_build(case: ReportedCase, spec: str, label: str, root: Path, *, contr
     from .run import observe, options_of
 
     base = baseline(case)
+    if why := cannot_run(case, spec, contract):
+        say("reported", f"#{case.issue} on {label}: skipped: {why}")
+        return BuildOutcome(case, base, Outcome(case.issue, label, base.verdict, SKIPPED, 0.0, "-", why))
     say("reported", f"#{case.issue} on {label}: {base.release} is {base.verdict} ({case.symptom})")
     started = time.monotonic()
     seen = observe(case, spec, root / f"{case.issue}-build", options_of(keep, network, base, contract))
@@ -60,6 +64,21 @@ def run_on_build(case: ReportedCase, spec: str, label: str, root: Path, *, contr
                                                judged.evidence, judged.first_failure, judged.said, judged.unsaid))
     say("reported", f"#{case.issue} on {label}: {outcome.change} ({judged.observed}; {judged.seconds:.0f}s)")
     return outcome
+
+
+def cannot_run(case: ReportedCase, spec: str, contract: str | None) -> str | None:
+    """Why the case cannot run on this build, or None: a path whose hops do not plan with it in the release's place
+    (an in-place install names a release on the registry; a tarball is not one)."""
+    from ..errors import UsageError
+    from ..upgrades.plan import plan
+
+    if case.how != "path":
+        return None
+    try:
+        plan(case.hops_on(spec), contract)
+    except UsageError as error:
+        return f"its path does not take this build: {error.message}"
+    return None
 
 
 def run_corpus_on_build(cases: list[ReportedCase], spec: str, label: str, root: Path, **options) -> list[BuildOutcome]:
@@ -84,7 +103,7 @@ def table(label: str, outcomes: list[BuildOutcome]) -> str:
 def write(root: Path, label: str, outcomes: list[BuildOutcome], seconds: float) -> None:
     root.mkdir(parents=True, exist_ok=True)
     counts = {change: sum(o.change == change for o in outcomes)
-              for change in (FIXED, REGRESSED, OTHER_RED, STILL_RED, STILL_GREEN, NOT_JUDGED)}
+              for change in (FIXED, REGRESSED, OTHER_RED, STILL_RED, STILL_GREEN, NOT_JUDGED, SKIPPED)}
     heading = ", ".join(f"{n} {change}" for change, n in counts.items() if n) or "nothing run"
     details = [f"- #{o.case.issue}: {o.change}: {o.run.line()} — evidence `{o.run.evidence}`" for o in outcomes]
     (root / "reported-build.md").write_text("\n".join([

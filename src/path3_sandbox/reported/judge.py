@@ -48,7 +48,7 @@ class Outcome:
     issue: int
     release: str
     expected: str
-    observed: str  # red | green | harness
+    observed: str  # red | green | harness | skipped (reported --build: the case cannot run on that build)
     seconds: float
     evidence: str
     first_failure: str | None = None
@@ -65,6 +65,8 @@ class Outcome:
             return f"{self.observed} as expected" + (f" ({said})" if said else "")
         if self.observed == HARNESS:
             return f"not judged: the harness failed ({self.first_failure})"
+        if self.observed == "skipped":
+            return f"skipped: {self.first_failure}"
         if self.observed != self.expected:
             return f"{self.observed}, expected {self.expected}" + (f": {self.first_failure}" if self.first_failure else "")
         return f"red, but the Gateway never said {', '.join(map(repr, self.unsaid))}: not the reported symptom"
