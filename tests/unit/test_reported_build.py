@@ -74,3 +74,24 @@ def test_a_path_that_installs_a_release_in_place_is_skipped_on_a_tarball_saying_
     assert build.exit_code([skipped]) == EXIT_PROOF_PASSED and "skipped: its path" in skipped.run.line()
     (tmp_path / "other").mkdir()
     assert build.cannot_run(ReportedCase.load(_case(tmp_path / "other")), tgz, None) is None  # a state runs anywhere
+
+
+def test_the_build_run_gets_the_base_image_asked_for_and_is_judged_against_the_newest_release(tmp_path, monkeypatch):
+    """The CI run of 116afc2 caught `base` (the base image) shadowed by the baseline: an Expectation in the argv."""
+    import path3_sandbox.reported.run as run
+    from path3_sandbox.reported.judge import Observation
+
+    seen = {}
+
+    def observe(case, release, folder, options):
+        seen.update(release=release, options=options)
+        return Observation(False, ({"blame": "gateway", "message": f"[{CODE}] kept"},), tmp_path)
+
+    monkeypatch.setattr(run, "observe", observe)
+    case = ReportedCase.load(_case(tmp_path, expect={"2026.9.5": {"verdict": "red", "names": [CODE]},
+                                                     "2026.9.6": {"verdict": "green"}}))
+    outcome = build.run_on_build(case, "./pr.tgz", "pr", tmp_path / "run", base="node:24-custom", contract="startup-import")
+    assert seen["release"] == "./pr.tgz" and all(isinstance(o, str) for o in seen["options"])
+    assert seen["options"][seen["options"].index("--base") + 1] == "node:24-custom"
+    assert seen["options"][seen["options"].index("--contract") + 1] == "startup-import"
+    assert (outcome.baseline.release, outcome.change) == ("2026.9.6", build.REGRESSED)

@@ -52,15 +52,15 @@ def run_on_build(case: ReportedCase, spec: str, label: str, root: Path, *, contr
                  keep: bool = False, network: str = "hermetic", base: str | None = None) -> BuildOutcome:
     from .run import observe, options_of
 
-    base = baseline(case)
+    newest = baseline(case)  # not `base`: that is the base image
     if why := cannot_run(case, spec, contract):
         say("reported", f"#{case.issue} on {label}: skipped: {why}")
-        return BuildOutcome(case, base, Outcome(case.issue, label, base.verdict, SKIPPED, 0.0, "-", why))
-    say("reported", f"#{case.issue} on {label}: {base.release} is {base.verdict} ({case.symptom})")
+        return BuildOutcome(case, newest, Outcome(case.issue, label, newest.verdict, SKIPPED, 0.0, "-", why))
+    say("reported", f"#{case.issue} on {label}: {newest.release} is {newest.verdict} ({case.symptom})")
     started = time.monotonic()
     seen = observe(case, spec, root / f"{case.issue}-build", options_of(keep, network, base, contract))
-    judged = judge(case.issue, base, seen, time.monotonic() - started)
-    outcome = BuildOutcome(case, base, Outcome(case.issue, label, base.verdict, judged.observed, judged.seconds,
+    judged = judge(case.issue, newest, seen, time.monotonic() - started)
+    outcome = BuildOutcome(case, newest, Outcome(case.issue, label, newest.verdict, judged.observed, judged.seconds,
                                                judged.evidence, judged.first_failure, judged.said, judged.unsaid))
     say("reported", f"#{case.issue} on {label}: {outcome.change} ({judged.observed}; {judged.seconds:.0f}s)")
     return outcome
