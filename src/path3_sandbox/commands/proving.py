@@ -180,14 +180,13 @@ def reported(args: argparse.Namespace) -> int:
     if args.contract and not args.build:
         raise UsageError("--contract is for a build the release table does not know (--build)",
                          hint="the releases the reports name take their contracts from the table")
-    if args.build:
-        Target.parse(args.build)  # a bad spec or a cut tarball: exit 2 before anything runs
+    build = Target.parse(args.build) if args.build else None  # a bad spec or a cut tarball: exit 2 before anything runs
     if args.list:
         print(listing(cases))
         return 0
     root = run_folder("reported", new_run_id())
-    if args.build:
-        return _reported_on_build(args, cases, root)
+    if build is not None:
+        return _reported_on_build(args, build, cases, root)
     outcomes = run_corpus(cases, root, releases=args.release, keep=args.keep, network=args.network, base=args.base)
     print(table(cases, outcomes))
     print(f"reported: {sum(o.ok for o in outcomes)}/{len(outcomes)} release run(s) as their reports say; "
@@ -195,19 +194,15 @@ def reported(args: argparse.Namespace) -> int:
     return exit_code(outcomes)
 
 
-def _reported_on_build(args: argparse.Namespace, cases: list, root: Path) -> int:
-    from ..build.target import Target
+def _reported_on_build(args: argparse.Namespace, target, cases: list, root: Path) -> int:
     from ..reported import build
 
-    target = Target.parse(args.build)
     label = f"{target.version} ({Path(args.build).name})" if target.tarball else args.build
     spec = str(target.tarball) if target.tarball else args.build
     outcomes = build.run_corpus_on_build(cases, spec, label, root, contract=args.contract, keep=args.keep,
                                          network=args.network, base=args.base)
     print(build.table(label, outcomes))
-    print(f"reported on {label}: " + ", ".join(f"{sum(o.change == c for o in outcomes)} {c}" for c in
-                                              (build.FIXED, build.REGRESSED, build.OTHER_RED, build.STILL_RED,
-                                               build.STILL_GREEN, build.NOT_JUDGED, build.SKIPPED))
+    print(f"reported on {label}: " + ", ".join(f"{n} {change}" for change, n in build.count(outcomes).items())
           + f"; {root / 'reported-build.md'}")
     return build.exit_code(outcomes)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..build.version import Version
@@ -21,6 +21,7 @@ from .judge import HARNESS, Outcome, judge
 FIXED, REGRESSED, STILL_RED, STILL_GREEN, NOT_JUDGED = "fixed", "regressed", "still red", "still green", "not judged"
 SKIPPED = "skipped"  # the case cannot run on this build (e.g. its path installs a release in place from the registry)
 OTHER_RED = "red, another symptom"  # red on the build, but the Gateway no longer says the reported symptom
+CHANGES = (FIXED, REGRESSED, OTHER_RED, STILL_RED, STILL_GREEN, NOT_JUDGED, SKIPPED)  # the order tables count them
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,7 @@ def run_on_build(case: ReportedCase, spec: str, label: str, root: Path, *, contr
     started = time.monotonic()
     seen = observe(case, spec, root / f"{case.issue}-build", options_of(keep, network, base, contract))
     judged = judge(case.issue, newest, seen, time.monotonic() - started)
-    outcome = BuildOutcome(case, newest, Outcome(case.issue, label, newest.verdict, judged.observed, judged.seconds,
-                                               judged.evidence, judged.first_failure, judged.said, judged.unsaid))
+    outcome = BuildOutcome(case, newest, replace(judged, release=label))
     say("reported", f"#{case.issue} on {label}: {outcome.change} ({judged.observed}; {judged.seconds:.0f}s)")
     return outcome
 
@@ -102,8 +102,7 @@ def table(label: str, outcomes: list[BuildOutcome]) -> str:
 
 def write(root: Path, label: str, outcomes: list[BuildOutcome], seconds: float) -> None:
     root.mkdir(parents=True, exist_ok=True)
-    counts = {change: sum(o.change == change for o in outcomes)
-              for change in (FIXED, REGRESSED, OTHER_RED, STILL_RED, STILL_GREEN, NOT_JUDGED, SKIPPED)}
+    counts = count(outcomes)
     heading = ", ".join(f"{n} {change}" for change, n in counts.items() if n) or "nothing run"
     details = [f"- #{o.case.issue}: {o.change}: {o.run.line()} — evidence `{o.run.evidence}`" for o in outcomes]
     (root / "reported-build.md").write_text("\n".join([
@@ -113,6 +112,10 @@ def write(root: Path, label: str, outcomes: list[BuildOutcome], seconds: float) 
     (root / "reported-build.json").write_text(json.dumps({"build": label, "seconds": round(seconds, 1), "counts": counts,
                                                           "outcomes": [o.to_json() for o in outcomes]},
                                                          indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def count(outcomes: list[BuildOutcome]) -> dict[str, int]:
+    return {change: sum(o.change == change for o in outcomes) for change in CHANGES}
 
 
 def exit_code(outcomes: list[BuildOutcome]) -> int:
